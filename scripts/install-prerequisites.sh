@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the product and its tests need that a fresh machine of this kind may lack.
+# Idempotent: packages already present are not touched, and apt is only asked when one is missing.
+set -euo pipefail
+
+packages=(libsodium23 openssl)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+
+if ((${#missing[@]} > 0)); then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+command -v dotnet >/dev/null || { echo "the .NET 10 SDK (dotnet) is required" >&2; exit 1; }

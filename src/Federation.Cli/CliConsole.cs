@@ -1,0 +1,99 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Federation.Core.Crypto;
+
+namespace Federation.Cli;
+
+/// <summary>Exit codes shared by every command.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>The input was usable and the answer is "no" (a signature that does not verify, a failed check).</summary>
+    public const int Failed = 1;
+
+    /// <summary>The input could not be used (missing file, malformed key, bad arguments).</summary>
+    public const int UnusableInput = 2;
+
+    /// <summary>A bug: the message names it; please report it.</summary>
+    public const int InternalError = 70;
+}
+
+/// <summary>
+/// Where commands write, and the one place that turns exceptions into a single clear line on
+/// stderr with an exit code (never a stack trace).
+/// </summary>
+public sealed class CliConsole(TextWriter output, TextWriter error)
+{
+    public TextWriter Out { get; } = output;
+
+    public TextWriter Error { get; } = error;
+
+    public int Fail(string message)
+    {
+        Error.WriteLine($"fed: {message}");
+        return ExitCodes.Failed;
+    }
+
+    public int Unusable(string message)
+    {
+        Error.WriteLine($"fed: {message}");
+        return ExitCodes.UnusableInput;
+    }
+
+    /// <summary>Runs a command body, mapping expected failures to exit 2 with their message.</summary>
+    public int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException
+                                       or JsonException or ArgumentException or CryptographicException
+                                       or CryptoUnavailableException)
+        {
+            return Unusable(ex.Message);
+        }
+        catch (Exception ex)
+        {
+            Error.WriteLine($"fed: internal error ({ex.GetType().Name}): {ex.Message}");
+            return ExitCodes.InternalError;
+        }
+    }
+
+    /// <summary>Reads a whole input: a path, or "-" for standard input.</summary>
+    public static byte[] ReadInput(string path, long limitBytes)
+    {
+        if (path == "-")
+        {
+            using var stdin = Console.OpenStandardInput();
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = stdin.Read(chunk)) > 0)
+            {
+                if (buffer.Length + read > limitBytes)
+                {
+                    throw new IOException($"standard input exceeds the {limitBytes}-byte limit");
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return buffer.ToArray();
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path} does not exist", path);
+        }
+
+        var length = new FileInfo(path).Length;
+        if (length > limitBytes)
+        {
+            throw new IOException($"{path} is {length} bytes, over the {limitBytes}-byte limit");
+        }
+
+        return File.ReadAllBytes(path);
+    }
+}

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Federation.Cli.Commands;
+
+namespace Federation.Cli;
+
+/// <summary>The <c>fed</c> command: one root, a subcommand per area.</summary>
+public static class FedCli
+{
+    public static RootCommand Build(TextWriter output, TextWriter error)
+    {
+        var console = new CliConsole(output, error);
+        var root = new RootCommand("fed — Federation.Orleans: signed federated meta cycles sealed into verifiable scrolls.");
+        root.Subcommands.Add(CanonCommand.Build(console));
+        root.Subcommands.Add(KeysCommand.Build(console));
+        root.Subcommands.Add(DemoCommand.Build(console));
+        return root;
+    }
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = Build(output, error);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var parseError in parsed.Errors)
+            {
+                error.WriteLine($"fed: {parseError.Message}");
+            }
+
+            error.WriteLine("fed: run with --help for usage");
+            return ExitCodes.UnusableInput;
+        }
+
+        return parsed.Invoke(new InvocationConfiguration
+        {
+            EnableDefaultExceptionHandler = false,
+            Output = output,
+            Error = error,
+        });
+    }
+}

@@ -1,0 +1,3 @@
+using Federation.Cli;
+
+return FedCli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,392 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Unicode;
+
+namespace Federation.Core.Canonical;
+
+/// <summary>
+/// The one implementation of RFC 8785 (JSON Canonicalization Scheme) in the product. Everything
+/// that is hashed or signed goes through <see cref="Write(JsonNode?)"/> or <see cref="Canonicalize"/>.
+/// </summary>
+/// <remarks>
+/// Parsing is strict: duplicate member names, lone surrogates, numbers outside IEEE-754 double
+/// and negative zero (RFC 8785 erratum 7920) are refused with a <see cref="CanonicalJsonException"/>.
+/// </remarks>
+public static class CanonicalJson
+{
+    /// <summary>Nesting limit for parsed documents (bounds the parser's stack).</summary>
+    public const int MaxDepth = 64;
+
+    private static readonly JsonReaderOptions ReaderOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowTrailingCommas = false,
+        MaxDepth = MaxDepth,
+    };
+
+    /// <summary>Parses UTF-8 JSON strictly into a node tree that <see cref="Write(JsonNode?)"/> accepts.</summary>
+    public static JsonNode? Parse(ReadOnlySpan<byte> utf8Json)
+    {
+        if (utf8Json.IsEmpty)
+        {
+            throw new CanonicalJsonException("empty input: expected a JSON document");
+        }
+
+        // A UTF-8 byte order mark is not JSON (RFC 8259 §8.1 forbids emitting it); skip one if present.
+        if (utf8Json.StartsWith("\uFEFF"u8))
+        {
+            utf8Json = utf8Json[3..];
+        }
+
+        if (utf8Json.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            throw new CanonicalJsonException("empty input: expected a JSON document");
+        }
+
+        // Utf8JsonReader does not validate the bytes of unescaped strings; JCS input must be UTF-8.
+        if (!Utf8.IsValid(utf8Json))
+        {
+            throw new CanonicalJsonException($"the input is not valid UTF-8 (first bad byte at offset {FirstInvalidUtf8(utf8Json)})");
+        }
+
+        var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
+        try
+        {
+            if (!reader.Read())
+            {
+                throw new CanonicalJsonException("empty input: expected a JSON document");
+            }
+
+            var root = ReadValue(ref reader, "$");
+            if (reader.Read())
+            {
+                throw new CanonicalJsonException($"unexpected content after the JSON document at byte {reader.TokenStartIndex}");
+            }
+
+            return root;
+        }
+        catch (JsonException ex)
+        {
+            throw new CanonicalJsonException($"malformed JSON at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine}: {FirstSentence(ex.Message)}", ex);
+        }
+    }
+
+    /// <summary>Parses UTF-16 JSON text strictly.</summary>
+    public static JsonNode? Parse(string json) => Parse(Encoding.UTF8.GetBytes(json));
+
+    /// <summary>The canonical form of a UTF-8 JSON document.</summary>
+    public static byte[] Canonicalize(ReadOnlySpan<byte> utf8Json) => Write(Parse(utf8Json));
+
+    /// <summary>The canonical form of a .NET value, serialised with System.Text.Json first.</summary>
+    public static byte[] Serialize<T>(T value, JsonSerializerOptions? options = null) =>
+        Canonicalize(JsonSerializer.SerializeToUtf8Bytes(value, options));
+
+    /// <summary>The canonical form of a node tree.</summary>
+    public static byte[] Write(JsonNode? node)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        WriteNode(buffer, node, "$");
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The canonical form of a node tree as a string.</summary>
+    public static string WriteString(JsonNode? node) => Encoding.UTF8.GetString(Write(node));
+
+    private static JsonNode? ReadValue(ref Utf8JsonReader reader, string path)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                return ReadObject(ref reader, path);
+            case JsonTokenType.StartArray:
+                var array = new JsonArray();
+                var index = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    array.Add(ReadValue(ref reader, $"{path}[{index++}]"));
+                }
+
+                return array;
+            case JsonTokenType.String:
+                return JsonValue.Create(ReadString(ref reader, path));
+            case JsonTokenType.Number:
+                return JsonValue.Create(ReadNumber(ref reader, path));
+            case JsonTokenType.True:
+                return JsonValue.Create(true);
+            case JsonTokenType.False:
+                return JsonValue.Create(false);
+            case JsonTokenType.Null:
+                return null;
+            default:
+                throw new CanonicalJsonException($"unexpected token {reader.TokenType} at {path}");
+        }
+    }
+
+    private static JsonObject ReadObject(ref Utf8JsonReader reader, string path)
+    {
+        var members = new List<KeyValuePair<string, JsonNode?>>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = ReadString(ref reader, path);
+            if (!names.Add(name))
+            {
+                throw new CanonicalJsonException($"duplicate member name \"{name}\" in the object at {path}: RFC 8785 requires unique names");
+            }
+
+            reader.Read();
+            members.Add(new(name, ReadValue(ref reader, path + "." + name)));
+        }
+
+        return new JsonObject(members);
+    }
+
+    private static string ReadString(ref Utf8JsonReader reader, string path)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            // The reader has validated the UTF-8; unescaped text cannot hold a lone surrogate.
+            return Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan);
+        }
+
+        var raw = reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan.ToArray();
+        return Unescape(raw, path);
+    }
+
+    private static double ReadNumber(ref Utf8JsonReader reader, string path)
+    {
+        var raw = reader.ValueSpan;
+        var value = double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
+        if (!double.IsFinite(value))
+        {
+            throw new CanonicalJsonException($"the number {Encoding.UTF8.GetString(raw)} at {path} is outside the range of an IEEE-754 double");
+        }
+
+        if (value == 0 && raw[0] == (byte)'-')
+        {
+            throw new CanonicalJsonException($"negative zero ({Encoding.UTF8.GetString(raw)}) at {path} is refused: RFC 8785 (erratum 7920) serialises it as 0, which would change what was signed");
+        }
+
+        return value;
+    }
+
+    /// <summary>Decodes a JSON string body (RFC 8259 §7), refusing unpaired UTF-16 surrogates.</summary>
+    private static string Unescape(ReadOnlySpan<byte> raw, string path)
+    {
+        var text = Encoding.UTF8.GetString(raw);
+        var builder = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c != '\\')
+            {
+                builder.Append(c);
+                continue;
+            }
+
+            var escape = text[++i];
+            switch (escape)
+            {
+                case '"': builder.Append('"'); break;
+                case '\\': builder.Append('\\'); break;
+                case '/': builder.Append('/'); break;
+                case 'b': builder.Append('\b'); break;
+                case 'f': builder.Append('\f'); break;
+                case 'n': builder.Append('\n'); break;
+                case 'r': builder.Append('\r'); break;
+                case 't': builder.Append('\t'); break;
+                case 'u':
+                    builder.Append((char)int.Parse(text.AsSpan(i + 1, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture));
+                    i += 4;
+                    break;
+                default:
+                    throw new CanonicalJsonException($"invalid escape \\{escape} in the string at {path}");
+            }
+        }
+
+        var result = builder.ToString();
+        EnsureWellFormed(result, path);
+        return result;
+    }
+
+    private static void EnsureWellFormed(string value, string path)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                throw new CanonicalJsonException($"lone surrogate \\u{(int)c:x4} at index {i} of the string at {path}: RFC 8785 requires well-formed Unicode");
+            }
+        }
+    }
+
+    private static void WriteNode(ArrayBufferWriter<byte> output, JsonNode? node, string path)
+    {
+        switch (node)
+        {
+            case null:
+                output.Write("null"u8);
+                break;
+            case JsonObject obj:
+                WriteObject(output, obj, path);
+                break;
+            case JsonArray array:
+                output.Write("["u8);
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (i > 0)
+                    {
+                        output.Write(","u8);
+                    }
+
+                    WriteNode(output, array[i], $"{path}[{i}]");
+                }
+
+                output.Write("]"u8);
+                break;
+            case JsonValue value:
+                WriteValue(output, value, path);
+                break;
+            default:
+                throw new CanonicalJsonException($"unsupported node {node.GetType().Name} at {path}");
+        }
+    }
+
+    private static void WriteObject(ArrayBufferWriter<byte> output, JsonObject obj, string path)
+    {
+        // RFC 8785 §3.2.3: members sorted by their names as arrays of UTF-16 code units.
+        var members = new KeyValuePair<string, JsonNode?>[obj.Count];
+        var n = 0;
+        foreach (var member in obj)
+        {
+            members[n++] = member;
+        }
+
+        Array.Sort(members, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        output.Write("{"u8);
+        for (var i = 0; i < members.Length; i++)
+        {
+            if (i > 0)
+            {
+                output.Write(","u8);
+            }
+
+            WriteString(output, members[i].Key, path);
+            output.Write(":"u8);
+            WriteNode(output, members[i].Value, path + "." + members[i].Key);
+        }
+
+        output.Write("}"u8);
+    }
+
+    private static void WriteValue(ArrayBufferWriter<byte> output, JsonValue value, string path)
+    {
+        switch (value.GetValueKind())
+        {
+            case JsonValueKind.String:
+                WriteString(output, value.GetValue<string>(), path);
+                break;
+            case JsonValueKind.Number:
+                var number = value.TryGetValue<double>(out var d)
+                    ? d
+                    : double.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
+                output.Write(Encoding.ASCII.GetBytes(JcsNumber.Format(number)));
+                break;
+            case JsonValueKind.True:
+                output.Write("true"u8);
+                break;
+            case JsonValueKind.False:
+                output.Write("false"u8);
+                break;
+            case JsonValueKind.Null:
+                output.Write("null"u8);
+                break;
+            default:
+                // A value wrapping an object or array (e.g. a JsonElement): re-read it strictly.
+                WriteNode(output, Parse(Encoding.UTF8.GetBytes(value.ToJsonString())), path);
+                break;
+        }
+    }
+
+    /// <summary>RFC 8785 §3.2.2.2: minimal escaping, everything else as UTF-8.</summary>
+    private static void WriteString(ArrayBufferWriter<byte> output, string value, string path)
+    {
+        EnsureWellFormed(value, path);
+        Span<byte> scratch = stackalloc byte[6];
+        output.Write("\""u8);
+        var start = 0;
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c >= 0x20 && c != '"' && c != '\\')
+            {
+                continue;
+            }
+
+            WriteUtf8(output, value.AsSpan(start, i - start));
+            start = i + 1;
+            switch (c)
+            {
+                case '"': output.Write("\\\""u8); break;
+                case '\\': output.Write("\\\\"u8); break;
+                case '\b': output.Write("\\b"u8); break;
+                case '\t': output.Write("\\t"u8); break;
+                case '\n': output.Write("\\n"u8); break;
+                case '\f': output.Write("\\f"u8); break;
+                case '\r': output.Write("\\r"u8); break;
+                default:
+                    "\\u00"u8.CopyTo(scratch);
+                    scratch[4] = HexDigit(c >> 4);
+                    scratch[5] = HexDigit(c & 0xF);
+                    output.Write(scratch);
+                    break;
+            }
+        }
+
+        WriteUtf8(output, value.AsSpan(start));
+        output.Write("\""u8);
+    }
+
+    private static byte HexDigit(int nibble) => (byte)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);
+
+    private static void WriteUtf8(ArrayBufferWriter<byte> output, ReadOnlySpan<char> chars)
+    {
+        if (chars.IsEmpty)
+        {
+            return;
+        }
+
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(chars.Length));
+        output.Advance(Encoding.UTF8.GetBytes(chars, span));
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        var offset = 0;
+        while (offset < bytes.Length)
+        {
+            if (Rune.DecodeFromUtf8(bytes[offset..], out _, out var consumed) != System.Buffers.OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            offset += consumed;
+        }
+
+        return offset;
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
+    }
+}

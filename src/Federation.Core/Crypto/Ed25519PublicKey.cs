@@ -1,0 +1,104 @@
+namespace Federation.Core.Crypto;
+
+/// <summary>An Ed25519 public key: 32 bytes, checked to be a valid curve point of large order.</summary>
+public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
+{
+    public const int Size = Sodium.PublicKeyBytes;
+    public const int SignatureSize = Sodium.SignatureBytes;
+
+    private readonly byte[] _bytes;
+
+    private Ed25519PublicKey(byte[] bytes)
+    {
+        _bytes = bytes;
+        Fingerprint = new KeyFingerprint(Convert.ToHexStringLower(bytes));
+    }
+
+    public KeyFingerprint Fingerprint { get; }
+
+    public ReadOnlySpan<byte> Bytes => _bytes;
+
+    /// <summary>Imports 32 raw bytes, refusing anything that is not a usable Ed25519 point.</summary>
+    public static Ed25519PublicKey FromBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != Size)
+        {
+            throw new FormatException($"an Ed25519 public key is {Size} bytes, got {bytes.Length}");
+        }
+
+        Sodium.EnsureInitialised();
+        unsafe
+        {
+            fixed (byte* p = bytes)
+            {
+                if (Sodium.crypto_core_ed25519_is_valid_point(p) != 1)
+                {
+                    throw new FormatException("the public key is not a valid Ed25519 point (off the curve, or of small order)");
+                }
+            }
+        }
+
+        return new Ed25519PublicKey(bytes.ToArray());
+    }
+
+    /// <summary>Keys libsodium itself derived; no point check needed.</summary>
+    internal static Ed25519PublicKey FromTrustedBytes(ReadOnlySpan<byte> bytes) => new(bytes.ToArray());
+
+    /// <summary>Parses 64 lowercase hex digits (the form used in signature blocks and plans).</summary>
+    public static Ed25519PublicKey FromHex(string hex)
+    {
+        if (hex.Length != Size * 2)
+        {
+            throw new FormatException($"an Ed25519 public key is {Size * 2} hex digits, got {hex.Length}");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromHexString(hex);
+        }
+        catch (FormatException)
+        {
+            throw new FormatException($"public key \"{hex}\" is not hex");
+        }
+
+        return FromBytes(bytes);
+    }
+
+    /// <summary>The public key a fingerprint names (a fingerprint is the key itself).</summary>
+    public static Ed25519PublicKey FromFingerprint(KeyFingerprint fingerprint) => FromHex(fingerprint.Hex);
+
+    /// <summary>
+    /// True when <paramref name="signature"/> is a valid Ed25519 signature of <paramref name="message"/>
+    /// by this key (libsodium's verification, which rejects non-canonical encodings).
+    /// </summary>
+    /// <exception cref="FormatException">The signature is not 64 bytes.</exception>
+    public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
+    {
+        if (signature.Length != SignatureSize)
+        {
+            throw new FormatException($"an Ed25519 signature is {SignatureSize} bytes, got {signature.Length}");
+        }
+
+        Sodium.EnsureInitialised();
+        unsafe
+        {
+            fixed (byte* sig = signature)
+            fixed (byte* m = message)
+            fixed (byte* pk = _bytes)
+            {
+                return Sodium.crypto_sign_verify_detached(sig, m, (ulong)message.Length, pk) == 0;
+            }
+        }
+    }
+
+    public string ToHex() => Fingerprint.Hex;
+
+    public bool Equals(Ed25519PublicKey? other) => other is not null && _bytes.AsSpan().SequenceEqual(other._bytes);
+
+    public override bool Equals(object? obj) => Equals(obj as Ed25519PublicKey);
+
+    public override int GetHashCode() => BitConverter.ToInt32(_bytes, 0);
+
+    public override string ToString() => Fingerprint.ToString();
+}

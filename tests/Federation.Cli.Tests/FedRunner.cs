@@ -1,0 +1,88 @@
+using System.Diagnostics;
+
+namespace Federation.Cli.Tests;
+
+/// <summary>Runs <c>fed</c> in-process (fast) or as a real process (stdin, exit codes, no stack traces).</summary>
+public static class FedRunner
+{
+    public sealed record Result(int ExitCode, string Out, string Err);
+
+    public static Result InProcess(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = FedCli.Run(args, output, error);
+        return new Result(code, output.ToString(), error.ToString());
+    }
+
+    public static Result Process(string? stdin, params string[] args)
+    {
+        var fedDll = Path.Combine(AppContext.BaseDirectory, "fed.dll");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.ArgumentList.Add(fedDll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        if (stdin is not null)
+        {
+            process.StandardInput.Write(stdin);
+        }
+
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("fed did not exit within 60 s: " + string.Join(' ', args));
+        }
+
+        return new Result(process.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>Runs a tool of the machine (openssl) and returns exit code and output.</summary>
+    public static Result Tool(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit(60_000);
+        return new Result(process.ExitCode, output.Result, error.Result);
+    }
+}
+
+/// <summary>A temporary directory removed after the test.</summary>
+public sealed class TempDirectory : IDisposable
+{
+    public TempDirectory() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "fed-test-" + Guid.NewGuid().ToString("N"));
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort
+        }
+    }
+}
