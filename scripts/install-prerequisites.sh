@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(libsodium23 openssl)
+# The test suite also needs a PostgreSQL server (tests start throwaway clusters).
+[ "${FED_INSTALL_TEST_DEPS:-0}" = "1" ] && packages+=(postgresql-15)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-prerequisites.sh
+FED_INSTALL_TEST_DEPS=1 bash scripts/install-prerequisites.sh
 dotnet build Federation.Orleans.sln -c Release -m:2 -nologo -clp:ErrorsOnly
 rm -rf TestResults
 dotnet test Federation.Orleans.sln -c Release --no-build -nologo \

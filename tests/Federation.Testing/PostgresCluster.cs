@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Federation.Testing;
+
+/// <summary>
+/// A throwaway PostgreSQL cluster for tests (ARCHITECTURE.md): <c>initdb</c> + <c>pg_ctl</c> from the
+/// machine's PostgreSQL 15, run as the <c>postgres</c> OS user when the tests run as root, listening on
+/// a free loopback port, and removed when the test process exits. One cluster per test process;
+/// each test class takes its own database from <see cref="CreateDatabaseAsync"/>.
+/// </summary>
+public sealed class PostgresCluster : IDisposable
+{
+    private static readonly Lazy<PostgresCluster> Shared = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly string _directory;
+    private readonly string _binDirectory;
+    private readonly bool _asPostgresUser;
+    private int _databaseCounter;
+
+    private PostgresCluster(string directory, string binDirectory, bool asPostgresUser, int port)
+    {
+        _directory = directory;
+        _binDirectory = binDirectory;
+        _asPostgresUser = asPostgresUser;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    /// <summary>Connection string of the maintenance database.</summary>
+    public string AdminConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false";
+
+    /// <summary>The cluster shared by every test in this process, started on first use.</summary>
+    public static PostgresCluster Instance => Shared.Value;
+
+    /// <summary>Creates a fresh, empty database and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string prefix = "test")
+    {
+        var name = $"{prefix}_{Environment.ProcessId}_{Interlocked.Increment(ref _databaseCounter)}".ToLowerInvariant();
+        await using (var connection = new NpgsqlConnection(AdminConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return $"Host=127.0.0.1;Port={Port};Username=postgres;Database={name}";
+    }
+
+    private static PostgresCluster Start()
+    {
+        var bin = FindBinDirectory();
+        var asPostgresUser = Environment.UserName == "root";
+        var directory = Path.Combine(Path.GetTempPath(), $"fed-pg-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        var dataDirectory = Path.Combine(directory, "data");
+        if (asPostgresUser)
+        {
+            Run("chown", "postgres:postgres", directory);
+        }
+
+        var port = FreePort();
+        var cluster = new PostgresCluster(directory, bin, asPostgresUser, port);
+        try
+        {
+            cluster.RunPg("initdb", "-D", dataDirectory, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync");
+            cluster.RunPg("pg_ctl", "-D", dataDirectory, "-l", Path.Combine(directory, "server.log"), "-w", "-t", "60",
+                "-o", $"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=32MB", "start");
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Dispose();
+        return cluster;
+    }
+
+    public void Dispose()
+    {
+        var dataDirectory = Path.Combine(_directory, "data");
+        if (File.Exists(Path.Combine(dataDirectory, "postmaster.pid")))
+        {
+            try
+            {
+                RunPg("pg_ctl", "-D", dataDirectory, "-m", "immediate", "-w", "stop");
+            }
+            catch (InvalidOperationException)
+            {
+                // already stopped
+            }
+        }
+
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // best effort
+        }
+    }
+
+    private void RunPg(string tool, params string[] args)
+    {
+        var path = Path.Combine(_binDirectory, tool);
+        if (_asPostgresUser)
+        {
+            Run("runuser", ["-u", "postgres", "--", path, .. args]);
+        }
+        else
+        {
+            Run(path, args);
+        }
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"{file} did not finish within 120 s");
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({process.ExitCode}): {error.Result}{output.Result}");
+        }
+    }
+
+    private static string FindBinDirectory()
+    {
+        var root = "/usr/lib/postgresql";
+        var candidates = Directory.Exists(root)
+            ? Directory.GetDirectories(root).Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).OrderDescending().ToList()
+            : [];
+        return candidates.FirstOrDefault()
+            ?? throw new InvalidOperationException("PostgreSQL server binaries not found under /usr/lib/postgresql: install the Debian package postgresql-15");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
