@@ -13,6 +13,7 @@ public static class FedCli
         root.Subcommands.Add(CanonCommand.Build(console));
         root.Subcommands.Add(KeysCommand.Build(console));
         root.Subcommands.Add(DemoCommand.Build(console));
+        root.Subcommands.Add(BenchCommand.Build(console));
         return root;
     }
 

@@ -53,6 +53,7 @@ public sealed class PostgresCluster : IDisposable
     private static PostgresCluster Start()
     {
         var bin = FindBinDirectory();
+        RemoveStaleClusters();
         var asPostgresUser = Environment.UserName == "root";
         var directory = Path.Combine(Path.GetTempPath(), $"fed-pg-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
@@ -142,6 +143,57 @@ public sealed class PostgresCluster : IDisposable
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({process.ExitCode}): {error.Result}{output.Result}");
+        }
+    }
+
+    /// <summary>
+    /// A test host can be killed before its exit handler finishes; clusters of processes that no longer
+    /// exist are removed here (and their servers stopped) so runs never pile up.
+    /// </summary>
+    private static void RemoveStaleClusters()
+    {
+        foreach (var stale in Directory.GetDirectories(Path.GetTempPath(), "fed-pg-*"))
+        {
+            var parts = Path.GetFileName(stale).Split('-');
+            if (parts.Length < 3 || !int.TryParse(parts[2], out var owner) || ProcessExists(owner))
+            {
+                continue;
+            }
+
+            var pidFile = Path.Combine(stale, "data", "postmaster.pid");
+            if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var postmaster) && ProcessExists(postmaster))
+            {
+                try
+                {
+                    Process.GetProcessById(postmaster).Kill();
+                }
+                catch (InvalidOperationException)
+                {
+                    // exited meanwhile
+                }
+            }
+
+            try
+            {
+                Directory.Delete(stale, recursive: true);
+            }
+            catch (IOException)
+            {
+                // in use; a later run removes it
+            }
+        }
+    }
+
+    private static bool ProcessExists(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
         }
     }
 

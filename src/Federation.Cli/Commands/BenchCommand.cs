@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Federation.Cli.Bench;
+
+namespace Federation.Cli.Commands;
+
+/// <summary><c>fed bench SUITE [--quick] [--json]</c>: the benchmark programs whose numbers docs/performance.md reports.</summary>
+public static class BenchCommand
+{
+    /// <summary>Every suite; each issue that names figures adds its own here.</summary>
+    private static IReadOnlyList<IBenchSuite> Suites() =>
+    [
+    ];
+
+    public static Command Build(CliConsole console)
+    {
+        var bench = new Command("bench", "Run a benchmark suite and print its results beside the raw limits measured in the same run");
+        foreach (var suite in Suites())
+        {
+            var quick = new Option<bool>("--quick") { Description = "Smaller sizes; finishes within a minute" };
+            var json = new Option<bool>("--json") { Description = "Print one JSON object (progress goes to stderr)" };
+            var command = new Command(suite.Name, suite.Description) { quick, json };
+            command.SetAction((parse, cancellationToken) => RunAsync(console, suite, parse.GetValue(quick), parse.GetValue(json), cancellationToken));
+            bench.Subcommands.Add(command);
+        }
+
+        return bench;
+    }
+
+    private static async Task<int> RunAsync(CliConsole console, IBenchSuite suite, bool quick, bool json, CancellationToken cancellationToken)
+    {
+        var progress = json ? console.Error : console.Out;
+        var report = await suite.RunAsync(quick, progress, cancellationToken);
+        if (json)
+        {
+            console.Out.WriteLine(JsonSerializer.Serialize(report));
+            return ExitCodes.Ok;
+        }
+
+        console.Out.WriteLine($"suite {report.Suite}");
+        foreach (var result in report.Results)
+        {
+            var line = string.Create(CultureInfo.InvariantCulture, $"  {result.Name,-36} {result.Value,14:N2} {result.Unit}");
+            if (result.Baseline is { } baseline)
+            {
+                line += string.Create(CultureInfo.InvariantCulture, $"   (baseline {baseline.Name}: {baseline.Value:N2} {baseline.Unit}; ratio {result.Ratio:0.###})");
+            }
+
+            console.Out.WriteLine(line);
+        }
+
+        return ExitCodes.Ok;
+    }
+}
