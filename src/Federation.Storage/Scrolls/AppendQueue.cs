@@ -1,0 +1,194 @@
+using System.Threading.Channels;
+
+namespace Federation.Storage.Scrolls;
+
+/// <summary>One AppendAsync call waiting for its batch.</summary>
+internal sealed class PendingAppend(IReadOnlyList<LineBuilder> builders)
+{
+    public IReadOnlyList<LineBuilder> Builders { get; } = builders;
+
+    public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>The appends one group commit writes: their lines, contiguous from <see cref="FirstSeq"/>.</summary>
+internal sealed class AppendBatch(long firstSeq)
+{
+    private readonly List<(PendingAppend Append, long FirstSeq)> _members = [];
+
+    public long FirstSeq { get; } = firstSeq;
+
+    public long NextSeq => FirstSeq + Lines.Count;
+
+    public List<byte[]> Lines { get; } = [];
+
+    public long Bytes { get; private set; }
+
+    public bool IsEmpty => _members.Count == 0;
+
+    public void Add(PendingAppend append, byte[][] lines, long bytes)
+    {
+        _members.Add((append, NextSeq));
+        Lines.AddRange(lines);
+        Bytes += bytes;
+    }
+
+    public void Complete()
+    {
+        foreach (var (append, firstSeq) in _members)
+        {
+            append.Completion.TrySetResult(firstSeq);
+        }
+    }
+
+    public void Fail(Exception exception)
+    {
+        foreach (var (append, _) in _members)
+        {
+            append.Completion.TrySetException(exception);
+        }
+    }
+}
+
+/// <summary>
+/// Group commit (ARCHITECTURE.md): appends to one scroll wait in a bounded channel; the scroll's single writer
+/// takes everything pending up to the batch limits, builds the lines at their seqs, and commits them together.
+/// </summary>
+internal sealed class AppendQueue
+{
+    private readonly Channel<PendingAppend> _channel;
+    private readonly string _scroll;
+    private readonly int _maxLineBytes;
+    private readonly int _maxBatchLines;
+    private readonly int _maxBatchBytes;
+
+    // An append taken from the channel that did not fit the previous batch; never built yet.
+    private PendingAppend? _carried;
+
+    public AppendQueue(string scroll, ScrollStoreOptions options)
+    {
+        _scroll = scroll;
+        _maxLineBytes = options.MaxLineBytes;
+        _maxBatchLines = options.MaxBatchLines;
+        _maxBatchBytes = options.MaxBatchBytes;
+        _channel = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(options.MaxQueuedAppends)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>Checks the call's shape (not the lines: they exist only once the seq is known).</summary>
+    public void ValidateShape(IReadOnlyList<LineBuilder> builders)
+    {
+        ArgumentNullException.ThrowIfNull(builders);
+        if (builders.Count == 0)
+        {
+            throw new ArgumentException("an append needs at least one line", nameof(builders));
+        }
+
+        if (builders.Count > _maxBatchLines)
+        {
+            throw new ArgumentException($"an append may hold at most {_maxBatchLines} lines (MaxBatchLines), got {builders.Count}", nameof(builders));
+        }
+
+        for (var i = 0; i < builders.Count; i++)
+        {
+            if (builders[i] is null)
+            {
+                throw new ArgumentNullException(nameof(builders), $"line builder {i} is null");
+            }
+        }
+    }
+
+    public async Task<long> EnqueueAsync(IReadOnlyList<LineBuilder> builders, CancellationToken ct)
+    {
+        ValidateShape(builders);
+        var pending = new PendingAppend(builders);
+        try
+        {
+            await _channel.Writer.WriteAsync(pending, ct).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException($"scroll store (scroll {_scroll})", "the scroll store is being disposed; the append was not queued");
+        }
+
+        return await pending.Completion.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until an append is pending; false once the queue is completed and empty.</summary>
+    public async ValueTask<bool> WaitAsync() =>
+        _carried is not null || await _channel.Reader.WaitToReadAsync().ConfigureAwait(false);
+
+    /// <summary>No more appends are accepted; the pending ones are still taken by the writer.</summary>
+    public void Complete() => _channel.Writer.TryComplete();
+
+    /// <summary>
+    /// Takes pending appends up to the batch limits and builds their lines at seqs from <paramref name="firstSeq"/>.
+    /// An append whose builder throws or whose line is invalid fails alone and consumes no seq. The batch may be
+    /// empty when every taken append failed.
+    /// </summary>
+    public AppendBatch TakeBatch(long firstSeq)
+    {
+        var batch = new AppendBatch(firstSeq);
+        while (batch.Lines.Count < _maxBatchLines && batch.Bytes < _maxBatchBytes)
+        {
+            var next = _carried;
+            _carried = null;
+            if (next is null && !_channel.Reader.TryRead(out next))
+            {
+                break;
+            }
+
+            if (batch.Lines.Count > 0 && batch.Lines.Count + next.Builders.Count > _maxBatchLines)
+            {
+                _carried = next;
+                break;
+            }
+
+            Build(next, batch);
+        }
+
+        return batch;
+    }
+
+    /// <summary>Fails every append pending now (the scroll refuses appends).</summary>
+    public void FailPending(Exception exception)
+    {
+        if (_carried is { } carried)
+        {
+            _carried = null;
+            carried.Completion.TrySetException(exception);
+        }
+
+        while (_channel.Reader.TryRead(out var pending))
+        {
+            pending.Completion.TrySetException(exception);
+        }
+    }
+
+    private void Build(PendingAppend append, AppendBatch batch)
+    {
+        var seq = batch.NextSeq;
+        var lines = new byte[append.Builders.Count][];
+        long bytes = 0;
+        try
+        {
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var line = append.Builders[i](seq + i);
+                ScrollLines.Validate(line, seq + i, _maxLineBytes);
+                lines[i] = line;
+                bytes += line.Length + 1;
+            }
+        }
+        catch (Exception ex)
+        {
+            // The caller's own exception (or the line rule it broke) fails its append only.
+            append.Completion.TrySetException(ex);
+            return;
+        }
+
+        batch.Add(append, lines, bytes);
+    }
+}

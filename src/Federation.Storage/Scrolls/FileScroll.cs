@@ -1,0 +1,636 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Federation.Storage.Files;
+using Microsoft.Win32.SafeHandles;
+
+namespace Federation.Storage.Scrolls;
+
+/// <summary>One open scroll of the file store: its lock, its file, its line index and its writer loop.</summary>
+internal sealed class FileScroll : IAsyncDisposable
+{
+    public const string LinesSuffix = ".jsonl";
+    public const string TornSuffix = ".jsonl.torn";
+    public const string CheckpointsSuffix = ".checkpoints.jsonl";
+    public const string CheckpointsTornSuffix = ".checkpoints.jsonl.torn";
+    public const string LockSuffix = ".lock";
+    public const string QuarantineInfix = ".quarantine-";
+    public const string QuarantineTimeFormat = "yyyyMMdd'T'HHmmss'Z'";
+
+    /// <summary>Replay and reads move at most this much per file read.</summary>
+    private const int ReadBufferBytes = 1024 * 1024;
+
+    /// <summary>ReadAsync takes at most this many lines per chunk (the index lock is held for one chunk).</summary>
+    private const int MaxReadChunkLines = 4096;
+
+    private static readonly JsonWriterOptions RecordJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly string _name;
+    private readonly ScrollPaths _paths;
+    private readonly ScrollStoreOptions _options;
+    private readonly CommittedLinesObserver _observer;
+    private readonly FileStream _lock;
+    private readonly SafeFileHandle _file;
+    private readonly LineIndex _index = new();
+    private readonly AppendQueue _queue;
+
+    // Held by the writer for each batch, and by truncation and checkpoints: one mutation of the scroll at a time.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    // Readers hold it for one chunk; truncation holds it exclusively while cutting the file.
+    private readonly ReaderWriterLockSlim _readers = new(LockRecursionPolicy.NoRecursion);
+    private long _length;
+    private volatile ScrollFailedException? _failure;
+    private Task _writer = Task.CompletedTask;
+
+    private FileScroll(string name, ScrollPaths paths, ScrollStoreOptions options, CommittedLinesObserver observer, FileStream lockFile, SafeFileHandle file)
+    {
+        _name = name;
+        _paths = paths;
+        _options = options;
+        _observer = observer;
+        _lock = lockFile;
+        _file = file;
+        _queue = new AppendQueue(name, options);
+    }
+
+    public sealed record ScrollPaths(string Directory, string Lines, string Torn, string Checkpoints, string CheckpointsTorn, string Lock, string Root);
+
+    public static ScrollPaths PathsFor(FileScrollStore store, string scroll)
+    {
+        var directory = Path.Combine(store.ReceiptsDirectory, scroll);
+        return new ScrollPaths(
+            directory,
+            Path.Combine(directory, scroll + LinesSuffix),
+            Path.Combine(directory, scroll + TornSuffix),
+            Path.Combine(directory, scroll + CheckpointsSuffix),
+            Path.Combine(directory, scroll + CheckpointsTornSuffix),
+            Path.Combine(directory, scroll + LockSuffix),
+            Path.Combine(store.DataDirectory, $"ROOT.{scroll}.txt"));
+    }
+
+    public static (FileScroll Scroll, ScrollOpenReport Report) Open(FileScrollStore store, ScrollStoreOptions options, string name, CommittedLinesObserver observer, CancellationToken ct)
+    {
+        var paths = PathsFor(store, name);
+        CreateDirectoryDurably(store.DataDirectory);
+        CreateDirectoryDurably(store.ReceiptsDirectory);
+        CreateDirectoryDurably(paths.Directory);
+
+        FileStream lockFile;
+        try
+        {
+            // FileShare.None is flock(LOCK_EX | LOCK_NB) on Linux: it excludes other processes and other store instances.
+            lockFile = new FileStream(paths.Lock, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"scroll {name} is already open by another process (or another store instance): the lock {paths.Lock} is held", ex);
+        }
+
+        SafeFileHandle? file = null;
+        try
+        {
+            var created = !File.Exists(paths.Lines);
+            file = File.OpenHandle(paths.Lines, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+            if (created)
+            {
+                DurableFile.SyncDirectory(paths.Directory);
+            }
+
+            var scroll = new FileScroll(name, paths, options, observer, lockFile, file);
+            var torn = MoveTornTail(file, paths.Lines, paths.Torn);
+            var tornCheckpoint = File.Exists(paths.Checkpoints) ? MoveTornTail(paths.Checkpoints, paths.CheckpointsTorn) : null;
+            scroll.Replay(ct);
+            scroll.RepairRoot();
+            scroll._writer = Task.Run(scroll.WriteLoopAsync, CancellationToken.None);
+            return (scroll, new ScrollOpenReport(name, scroll._index.Count, torn, tornCheckpoint));
+        }
+        catch
+        {
+            file?.Dispose();
+            lockFile.Dispose();
+            throw;
+        }
+    }
+
+    public long Size => _index.Count;
+
+    public Task<long> AppendAsync(IReadOnlyList<LineBuilder> lines, CancellationToken ct)
+    {
+        if (_failure is { } failure)
+        {
+            return Task.FromException<long>(failure);
+        }
+
+        return _queue.EnqueueAsync(lines, ct);
+    }
+
+    public List<StoredLine> ReadChunk(long fromSeq, long toSeqExclusive)
+    {
+        _readers.EnterReadLock();
+        try
+        {
+            var end = Math.Min(toSeqExclusive, _index.Count);
+            if (fromSeq >= end)
+            {
+                return [];
+            }
+
+            var start = _index.StartOf(fromSeq);
+            var last = fromSeq;
+            while (last < end && last - fromSeq < MaxReadChunkLines && (last == fromSeq || _index.EndOf(last) - start <= ReadBufferBytes))
+            {
+                last++;
+            }
+
+            var bytes = new byte[_index.StartOf(last) - start];
+            ReadExactly(_file, bytes, start);
+            var lines = new List<StoredLine>((int)(last - fromSeq));
+            for (var seq = fromSeq; seq < last; seq++)
+            {
+                var from = (int)(_index.StartOf(seq) - start);
+                var to = (int)(_index.EndOf(seq) - start) - 1; // without the '\n'
+                lines.Add(new StoredLine(seq, bytes[from..to]));
+            }
+
+            return lines;
+        }
+        finally
+        {
+            _readers.ExitReadLock();
+        }
+    }
+
+    public async Task AppendCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ThrowIfFailed();
+            ScrollStoreGuards.ValidateCheckpoint(checkpoint, _index.Count, _name);
+            var line = CheckpointLine(checkpoint);
+            try
+            {
+                var created = !File.Exists(_paths.Checkpoints);
+                using (var stream = new FileStream(_paths.Checkpoints, FileMode.Append, FileAccess.Write, FileShare.Read))
+                {
+                    stream.Write(line);
+                    stream.Flush(flushToDisk: true);
+                }
+
+                if (created)
+                {
+                    DurableFile.SyncDirectory(_paths.Directory);
+                }
+
+                DurableFile.WriteAtomic(_paths.Root, Encoding.UTF8.GetBytes(checkpoint.Note));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Fail($"writing checkpoint {checkpoint.Size} to {_paths.Checkpoints} failed", ex);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<StoredCheckpoint>> ReadCheckpointsAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return ReadCheckpointFile(_paths.Checkpoints);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<TruncateReport> TruncateAsync(long newSize, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ThrowIfFailed();
+            var oldSize = _index.Count;
+            if (newSize < 0 || newSize > oldSize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(newSize), newSize, $"newSize must be between 0 and the size of scroll {_name} ({oldSize})");
+            }
+
+            if (newSize == oldSize)
+            {
+                return new TruncateReport(oldSize, newSize, null);
+            }
+
+            var cut = _index.StartOf(newSize);
+            var removed = new byte[_length - cut];
+            ReadExactly(_file, removed, cut);
+            var quarantine = QuarantinePath();
+            try
+            {
+                using (var stream = new FileStream(quarantine, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    stream.Write(removed);
+                    stream.Flush(flushToDisk: true);
+                }
+
+                DurableFile.SyncDirectory(_paths.Directory);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Nothing was cut yet: the scroll is intact and stays usable.
+                throw new IOException($"cannot write the quarantine {quarantine}; scroll {_name} was not truncated", ex);
+            }
+
+            _readers.EnterWriteLock();
+            try
+            {
+                RandomAccess.SetLength(_file, cut);
+                RandomAccess.FlushToDisk(_file);
+                _index.Truncate(newSize);
+                _length = cut;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Fail($"cutting {_paths.Lines} to {cut} bytes failed after its lines were quarantined in {quarantine}", ex);
+            }
+            finally
+            {
+                _readers.ExitWriteLock();
+            }
+
+            return new TruncateReport(oldSize, newSize, quarantine);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Complete();
+        await _writer.ConfigureAwait(false);
+        _file.Dispose();
+        await _lock.DisposeAsync().ConfigureAwait(false);
+        _readers.Dispose();
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        while (await _queue.WaitAsync().ConfigureAwait(false))
+        {
+            await _gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                if (_failure is { } failure)
+                {
+                    _queue.FailPending(failure);
+                    continue;
+                }
+
+                var batch = _queue.TakeBatch(_index.Count);
+                if (!batch.IsEmpty)
+                {
+                    try
+                    {
+                        Commit(batch);
+                    }
+                    catch (Exception ex)
+                    {
+                        // A broken invariant: stop loudly, never leave an append waiting forever.
+                        batch.Fail(Fail($"commit of seq {batch.FirstSeq}.. failed unexpectedly", ex));
+                    }
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
+    /// <summary>One write, one fsync, then the observer, then the appends complete.</summary>
+    private void Commit(AppendBatch batch)
+    {
+        var total = checked((int)batch.Bytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(total);
+        try
+        {
+            var position = 0;
+            foreach (var line in batch.Lines)
+            {
+                line.CopyTo(buffer, position);
+                position += line.Length;
+                buffer[position++] = ScrollLines.NewLine;
+            }
+
+            if (position != total)
+            {
+                throw new InvalidOperationException($"batch invariant broken: {position} bytes laid out, {total} counted");
+            }
+
+            try
+            {
+                RandomAccess.Write(_file, buffer.AsSpan(0, total), _length);
+                // An fsync failure cannot be retried safely (the kernel may have dropped the dirty pages): sticky.
+                RandomAccess.FlushToDisk(_file);
+            }
+            catch (Exception ex)
+            {
+                batch.Fail(Fail($"writing {batch.Lines.Count} lines at seq {batch.FirstSeq} to {_paths.Lines} failed", ex));
+                return;
+            }
+
+            var end = _length;
+            foreach (var line in batch.Lines)
+            {
+                end += line.Length + 1;
+                _index.Add(end);
+            }
+
+            _length = end;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        try
+        {
+            _observer(batch.FirstSeq, batch.Lines);
+        }
+        catch (Exception ex)
+        {
+            batch.Fail(Fail($"lines {batch.FirstSeq}..{batch.NextSeq - 1} are durable but the observer failed; reopen the scroll to replay them", ex));
+            return;
+        }
+
+        batch.Complete();
+    }
+
+    private ScrollFailedException Fail(string what, Exception cause)
+    {
+        var failure = new ScrollFailedException($"scroll {_name}: {what}; the scroll refuses further writes until it is reopened ({cause.Message})", cause);
+        _failure ??= failure;
+        return failure;
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is { } failure)
+        {
+            throw failure;
+        }
+    }
+
+    /// <summary>Reads the whole file once: builds the index and gives every line to the observer, in chunks, in seq order.</summary>
+    private void Replay(CancellationToken ct)
+    {
+        var length = RandomAccess.GetLength(_file);
+        var buffer = new byte[ReadBufferBytes];
+        var filled = 0;
+        long bufferOffset = 0; // file offset of buffer[0]
+        var pending = new List<byte[]>();
+        long pendingFirst = 0;
+        while (bufferOffset + filled < length)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+
+            var read = RandomAccess.Read(_file, buffer.AsSpan(filled), bufferOffset + filled);
+            if (read == 0)
+            {
+                throw new IOException($"{_paths.Lines} ended at {bufferOffset + filled} bytes while {length} were expected");
+            }
+
+            filled += read;
+            var consumed = 0;
+            while (true)
+            {
+                var newline = buffer.AsSpan(consumed, filled - consumed).IndexOf(ScrollLines.NewLine);
+                if (newline < 0)
+                {
+                    break;
+                }
+
+                if (newline == 0)
+                {
+                    throw new InvalidDataException($"{_paths.Lines} is corrupt: line {_index.Count} at byte {bufferOffset + consumed} is empty");
+                }
+
+                pending.Add(buffer[consumed..(consumed + newline)]);
+                consumed += newline + 1;
+                _index.Add(bufferOffset + consumed);
+                if (pending.Count == _options.MaxBatchLines)
+                {
+                    _observer(pendingFirst, pending);
+                    pendingFirst += pending.Count;
+                    pending = [];
+                }
+            }
+
+            Array.Copy(buffer, consumed, buffer, 0, filled - consumed);
+            filled -= consumed;
+            bufferOffset += consumed;
+        }
+
+        if (filled != 0)
+        {
+            throw new InvalidOperationException($"replay invariant broken: {filled} bytes after the last newline of {_paths.Lines} survived the torn-tail check");
+        }
+
+        if (pending.Count > 0)
+        {
+            _observer(pendingFirst, pending);
+        }
+
+        _length = length;
+    }
+
+    /// <summary>A crash between the history append and the ROOT rename leaves ROOT one checkpoint behind: finish the job.</summary>
+    private void RepairRoot()
+    {
+        var checkpoints = ReadCheckpointFile(_paths.Checkpoints);
+        if (checkpoints.Count == 0)
+        {
+            return;
+        }
+
+        var latest = Encoding.UTF8.GetBytes(checkpoints[^1].Note);
+        if (!File.Exists(_paths.Root) || !File.ReadAllBytes(_paths.Root).AsSpan().SequenceEqual(latest))
+        {
+            DurableFile.WriteAtomic(_paths.Root, latest);
+        }
+    }
+
+    private string QuarantinePath()
+    {
+        var stamp = DateTime.UtcNow.ToString(QuarantineTimeFormat, CultureInfo.InvariantCulture);
+        var path = Path.Combine(_paths.Directory, $"{_name}{QuarantineInfix}{stamp}{LinesSuffix}");
+        for (var counter = 2; File.Exists(path); counter++)
+        {
+            path = Path.Combine(_paths.Directory, $"{_name}{QuarantineInfix}{stamp}-{counter}{LinesSuffix}");
+        }
+
+        return path;
+    }
+
+    private static byte[] CheckpointLine(StoredCheckpoint checkpoint)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(output, RecordJson))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("size", checkpoint.Size);
+            writer.WriteString("note", checkpoint.Note);
+            writer.WriteEndObject();
+        }
+
+        return [.. output.WrittenSpan, ScrollLines.NewLine];
+    }
+
+    private static List<StoredCheckpoint> ReadCheckpointFile(string path)
+    {
+        var checkpoints = new List<StoredCheckpoint>();
+        if (!File.Exists(path))
+        {
+            return checkpoints;
+        }
+
+        var number = 0;
+        foreach (var line in File.ReadLines(path, Encoding.UTF8))
+        {
+            number++;
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                var root = document.RootElement;
+                checkpoints.Add(new StoredCheckpoint(root.GetProperty("size").GetInt64(), root.GetProperty("note").GetString()!));
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                throw new InvalidDataException($"{path} line {number} is not a checkpoint record {{\"size\":N,\"note\":\"...\"}}: {ex.Message}", ex);
+            }
+        }
+
+        return checkpoints;
+    }
+
+    private static TornTail? MoveTornTail(string path, string tornPath)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        return MoveTornTail(handle, path, tornPath);
+    }
+
+    /// <summary>
+    /// Crash safety at open: bytes after the last '\n' are a torn write. They are appended to <paramref name="tornPath"/>
+    /// (fsynced) before the file is cut back to its last '\n' (fsynced), so nothing is silently dropped. A crash
+    /// between the two steps only records the same tail twice.
+    /// </summary>
+    private static TornTail? MoveTornTail(SafeFileHandle handle, string path, string tornPath)
+    {
+        var length = RandomAccess.GetLength(handle);
+        if (length == 0)
+        {
+            return null;
+        }
+
+        Span<byte> last = stackalloc byte[1];
+        ReadExactly(handle, last, length - 1);
+        if (last[0] == ScrollLines.NewLine)
+        {
+            return null;
+        }
+
+        var cut = LastNewlineEnd(handle, length);
+        var tail = new byte[checked((int)(length - cut))];
+        ReadExactly(handle, tail, cut);
+
+        var output = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(output, RecordJson))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("file", Path.GetFileName(path));
+            writer.WriteNumber("offset", cut);
+            writer.WriteNumber("length", tail.Length);
+            writer.WriteString("moved_at", DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+            writer.WriteBase64String("bytes_base64", tail);
+            writer.WriteEndObject();
+        }
+
+        var created = !File.Exists(tornPath);
+        using (var torn = new FileStream(tornPath, FileMode.Append, FileAccess.Write, FileShare.Read))
+        {
+            torn.Write(output.WrittenSpan);
+            torn.WriteByte(ScrollLines.NewLine);
+            torn.Flush(flushToDisk: true);
+        }
+
+        if (created)
+        {
+            DurableFile.SyncDirectory(Path.GetDirectoryName(tornPath)!);
+        }
+
+        RandomAccess.SetLength(handle, cut);
+        RandomAccess.FlushToDisk(handle);
+        return new TornTail(tornPath, cut, tail.Length);
+    }
+
+    /// <summary>Offset just past the last '\n' in the file (0 when there is none).</summary>
+    private static long LastNewlineEnd(SafeFileHandle handle, long length)
+    {
+        var buffer = new byte[64 * 1024];
+        var end = length;
+        while (end > 0)
+        {
+            var start = Math.Max(0, end - buffer.Length);
+            var span = buffer.AsSpan(0, (int)(end - start));
+            ReadExactly(handle, span, start);
+            var index = span.LastIndexOf(ScrollLines.NewLine);
+            if (index >= 0)
+            {
+                return start + index + 1;
+            }
+
+            end = start;
+        }
+
+        return 0;
+    }
+
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var read = RandomAccess.Read(handle, buffer, offset);
+            if (read == 0)
+            {
+                throw new IOException($"unexpected end of file at offset {offset}");
+            }
+
+            buffer = buffer[read..];
+            offset += read;
+        }
+    }
+
+    private static void CreateDirectoryDurably(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(directory);
+        DurableFile.SyncDirectory(Path.GetDirectoryName(directory)!);
+    }
+}

@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+
+namespace Federation.Storage.Scrolls;
+
+/// <summary>
+/// The embedded default: each scroll is a JSONL file under <c>&lt;data&gt;/receipts/&lt;scroll&gt;/</c>, owned by one
+/// process at a time, appended with group commit and one fsync per batch (docs/formats/scroll-storage.md).
+/// </summary>
+public sealed class FileScrollStore : IScrollStore
+{
+    public const string ReceiptsDirectoryName = "receipts";
+
+    private readonly ScrollStoreOptions _options;
+    private readonly ConcurrentDictionary<string, FileScroll> _open = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _openGate = new(1, 1);
+    private bool _disposed;
+
+    public FileScrollStore(ScrollStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Validate();
+        if (_options.Kind != ScrollStoreOptions.FileKind)
+        {
+            throw new ArgumentException($"FileScrollStore needs Kind \"{ScrollStoreOptions.FileKind}\", got \"{_options.Kind}\"");
+        }
+
+        DataDirectory = Path.GetFullPath(_options.DataDirectory);
+        ReceiptsDirectory = Path.Combine(DataDirectory, ReceiptsDirectoryName);
+    }
+
+    public string Kind => ScrollStoreOptions.FileKind;
+
+    public string DataDirectory { get; }
+
+    public string ReceiptsDirectory { get; }
+
+    /// <summary><c>&lt;data&gt;/receipts/&lt;scroll&gt;/&lt;scroll&gt;.jsonl</c>.</summary>
+    public string LinesPath(string scroll) => FileScroll.PathsFor(this, ScrollNames.Validate(scroll)).Lines;
+
+    /// <summary><c>&lt;data&gt;/ROOT.&lt;scroll&gt;.txt</c>: the latest checkpoint note.</summary>
+    public string RootPath(string scroll) => FileScroll.PathsFor(this, ScrollNames.Validate(scroll)).Root;
+
+    public async Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default)
+    {
+        ScrollNames.Validate(scroll);
+        ArgumentNullException.ThrowIfNull(observer);
+        await _openGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_open.ContainsKey(scroll))
+            {
+                throw new InvalidOperationException($"scroll {scroll} is already open in this store instance");
+            }
+
+            // Opening reads the whole file; keep it off the caller's thread.
+            var (opened, report) = await Task.Run(() => FileScroll.Open(this, _options, scroll, observer, ct), ct).ConfigureAwait(false);
+            _open[scroll] = opened;
+            return report;
+        }
+        finally
+        {
+            _openGate.Release();
+        }
+    }
+
+    public Task<long> AppendAsync(string scroll, IReadOnlyList<LineBuilder> lines, CancellationToken ct = default) =>
+        Get(scroll).AppendAsync(lines, ct);
+
+    public Task SyncAsync(string scroll, CancellationToken ct = default)
+    {
+        Get(scroll);
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<StoredLine> ReadAsync(string scroll, long fromSeq, long toSeqExclusive, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var opened = Get(scroll);
+        ScrollStoreGuards.ValidateRange(fromSeq, toSeqExclusive);
+        var next = fromSeq;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var chunk = opened.ReadChunk(next, toSeqExclusive);
+            if (chunk.Count == 0)
+            {
+                yield break;
+            }
+
+            foreach (var line in chunk)
+            {
+                yield return line;
+            }
+
+            next += chunk.Count;
+            await Task.Yield();
+        }
+    }
+
+    public Task<IReadOnlyList<string>> ListScrollsAsync(CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!Directory.Exists(ReceiptsDirectory))
+        {
+            return Task.FromResult<IReadOnlyList<string>>([]);
+        }
+
+        var names = Directory.GetDirectories(ReceiptsDirectory)
+            .Select(Path.GetFileName)
+            .Where(name => ScrollNames.IsValid(name) && File.Exists(FileScroll.PathsFor(this, name!).Lines))
+            .Select(name => name!)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return Task.FromResult<IReadOnlyList<string>>(names);
+    }
+
+    public Task AppendCheckpointAsync(string scroll, StoredCheckpoint checkpoint, CancellationToken ct = default) =>
+        Get(scroll).AppendCheckpointAsync(checkpoint, ct);
+
+    public Task<IReadOnlyList<StoredCheckpoint>> ReadCheckpointsAsync(string scroll, CancellationToken ct = default) =>
+        Get(scroll).ReadCheckpointsAsync(ct);
+
+    public Task<TruncateReport> TruncateAsync(string scroll, long newSize, CancellationToken ct = default) =>
+        Get(scroll).TruncateAsync(newSize, ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _openGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+        finally
+        {
+            _openGate.Release();
+        }
+
+        foreach (var scroll in _open.Values)
+        {
+            await scroll.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _open.Clear();
+    }
+
+    private FileScroll Get(string scroll)
+    {
+        ScrollNames.Validate(scroll);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _open.TryGetValue(scroll, out var opened)
+            ? opened
+            : throw new InvalidOperationException($"scroll {scroll} is not open in this store; call OpenAsync first");
+    }
+}
+
+internal static class ScrollStoreGuards
+{
+    public static void ValidateRange(long fromSeq, long toSeqExclusive)
+    {
+        if (fromSeq < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fromSeq), fromSeq, "fromSeq must be >= 0");
+        }
+
+        if (toSeqExclusive < fromSeq)
+        {
+            throw new ArgumentOutOfRangeException(nameof(toSeqExclusive), toSeqExclusive, $"toSeqExclusive must be >= fromSeq ({fromSeq})");
+        }
+    }
+
+    public static void ValidateCheckpoint(StoredCheckpoint checkpoint, long scrollSize, string scroll)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(checkpoint.Note);
+        if (checkpoint.Note.Length == 0)
+        {
+            throw new ArgumentException("a checkpoint note must not be empty", nameof(checkpoint));
+        }
+
+        if (checkpoint.Size < 0 || checkpoint.Size > scrollSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(checkpoint), checkpoint.Size, $"checkpoint size must be between 0 and the size of scroll {scroll} ({scrollSize})");
+        }
+    }
+}

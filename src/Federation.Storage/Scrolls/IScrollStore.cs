@@ -1,0 +1,75 @@
+namespace Federation.Storage.Scrolls;
+
+/// <summary>
+/// Builds the canonical receipt line (UTF-8 bytes, no newline) once its seq is known; the receipt's
+/// "seq" member is its 0-based position, so the line can only be built when seq is assigned.
+/// Called exactly once per append attempt, on the store's writer loop: keep it short and pure.
+/// </summary>
+public delegate byte[] LineBuilder(long seq);
+
+/// <summary>
+/// Receives committed lines in seq order, each exactly once per store instance, before the append
+/// that committed them completes. The Merkle tree of the scroll is built by this observer.
+/// The list is owned by the observer once passed (the store does not reuse it).
+/// </summary>
+public delegate void CommittedLinesObserver(long firstSeq, IReadOnlyList<byte[]> lines);
+
+public sealed record StoredLine(long Seq, byte[] Line);
+
+/// <summary>A checkpoint of the scroll at <paramref name="Size"/> lines; <paramref name="Note"/> is a signed note, opaque here.</summary>
+public sealed record StoredCheckpoint(long Size, string Note);
+
+/// <param name="Torn">The torn tail moved aside at open (file store only), or null.</param>
+/// <param name="TornCheckpoint">The torn tail of the checkpoint history moved aside at open (file store only), or null.</param>
+public sealed record ScrollOpenReport(string Scroll, long Size, TornTail? Torn, TornTail? TornCheckpoint = null);
+
+/// <summary>Bytes after the last newline, found at open: appended to <paramref name="MovedTo"/>, then cut from the scroll.</summary>
+public sealed record TornTail(string MovedTo, long Offset, int Length);
+
+/// <param name="QuarantinedTo">Where the removed lines went (a file path, or <c>scroll_quarantine truncation_id=N</c>); null when nothing was removed.</param>
+public sealed record TruncateReport(long OldSize, long NewSize, string? QuarantinedTo);
+
+/// <summary>
+/// The append-only storage of scrolls (docs/formats/scroll-storage.md). A scroll must be opened with
+/// <see cref="OpenAsync"/> in a store instance before it is appended to, synced, read, checkpointed or truncated.
+/// </summary>
+public interface IScrollStore : IAsyncDisposable
+{
+    /// <summary>"file" or "postgres".</summary>
+    string Kind { get; }
+
+    /// <summary>
+    /// Opens (creating if needed); replays all existing lines to the observer in seq order; handles a torn tail.
+    /// Opening a scroll twice in one store instance is an error.
+    /// </summary>
+    Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default);
+
+    /// <summary>
+    /// Appends lines; seqs are contiguous and assigned in order; durable when the task completes; returns the first seq.
+    /// All-or-nothing: an invalid line or a throwing builder fails this call and consumes no seq.
+    /// <paramref name="ct"/> can only cancel before the append is queued; once queued it runs to its end.
+    /// </summary>
+    Task<long> AppendAsync(string scroll, IReadOnlyList<LineBuilder> lines, CancellationToken ct = default);
+
+    /// <summary>Delivers to the observer lines other processes committed since (PostgreSQL); a no-op for the file store.</summary>
+    Task SyncAsync(string scroll, CancellationToken ct = default);
+
+    /// <summary>Committed lines with <paramref name="fromSeq"/> &lt;= seq &lt; <paramref name="toSeqExclusive"/>, in seq order; the range is clamped to the scroll's size.</summary>
+    IAsyncEnumerable<StoredLine> ReadAsync(string scroll, long fromSeq, long toSeqExclusive, CancellationToken ct = default);
+
+    /// <summary>Every scroll in the store, opened or not, in ordinal order.</summary>
+    Task<IReadOnlyList<string>> ListScrollsAsync(CancellationToken ct = default);
+
+    /// <summary>Appends to the checkpoint history (append-only); the size must not exceed the scroll's size.</summary>
+    Task AppendCheckpointAsync(string scroll, StoredCheckpoint checkpoint, CancellationToken ct = default);
+
+    /// <summary>The checkpoint history, oldest first.</summary>
+    Task<IReadOnlyList<StoredCheckpoint>> ReadCheckpointsAsync(string scroll, CancellationToken ct = default);
+
+    /// <summary>
+    /// Rollback support: moves lines with seq &gt;= <paramref name="newSize"/> to a quarantine (nothing is deleted) and
+    /// returns where. The checkpoint history is left untouched. The observer is not called: its owner cuts its own state
+    /// to <paramref name="newSize"/>, and the next delivery starts at seq <paramref name="newSize"/>.
+    /// </summary>
+    Task<TruncateReport> TruncateAsync(string scroll, long newSize, CancellationToken ct = default);
+}

@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Npgsql;
+
+namespace Federation.Storage.Scrolls;
+
+/// <summary>
+/// Scrolls in PostgreSQL, for more than one process: appends are transactions serialized by the scroll's head row
+/// lock, so seqs never repeat or skip whichever process appends; each instance's observer still sees every line
+/// once, in order (lines other processes committed are read back from the table).
+/// </summary>
+public sealed class PostgresScrollStore : IScrollStore
+{
+    /// <summary>Rows per query when reading or replaying.</summary>
+    internal const int ReadPageLines = 8192;
+
+    private readonly ScrollStoreOptions _options;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ConcurrentDictionary<string, PostgresScroll> _open = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _openGate = new(1, 1);
+    private bool _migrated;
+    private bool _disposed;
+
+    public PostgresScrollStore(ScrollStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Validate();
+        if (_options.Kind != ScrollStoreOptions.PostgresKind)
+        {
+            throw new ArgumentException($"PostgresScrollStore needs Kind \"{ScrollStoreOptions.PostgresKind}\", got \"{_options.Kind}\"");
+        }
+
+        _dataSource = NpgsqlDataSource.Create(_options.ConnectionString!);
+    }
+
+    public string Kind => ScrollStoreOptions.PostgresKind;
+
+    public async Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default)
+    {
+        ScrollNames.Validate(scroll);
+        ArgumentNullException.ThrowIfNull(observer);
+        await _openGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_open.ContainsKey(scroll))
+            {
+                throw new InvalidOperationException($"scroll {scroll} is already open in this store instance");
+            }
+
+            await EnsureSchemaAsync(ct).ConfigureAwait(false);
+            var opened = await PostgresScroll.OpenAsync(_dataSource, _options, scroll, observer, ct).ConfigureAwait(false);
+            _open[scroll] = opened;
+            return new ScrollOpenReport(scroll, opened.Delivered, null);
+        }
+        finally
+        {
+            _openGate.Release();
+        }
+    }
+
+    public Task<long> AppendAsync(string scroll, IReadOnlyList<LineBuilder> lines, CancellationToken ct = default) =>
+        Get(scroll).AppendAsync(lines, ct);
+
+    public Task SyncAsync(string scroll, CancellationToken ct = default) => Get(scroll).SyncAsync(ct);
+
+    public async IAsyncEnumerable<StoredLine> ReadAsync(string scroll, long fromSeq, long toSeqExclusive, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        Get(scroll);
+        ScrollStoreGuards.ValidateRange(fromSeq, toSeqExclusive);
+        var next = fromSeq;
+        while (next < toSeqExclusive)
+        {
+            var page = await ReadPageAsync(_dataSource, scroll, next, Math.Min(toSeqExclusive, next + ReadPageLines), ct).ConfigureAwait(false);
+            foreach (var line in page)
+            {
+                yield return line;
+            }
+
+            if (page.Count < ReadPageLines)
+            {
+                yield break;
+            }
+
+            next += page.Count;
+        }
+    }
+
+    public async Task<IReadOnlyList<string>> ListScrollsAsync(CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await EnsureSchemaAsync(ct).ConfigureAwait(false);
+        await using var command = _dataSource.CreateCommand("SELECT scroll FROM scroll_heads ORDER BY scroll");
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var names = new List<string>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    public async Task AppendCheckpointAsync(string scroll, StoredCheckpoint checkpoint, CancellationToken ct = default)
+    {
+        Get(scroll);
+        ScrollStoreGuards.ValidateCheckpoint(checkpoint, long.MaxValue, scroll);
+        // The size check and the insert are one statement, so a concurrent truncation cannot slip between them.
+        await using var command = _dataSource.CreateCommand("""
+            INSERT INTO scroll_checkpoints (scroll, size, note)
+            SELECT scroll, @size, @note FROM scroll_heads WHERE scroll = @scroll AND size >= @size
+            """);
+        command.Parameters.AddWithValue("scroll", scroll);
+        command.Parameters.AddWithValue("size", checkpoint.Size);
+        command.Parameters.AddWithValue("note", checkpoint.Note);
+        if (await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(checkpoint), checkpoint.Size, $"checkpoint size exceeds the size of scroll {scroll}");
+        }
+    }
+
+    public async Task<IReadOnlyList<StoredCheckpoint>> ReadCheckpointsAsync(string scroll, CancellationToken ct = default)
+    {
+        Get(scroll);
+        await using var command = _dataSource.CreateCommand("SELECT size, note FROM scroll_checkpoints WHERE scroll = @scroll ORDER BY id");
+        command.Parameters.AddWithValue("scroll", scroll);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var checkpoints = new List<StoredCheckpoint>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            checkpoints.Add(new StoredCheckpoint(reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        return checkpoints;
+    }
+
+    public Task<TruncateReport> TruncateAsync(string scroll, long newSize, CancellationToken ct = default) =>
+        Get(scroll).TruncateAsync(newSize, ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _openGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+        finally
+        {
+            _openGate.Release();
+        }
+
+        foreach (var scroll in _open.Values)
+        {
+            await scroll.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _open.Clear();
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Lines [from, to) as stored; stops at the first missing seq (the caller checks contiguity where it matters).</summary>
+    internal static async Task<List<StoredLine>> ReadPageAsync(NpgsqlDataSource dataSource, string scroll, long fromSeq, long toSeqExclusive, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("SELECT seq, line FROM scroll_lines WHERE scroll = @scroll AND seq >= @from AND seq < @to ORDER BY seq");
+        command.Parameters.AddWithValue("scroll", scroll);
+        command.Parameters.AddWithValue("from", fromSeq);
+        command.Parameters.AddWithValue("to", toSeqExclusive);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var lines = new List<StoredLine>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var seq = reader.GetInt64(0);
+            if (seq != fromSeq + lines.Count)
+            {
+                throw new InvalidDataException($"scroll_lines of scroll {scroll} has a gap: expected seq {fromSeq + lines.Count}, found {seq}");
+            }
+
+            lines.Add(new StoredLine(seq, reader.GetFieldValue<byte[]>(1)));
+        }
+
+        return lines;
+    }
+
+    private async Task EnsureSchemaAsync(CancellationToken ct)
+    {
+        if (Volatile.Read(ref _migrated))
+        {
+            return;
+        }
+
+        await PostgresScrollSchema.MigrateAsync(_dataSource, ct).ConfigureAwait(false);
+        Volatile.Write(ref _migrated, true);
+    }
+
+    private PostgresScroll Get(string scroll)
+    {
+        ScrollNames.Validate(scroll);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _open.TryGetValue(scroll, out var opened)
+            ? opened
+            : throw new InvalidOperationException($"scroll {scroll} is not open in this store; call OpenAsync first");
+    }
+}

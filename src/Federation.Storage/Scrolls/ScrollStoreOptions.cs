@@ -1,0 +1,88 @@
+namespace Federation.Storage.Scrolls;
+
+/// <summary>Settings of the scroll store; defaults are the named constants below.</summary>
+public sealed class ScrollStoreOptions
+{
+    public const string FileKind = "file";
+    public const string PostgresKind = "postgres";
+    public const string DefaultKind = FileKind;
+    public const string DefaultDataDirectory = "data";
+
+    /// <summary>A receipt is a few hundred bytes; 1 MiB leaves room for large evidence while bounding memory.</summary>
+    public const int DefaultMaxLineBytes = 1024 * 1024;
+
+    /// <summary>Group commit: at most this many lines per write + fsync (or per transaction). Also the limit per append.</summary>
+    public const int DefaultMaxBatchLines = 8192;
+
+    /// <summary>Group commit: a batch closes once it holds this many bytes (one append may take it past).</summary>
+    public const int DefaultMaxBatchBytes = 8 * 1024 * 1024;
+
+    /// <summary>Appends waiting for the writer of one scroll; further appenders wait for room (back-pressure).</summary>
+    public const int DefaultMaxQueuedAppends = 65_536;
+
+    public string Kind { get; set; } = DefaultKind;
+
+    /// <summary>File store: the data directory; scrolls live under <c>receipts/</c> in it.</summary>
+    public string DataDirectory { get; set; } = DefaultDataDirectory;
+
+    /// <summary>PostgreSQL store: an Npgsql connection string.</summary>
+    public string? ConnectionString { get; set; }
+
+    public int MaxLineBytes { get; set; } = DefaultMaxLineBytes;
+
+    public int MaxBatchLines { get; set; } = DefaultMaxBatchLines;
+
+    public int MaxBatchBytes { get; set; } = DefaultMaxBatchBytes;
+
+    public int MaxQueuedAppends { get; set; } = DefaultMaxQueuedAppends;
+
+    /// <summary>Rejects bad settings with a message naming the setting and the rule.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range or missing.</exception>
+    public ScrollStoreOptions Validate()
+    {
+        if (Kind is not (FileKind or PostgresKind))
+        {
+            throw new ArgumentException($"ScrollStoreOptions.Kind must be \"{FileKind}\" or \"{PostgresKind}\", got \"{Kind}\"");
+        }
+
+        if (Kind == FileKind && string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            throw new ArgumentException("ScrollStoreOptions.DataDirectory must be set for the file store");
+        }
+
+        if (Kind == PostgresKind && string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            throw new ArgumentException("ScrollStoreOptions.ConnectionString must be set for the postgres store");
+        }
+
+        RequireRange(MaxLineBytes, 1, int.MaxValue / 2, nameof(MaxLineBytes));
+        RequireRange(MaxBatchLines, 1, 1_000_000, nameof(MaxBatchLines));
+        RequireRange(MaxBatchBytes, 1, 1024 * 1024 * 1024, nameof(MaxBatchBytes));
+        RequireRange(MaxQueuedAppends, 1, 10_000_000, nameof(MaxQueuedAppends));
+        return this;
+    }
+
+    private static void RequireRange(int value, int min, int max, string name)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentException($"ScrollStoreOptions.{name} must be between {min} and {max}, got {value}");
+        }
+    }
+}
+
+/// <summary>Creates the store the options name.</summary>
+public static class ScrollStores
+{
+    public static IScrollStore Create(ScrollStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options.Kind switch
+        {
+            ScrollStoreOptions.FileKind => new FileScrollStore(options),
+            ScrollStoreOptions.PostgresKind => new PostgresScrollStore(options),
+            _ => throw new InvalidOperationException($"unreachable: kind {options.Kind} passed validation"),
+        };
+    }
+}
