@@ -61,6 +61,36 @@ public sealed class CliConsole(TextWriter output, TextWriter error)
         }
     }
 
+    /// <summary>The async form of <see cref="Run"/>; a halted ledger is a "no" (exit 1), not unusable input.</summary>
+    public async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (Federation.Storage.Ledger.LedgerHaltedException ex)
+        {
+            return Fail(ex.Message);
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException
+                                       or JsonException or ArgumentException or CryptographicException
+                                       or CryptoUnavailableException or InvalidOperationException
+                                       or System.Data.Common.DbException or System.Net.Sockets.SocketException
+                                       or Federation.Core.Checkpoints.NoteVerificationException)
+        {
+            return Unusable(ex.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return Unusable("cancelled");
+        }
+        catch (Exception ex)
+        {
+            Error.WriteLine($"fed: internal error ({ex.GetType().Name}): {ex.Message}");
+            return ExitCodes.InternalError;
+        }
+    }
+
     /// <summary>Reads a whole input: a path, or "-" for standard input.</summary>
     public static byte[] ReadInput(string path, long limitBytes)
     {

@@ -13,6 +13,8 @@ public static class FedCli
         root.Subcommands.Add(CanonCommand.Build(console));
         root.Subcommands.Add(KeysCommand.Build(console));
         root.Subcommands.Add(DemoCommand.Build(console));
+        root.Subcommands.Add(ScrollCommand.Build(console));
+        root.Subcommands.Add(ScrollCommand.VerifyBundle(console));
         root.Subcommands.Add(BenchCommand.Build(console));
         return root;
     }

@@ -1,0 +1,48 @@
+using System.Text.Json;
+
+namespace Federation.Cli;
+
+/// <summary>
+/// The settings <c>fed</c> reads from <c>appsettings.json</c> in the working directory (or the file named
+/// by <c>FED_SETTINGS</c>); command-line options override them.
+/// </summary>
+public sealed record FedSettings(string DataDirectory, string ScrollStore, string? ConnectionString, string? ScrollKey, string AnchorFile, string OriginPrefix)
+{
+    public const string DefaultDataDirectory = "data";
+    public const string DefaultScrollStore = "file";
+    public const string DefaultAnchorFile = "artifacts/merkle/meta_M5.merk";
+    public const string DefaultOriginPrefix = "federation-orleans";
+
+    public static FedSettings Load()
+    {
+        var path = Environment.GetEnvironmentVariable("FED_SETTINGS") ?? "appsettings.json";
+        if (!File.Exists(path))
+        {
+            return new FedSettings(DefaultDataDirectory, DefaultScrollStore, null, null, DefaultAnchorFile, DefaultOriginPrefix);
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var root = document.RootElement;
+        string? Get(params string[] pathParts)
+        {
+            var element = root;
+            foreach (var part in pathParts)
+            {
+                if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(part, out element))
+                {
+                    return null;
+                }
+            }
+
+            return element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+        }
+
+        return new FedSettings(
+            Get("Federation", "DataDirectory") ?? DefaultDataDirectory,
+            Get("Federation", "Scrolls", "Store") ?? DefaultScrollStore,
+            Get("ConnectionStrings", "Federation"),
+            Get("Federation", "Scrolls", "SigningKey"),
+            Get("Federation", "Scrolls", "AnchorFile") ?? DefaultAnchorFile,
+            Get("Federation", "Scrolls", "OriginPrefix") ?? DefaultOriginPrefix);
+    }
+}

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using Federation.Core.Checkpoints;
+using Federation.Core.Crypto;
+using Federation.Storage.Keys;
+using Federation.Storage.Ledger;
+using Federation.Storage.Scrolls;
+
+namespace Federation.Cli;
+
+/// <summary>Options every scroll command shares.</summary>
+public sealed class ScrollCliOptions
+{
+    public Option<string> DataDir { get; } = new("--data-dir") { Description = "Data directory of the file store (default: appsettings Federation:DataDirectory or ./data)" };
+
+    public Option<string> Store { get; } = new("--store") { Description = "Scroll store: file (default) or postgres" };
+
+    public Option<string> Connection { get; } = new("--connection") { Description = "PostgreSQL connection string (default: appsettings ConnectionStrings:Federation)" };
+
+    public Option<string> Scroll { get; } = new("--scroll") { Description = "Scroll name", Required = true };
+
+    public void AddTo(Command command, bool withScroll = true)
+    {
+        command.Options.Add(DataDir);
+        command.Options.Add(Store);
+        command.Options.Add(Connection);
+        if (withScroll)
+        {
+            command.Options.Add(Scroll);
+        }
+    }
+}
+
+/// <summary>One CLI invocation's view of a scroll: the store, the key, the ledger.</summary>
+internal sealed class ScrollSession : IAsyncDisposable
+{
+    private readonly Ed25519PrivateKey? _privateKey;
+
+    private ScrollSession(FedSettings settings, IScrollStore store, ScrollLedger ledger, Ed25519PrivateKey? privateKey, ScrollLedgerOptions options, Ed25519PublicKey publicKey)
+    {
+        Settings = settings;
+        Store = store;
+        Ledger = ledger;
+        _privateKey = privateKey;
+        Options = options;
+        PublicKey = publicKey;
+    }
+
+    public FedSettings Settings { get; }
+
+    public IScrollStore Store { get; }
+
+    public ScrollLedger Ledger { get; }
+
+    public ScrollLedgerOptions Options { get; }
+
+    public Ed25519PublicKey PublicKey { get; }
+
+    public static FedSettings Resolve(ParseResult parse, ScrollCliOptions common)
+    {
+        var settings = FedSettings.Load();
+        return settings with
+        {
+            DataDirectory = parse.GetValue(common.DataDir) ?? settings.DataDirectory,
+            ScrollStore = parse.GetValue(common.Store) ?? settings.ScrollStore,
+            ConnectionString = parse.GetValue(common.Connection) ?? settings.ConnectionString,
+        };
+    }
+
+    /// <param name="keyPath">A private key file when <paramref name="writable"/>; otherwise a public (or private) key file; null for the default.</param>
+    public static async Task<ScrollSession> OpenAsync(ParseResult parse, ScrollCliOptions common, string? keyPath, bool writable, CancellationToken ct)
+    {
+        var settings = Resolve(parse, common);
+        var scroll = parse.GetValue(common.Scroll)!;
+        var path = keyPath ?? settings.ScrollKey ?? Path.Combine(settings.DataDirectory, "keys", "scroll.key");
+        if (!File.Exists(path) && keyPath is null)
+        {
+            throw new FileNotFoundException($"no scroll signing key at {path}: pass {(writable ? "--key" : "--pub")} or create one with `fed keys generate --out {path}`", path);
+        }
+
+        Ed25519PrivateKey? privateKey = writable ? KeyFiles.ReadPrivateKey(path) : null;
+        var publicKey = privateKey?.PublicKey ?? KeyFiles.ReadPublicKey(path);
+        var options = new ScrollLedgerOptions { OriginPrefix = settings.OriginPrefix }.Validate();
+        var store = ScrollStores.Create(new ScrollStoreOptions
+        {
+            Kind = settings.ScrollStore,
+            DataDirectory = settings.DataDirectory,
+            ConnectionString = settings.ConnectionString,
+        });
+        try
+        {
+            var signer = privateKey is null ? null : new NoteSigner(options.OriginOf(scroll), privateKey);
+            var trusted = new[] { NoteVerifierKey.For(options.OriginOf(scroll), publicKey) };
+            var ledger = await ScrollLedger.OpenAsync(store, scroll, signer, trusted, TimeProvider.System, options, ct);
+            return new ScrollSession(settings, store, ledger, privateKey, options, publicKey);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            privateKey?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens another scroll of the same store with the same key (e.g. the anchoring scroll).</summary>
+    public async Task<ScrollLedger> OpenOtherAsync(string scroll, CancellationToken ct)
+    {
+        var signer = _privateKey is null ? null : new NoteSigner(Options.OriginOf(scroll), _privateKey);
+        return await ScrollLedger.OpenAsync(Store, scroll, signer, [NoteVerifierKey.For(Options.OriginOf(scroll), PublicKey)], TimeProvider.System, Options, ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Ledger.DisposeAsync();
+        await Store.DisposeAsync();
+        _privateKey?.Dispose();
+    }
+}

@@ -1,0 +1,444 @@
+using System.Text;
+using Federation.Core.Checkpoints;
+using Federation.Core.Hashing;
+using Federation.Core.Merkle;
+using Federation.Core.Scrolls;
+using Federation.Storage.Scrolls;
+
+namespace Federation.Storage.Ledger;
+
+/// <summary>An acknowledged receipt: where it sits and the leaf hash a verifier recomputes.</summary>
+public readonly record struct SealedReceipt(string Scroll, long Seq, Sha256Digest LeafHash)
+{
+    public string Id => Receipt.FormatId(Scroll, Seq);
+}
+
+/// <summary>
+/// One scroll: receipts appended durably through an <see cref="IScrollStore"/>, the RFC 9162 tree over
+/// them, and signed checkpoints sealed on a cadence (every N receipts or T milliseconds). On open it
+/// re-checks every line and every stored checkpoint; a mismatch halts writes (SPEC A: a ledger
+/// mismatch at the coordinator halts). It never signs a checkpoint inconsistent with the last one.
+/// </summary>
+public sealed class ScrollLedger : IAsyncDisposable
+{
+    private readonly IScrollStore _store;
+    private readonly NoteSigner? _signer;
+    private readonly IReadOnlyCollection<NoteVerifierKey> _trusted;
+    private readonly TimeProvider _time;
+    private readonly ScrollLedgerOptions _options;
+    private readonly MerkleTree _tree = new();
+    private readonly Lock _treeLock = new();
+    private readonly SemaphoreSlim _sealLock = new(1, 1);
+    private ITimer? _sealTimer;
+    private Checkpoint? _latest;
+    private string? _latestNote;
+    private long _firstBadIndex = -1;
+    private string? _haltReason;
+
+    private ScrollLedger(IScrollStore store, string scroll, NoteSigner? signer, IReadOnlyCollection<NoteVerifierKey> trusted, TimeProvider time, ScrollLedgerOptions options)
+    {
+        _store = store;
+        Scroll = scroll;
+        _signer = signer;
+        _trusted = signer is null ? trusted : [.. trusted, signer.VerifierKey];
+        _time = time;
+        _options = options;
+    }
+
+    public string Scroll { get; }
+
+    public string Origin => _options.OriginOf(Scroll);
+
+    public ScrollOpenReport? OpenReport { get; private set; }
+
+    public long Size
+    {
+        get
+        {
+            lock (_treeLock)
+            {
+                return _tree.Size;
+            }
+        }
+    }
+
+    public bool IsHalted => _haltReason is not null;
+
+    public string? HaltReason => _haltReason;
+
+    public long FirstBadIndex => _firstBadIndex;
+
+    /// <summary>The latest signed checkpoint note, or null before the first seal.</summary>
+    public string? LatestCheckpointNote => _latestNote;
+
+    public Checkpoint? LatestCheckpoint => _latest;
+
+    /// <summary>
+    /// Opens a scroll. <paramref name="signer"/> null opens it read-only (verification, proofs of sealed
+    /// receipts, queries). <paramref name="trusted"/> are the keys whose checkpoints are accepted.
+    /// </summary>
+    public static async Task<ScrollLedger> OpenAsync(IScrollStore store, string scroll, NoteSigner? signer, IReadOnlyCollection<NoteVerifierKey> trusted,
+        TimeProvider time, ScrollLedgerOptions options, CancellationToken ct = default)
+    {
+        options.Validate();
+        if (signer is not null && signer.Name != options.OriginOf(scroll))
+        {
+            throw new ArgumentException($"the checkpoint signer's key name must be the scroll's origin \"{options.OriginOf(scroll)}\", got \"{signer.Name}\"");
+        }
+
+        var ledger = new ScrollLedger(store, scroll, signer, trusted, time, options);
+        ledger.OpenReport = await store.OpenAsync(scroll, ledger.OnCommitted, ct);
+        await ledger.CheckStoredCheckpointsAsync(ct);
+        if (signer is not null)
+        {
+            var interval = TimeSpan.FromMilliseconds(options.SealIntervalMilliseconds);
+            ledger._sealTimer = time.CreateTimer(static state => _ = ((ScrollLedger)state!).SealOnTimerAsync(), ledger, interval, interval);
+        }
+
+        return ledger;
+    }
+
+    /// <summary>Seals receipts durably; returns each one's seq and leaf hash once it is on disk.</summary>
+    public async Task<IReadOnlyList<SealedReceipt>> AppendAsync(IReadOnlyList<ReceiptDraft> drafts, CancellationToken ct = default)
+    {
+        ThrowIfHalted();
+        if (_signer is null)
+        {
+            throw new InvalidOperationException($"scroll {Scroll} is open read-only (no signing key)");
+        }
+
+        var builders = new LineBuilder[drafts.Count];
+        for (var i = 0; i < drafts.Count; i++)
+        {
+            var draft = drafts[i];
+            builders[i] = seq => Receipt.BuildLine(draft, Scroll, seq, _time.GetUtcNow());
+        }
+
+        var first = await _store.AppendAsync(Scroll, builders, ct);
+        var sealedReceipts = new SealedReceipt[drafts.Count];
+        long unsealed;
+        lock (_treeLock)
+        {
+            for (var i = 0; i < drafts.Count; i++)
+            {
+                sealedReceipts[i] = new SealedReceipt(Scroll, first + i, _tree.LeafHash(first + i));
+            }
+
+            unsealed = _tree.Size - (_latest?.Size ?? 0);
+        }
+
+        if (unsealed >= _options.SealEveryReceipts)
+        {
+            await SealAsync(ct);
+        }
+
+        return sealedReceipts;
+    }
+
+    public async Task<SealedReceipt> AppendAsync(ReceiptDraft draft, CancellationToken ct = default) => (await AppendAsync([draft], ct))[0];
+
+    /// <summary>
+    /// Signs a checkpoint of the current tree if anything is unsealed (or if forced), after checking it is
+    /// consistent with the previous one. Returns the latest signed note.
+    /// </summary>
+    public async Task<string?> SealAsync(CancellationToken ct = default)
+    {
+        if (_signer is null)
+        {
+            throw new InvalidOperationException($"scroll {Scroll} is open read-only (no signing key)");
+        }
+
+        await _sealLock.WaitAsync(ct);
+        try
+        {
+            ThrowIfHalted();
+            await _store.SyncAsync(Scroll, ct);
+            Checkpoint next;
+            lock (_treeLock)
+            {
+                if (_tree.Size == 0 || (_latest is not null && _latest.Size == _tree.Size))
+                {
+                    return _latestNote;
+                }
+
+                // Never sign two inconsistent checkpoints: the new tree must extend the last signed one.
+                if (_latest is not null && _tree.Root(_latest.Size) != _latest.Root)
+                {
+                    Halt(_latest.Size - 1, $"the tree at size {_latest.Size} no longer has the signed root; refusing to sign");
+                    ThrowIfHalted();
+                }
+
+                next = new Checkpoint(Origin, _tree.Size, _tree.Root());
+            }
+
+            var note = next.Sign(_signer);
+            await _store.AppendCheckpointAsync(Scroll, new StoredCheckpoint(next.Size, note), ct);
+            _latest = next;
+            _latestNote = note;
+            return note;
+        }
+        finally
+        {
+            _sealLock.Release();
+        }
+    }
+
+    public Sha256Digest Root(long size)
+    {
+        lock (_treeLock)
+        {
+            return _tree.Root(size);
+        }
+    }
+
+    public Sha256Digest LeafHash(long index)
+    {
+        lock (_treeLock)
+        {
+            return _tree.LeafHash(index);
+        }
+    }
+
+    public IReadOnlyList<Sha256Digest> InclusionProof(long index, long size)
+    {
+        lock (_treeLock)
+        {
+            return _tree.InclusionProof(index, size);
+        }
+    }
+
+    public IReadOnlyList<Sha256Digest> ConsistencyProof(long first, long second)
+    {
+        lock (_treeLock)
+        {
+            return _tree.ConsistencyProof(first, second);
+        }
+    }
+
+    /// <summary>An offline-verifiable bundle for one receipt, against the latest checkpoint (sealing first when needed and possible).</summary>
+    public async Task<InclusionBundle> ProveAsync(long index, CancellationToken ct = default)
+    {
+        await _store.SyncAsync(Scroll, ct);
+        if (index < 0 || index >= Size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"scroll {Scroll} has {Size} receipts");
+        }
+
+        if ((_latest is null || _latest.Size <= index) && _signer is not null)
+        {
+            await SealAsync(ct);
+        }
+
+        if (_latest is null || _latest.Size <= index || _latestNote is null)
+        {
+            throw new InvalidOperationException($"receipt {index} of scroll {Scroll} is not covered by a signed checkpoint yet (open with a key to seal)");
+        }
+
+        byte[]? line = null;
+        await foreach (var stored in _store.ReadAsync(Scroll, index, index + 1, ct))
+        {
+            line = stored.Line;
+        }
+
+        if (line is null)
+        {
+            throw new InvalidOperationException($"receipt {index} of scroll {Scroll} could not be read");
+        }
+
+        return new InclusionBundle(Scroll, index, Encoding.UTF8.GetString(line), LeafHash(index), InclusionProof(index, _latest.Size), _latestNote);
+    }
+
+    /// <summary>Reads receipts in a seq range.</summary>
+    public async IAsyncEnumerable<(long Seq, byte[] Line)> ReadAsync(long from, long to, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var stored in _store.ReadAsync(Scroll, from, to, ct))
+        {
+            yield return (stored.Seq, stored.Line);
+        }
+    }
+
+    /// <summary>Cuts the in-memory state back after the store truncated the scroll (rollback).</summary>
+    internal void TruncateTo(long size, Checkpoint anchored, string anchoredNote)
+    {
+        lock (_treeLock)
+        {
+            _tree.Truncate(size);
+            _latest = anchored;
+            _latestNote = anchoredNote;
+            _firstBadIndex = -1;
+            _haltReason = null;
+        }
+    }
+
+    internal IScrollStore Store => _store;
+
+    internal IReadOnlyCollection<NoteVerifierKey> TrustedKeys => _trusted;
+
+    internal NoteSigner? Signer => _signer;
+
+    private void OnCommitted(long firstSeq, IReadOnlyList<byte[]> lines)
+    {
+        lock (_treeLock)
+        {
+            for (var i = 0; i < lines.Count; i++)
+            {
+                var seq = firstSeq + i;
+                if (_haltReason is null)
+                {
+                    CheckLine(seq, lines[i]);
+                }
+
+                _tree.AppendData(lines[i]);
+            }
+        }
+    }
+
+    /// <summary>Every stored line must be a canonical receipt of this scroll at its own position.</summary>
+    private void CheckLine(long seq, byte[] line)
+    {
+        try
+        {
+            var receipt = Receipt.Parse(line);
+            if (receipt.Seq != seq || receipt.Scroll != Scroll)
+            {
+                Halt(seq, $"line {seq} claims {receipt.Scroll}:{receipt.Seq}");
+            }
+        }
+        catch (FormatException ex)
+        {
+            Halt(seq, $"line {seq} is not a valid receipt: {ex.Message}");
+        }
+    }
+
+    /// <summary>Stored checkpoints must verify and match the leaves; the first mismatch halts the scroll.</summary>
+    private async Task CheckStoredCheckpointsAsync(CancellationToken ct)
+    {
+        var history = await _store.ReadCheckpointsAsync(Scroll, ct);
+        long previousSize = 0;
+        foreach (var stored in CurrentHistory(history))
+        {
+            Checkpoint checkpoint;
+            try
+            {
+                (checkpoint, _) = Checkpoint.Open(stored.Note, _trusted);
+            }
+            catch (Exception ex) when (ex is FormatException or NoteVerificationException)
+            {
+                Halt(Math.Max(0, stored.Size - 1), $"stored checkpoint at size {stored.Size} does not verify: {ex.Message}");
+                return;
+            }
+
+            lock (_treeLock)
+            {
+                if (checkpoint.Size > _tree.Size)
+                {
+                    Halt(_tree.Size, $"a signed checkpoint covers {checkpoint.Size} receipts but only {_tree.Size} are stored (receipts lost)");
+                    return;
+                }
+
+                if (_tree.Root(checkpoint.Size) != checkpoint.Root)
+                {
+                    // The leaves up to the previous good checkpoint still match; the change lies after it.
+                    var from = checkpoint.Size < previousSize ? 0 : previousSize;
+                    if (_haltReason is null || _firstBadIndex < from || _firstBadIndex >= checkpoint.Size)
+                    {
+                        // Unless a line check already named the exact index inside this range.
+                        Halt(from, $"receipts in [{from}, {checkpoint.Size}) no longer match the checkpoint signed at size {checkpoint.Size}");
+                    }
+
+                    return;
+                }
+            }
+
+            previousSize = checkpoint.Size;
+            _latest = checkpoint;
+            _latestNote = stored.Note;
+        }
+    }
+
+    /// <summary>
+    /// The checkpoints that still speak for the scroll. A rollback re-signs the anchored checkpoint, so a
+    /// checkpoint smaller than one before it marks a rollback: the larger ones before it describe receipts
+    /// that were moved to quarantine and are superseded.
+    /// </summary>
+    internal static IReadOnlyList<StoredCheckpoint> CurrentHistory(IReadOnlyList<StoredCheckpoint> history)
+    {
+        var lastRollback = -1;
+        long largest = 0;
+        for (var i = 0; i < history.Count; i++)
+        {
+            if (history[i].Size < largest)
+            {
+                lastRollback = i;
+            }
+
+            largest = Math.Max(largest, history[i].Size);
+        }
+
+        if (lastRollback < 0)
+        {
+            return history;
+        }
+
+        var rollbackSize = history[lastRollback].Size;
+        return [.. history.Take(lastRollback).Where(c => c.Size <= rollbackSize), .. history.Skip(lastRollback)];
+    }
+
+    /// <summary>Superseded checkpoints (rolled back), for reports.</summary>
+    internal static IReadOnlyList<StoredCheckpoint> SupersededHistory(IReadOnlyList<StoredCheckpoint> history)
+    {
+        var current = CurrentHistory(history);
+        return history.Where(c => !current.Contains(c)).ToList();
+    }
+
+    private void Halt(long firstBadIndex, string reason)
+    {
+        if (_haltReason is null || firstBadIndex < _firstBadIndex)
+        {
+            _firstBadIndex = firstBadIndex;
+            _haltReason = reason;
+        }
+    }
+
+    private void ThrowIfHalted()
+    {
+        if (_haltReason is not null)
+        {
+            throw new LedgerHaltedException(Scroll, _firstBadIndex, _haltReason);
+        }
+    }
+
+    private async Task SealOnTimerAsync()
+    {
+        try
+        {
+            await SealAsync();
+        }
+        catch (Exception ex) when (ex is LedgerHaltedException or ObjectDisposedException or InvalidOperationException or IOException)
+        {
+            // A halted or closing scroll does not seal; the halt is reported by the next append.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_sealTimer is not null)
+        {
+            await _sealTimer.DisposeAsync();
+        }
+
+        if (_signer is not null && !IsHalted)
+        {
+            try
+            {
+                await SealAsync();
+            }
+            catch (LedgerHaltedException)
+            {
+                // reported to whoever appends next
+            }
+        }
+
+        _sealLock.Dispose();
+    }
+}

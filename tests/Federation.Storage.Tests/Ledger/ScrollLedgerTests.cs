@@ -1,0 +1,393 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Federation.Core.Checkpoints;
+using Federation.Core.Crypto;
+using Federation.Core.Merkle;
+using Federation.Core.Scrolls;
+using Federation.Storage.Ledger;
+using Federation.Storage.Scrolls;
+
+namespace Federation.Storage.Tests.Ledger;
+
+/// <summary>The ledger over a real store; subclasses run it on the file store and on PostgreSQL.</summary>
+public abstract class ScrollLedgerTests : IAsyncLifetime
+{
+    protected const string ScrollName = "fed1.updates";
+
+    private readonly List<IAsyncDisposable> _disposables = [];
+
+    protected Ed25519PrivateKey Key { get; } = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)7, 32).ToArray());
+
+    protected ScrollLedgerOptions Options { get; } = new() { SealEveryReceipts = 4, SealIntervalMilliseconds = 500 };
+
+    protected ManualTimeProvider Time { get; } = new();
+
+    protected ScrollStoreOptions StoreOptions { get; private set; } = null!;
+
+    protected abstract Task<ScrollStoreOptions> CreateStoreOptionsAsync();
+
+    public async Task InitializeAsync() => StoreOptions = await CreateStoreOptionsAsync();
+
+    public async Task DisposeAsync()
+    {
+        for (var i = _disposables.Count - 1; i >= 0; i--)
+        {
+            await _disposables[i].DisposeAsync();
+        }
+
+        Key.Dispose();
+    }
+
+    protected NoteSigner Signer(string scroll = ScrollName) => new(Options.OriginOf(scroll), Key);
+
+    protected NoteVerifierKey Verifier(string scroll = ScrollName) => NoteVerifierKey.For(Options.OriginOf(scroll), Key.PublicKey);
+
+    protected async Task<(IScrollStore Store, ScrollLedger Ledger)> OpenAsync(bool writable = true, string scroll = ScrollName)
+    {
+        var store = ScrollStores.Create(StoreOptions);
+        var ledger = await ScrollLedger.OpenAsync(store, scroll, writable ? Signer(scroll) : null, [Verifier(scroll)], Time, Options);
+        _disposables.Add(store);
+        _disposables.Add(ledger);
+        return (store, ledger);
+    }
+
+    protected async Task CloseAsync(IScrollStore store, ScrollLedger ledger)
+    {
+        await ledger.DisposeAsync();
+        await store.DisposeAsync();
+        _disposables.Remove(ledger);
+        _disposables.Remove(store);
+    }
+
+    protected static ReceiptDraft Draft(int n, string? node = null) => new("update_accepted", new JsonObject { ["n"] = n }, ["t" + (n % 3)], node);
+
+    [Fact]
+    public async Task Acknowledged_receipts_carry_their_seq_and_the_leaf_hash_of_their_stored_line()
+    {
+        var (_, ledger) = await OpenAsync();
+        var sealedReceipts = await ledger.AppendAsync([Draft(0), Draft(1), Draft(2)]);
+        Assert.Equal([0L, 1L, 2L], sealedReceipts.Select(r => r.Seq));
+
+        var lines = new List<byte[]>();
+        await foreach (var (_, line) in ledger.ReadAsync(0, 3))
+        {
+            lines.Add(line);
+        }
+
+        Assert.Equal(sealedReceipts.Select(r => r.LeafHash), lines.Select(l => MerkleHash.Leaf(l)));
+        Assert.Equal(1L, Receipt.Parse(lines[1]).Seq);
+        Assert.Equal("fed1.updates:2", sealedReceipts[2].Id);
+    }
+
+    [Fact]
+    public async Task The_scroll_seals_every_n_receipts_not_per_receipt()
+    {
+        var (store, ledger) = await OpenAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await ledger.AppendAsync(Draft(i));
+        }
+
+        Assert.Empty(await store.ReadCheckpointsAsync(ScrollName));
+        await ledger.AppendAsync(Draft(3));
+        var history = await store.ReadCheckpointsAsync(ScrollName);
+        Assert.Equal(4, Assert.Single(history).Size);
+        var (checkpoint, _) = Checkpoint.Open(history[0].Note, [Verifier()]);
+        Assert.Equal(ledger.Root(4), checkpoint.Root);
+    }
+
+    [Fact]
+    public async Task The_scroll_seals_after_the_interval_when_receipts_wait()
+    {
+        var (store, ledger) = await OpenAsync();
+        await ledger.AppendAsync(Draft(0));
+        Time.Advance(TimeSpan.FromMilliseconds(Options.SealIntervalMilliseconds - 1));
+        Assert.Empty(await store.ReadCheckpointsAsync(ScrollName));
+
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+        await WaitForAsync(async () => (await store.ReadCheckpointsAsync(ScrollName)).Count == 1);
+        Assert.Equal(1, (await store.ReadCheckpointsAsync(ScrollName))[0].Size);
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        // The timer callback starts an async seal; wait for its effect (bounded), not for wall-clock time.
+        for (var i = 0; i < 500 && !await condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(await condition());
+    }
+
+    [Fact]
+    public async Task A_bundle_from_the_ledger_verifies_offline_after_reopening()
+    {
+        var (store, ledger) = await OpenAsync();
+        for (var i = 0; i < 11; i++)
+        {
+            await ledger.AppendAsync(Draft(i));
+        }
+
+        await CloseAsync(store, ledger);
+        var (_, reopened) = await OpenAsync();
+        Assert.Equal(11, reopened.Size);
+        var bundle = await reopened.ProveAsync(9);
+        Assert.True(bundle.Verify([Verifier()]).IsValid);
+        Assert.Equal(11, reopened.LatestCheckpoint!.Size);
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_get_distinct_contiguous_seqs_and_one_consistent_tree()
+    {
+        var (_, ledger) = await OpenAsync();
+        var tasks = Enumerable.Range(0, 200).Select(i => ledger.AppendAsync(Draft(i))).ToList();
+        var sealedReceipts = await Task.WhenAll(tasks);
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i), sealedReceipts.Select(r => r.Seq).Order());
+
+        var fresh = new MerkleTree();
+        await foreach (var (_, line) in ledger.ReadAsync(0, 200))
+        {
+            fresh.AppendData(line);
+        }
+
+        Assert.Equal(fresh.Root(), ledger.Root(200));
+    }
+
+    [Fact]
+    public async Task Checkpoints_signed_by_an_untrusted_key_halt_the_scroll()
+    {
+        var (store, ledger) = await OpenAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            await ledger.AppendAsync(Draft(i));
+        }
+
+        await CloseAsync(store, ledger);
+        using var stranger = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)9, 32).ToArray());
+        var store2 = ScrollStores.Create(StoreOptions);
+        _disposables.Add(store2);
+        var reopened = await ScrollLedger.OpenAsync(store2, ScrollName, null, [NoteVerifierKey.For(Options.OriginOf(ScrollName), stranger.PublicKey)], Time, Options);
+        _disposables.Add(reopened);
+        Assert.True(reopened.IsHalted);
+        Assert.Contains("does not verify", reopened.HaltReason);
+    }
+
+    [Fact]
+    public async Task The_anchor_cycle_appends_consistent_checkpoints_and_records_each_outcome()
+    {
+        using var dir = new TempDirectory();
+        var anchors = new AnchorFile(dir.File("meta_M5.merk"));
+        var (_, ledger) = await OpenAsync();
+        var (_, anchorScroll) = await OpenAsync(scroll: AnchorCycle.AnchorScroll);
+        await ledger.AppendAsync([Draft(0), Draft(1)]);
+
+        var first = await AnchorCycle.RunAsync(ledger, anchors, anchorScroll, Time);
+        Assert.Equal(AnchorOutcome.Success, first.Outcome);
+        await ledger.AppendAsync([Draft(2), Draft(3), Draft(4)]);
+        var second = await AnchorCycle.RunAsync(ledger, anchors, anchorScroll, Time);
+        Assert.Equal(AnchorOutcome.Success, second.Outcome);
+        Assert.Equal([2L, 5L], anchors.ReadAll().Select(a => a.Size));
+
+        var types = new List<string>();
+        await foreach (var (_, line) in anchorScroll.ReadAsync(0, 10))
+        {
+            types.Add(Receipt.Parse(line).Type);
+        }
+
+        Assert.Equal([AnchorCycle.SuccessType, AnchorCycle.SuccessType], types);
+    }
+
+    [Fact]
+    public async Task An_anchor_the_scroll_does_not_extend_is_divergence_and_is_not_appended()
+    {
+        using var dir = new TempDirectory();
+        var anchors = new AnchorFile(dir.File("meta_M5.merk"));
+        // An anchor, signed with the scroll's own key, of a different history of 3 receipts.
+        var other = new MerkleTree();
+        for (var i = 0; i < 3; i++)
+        {
+            other.AppendData(Encoding.UTF8.GetBytes("other " + i));
+        }
+
+        anchors.Append(AnchorFile.EntryFor(ScrollName, new Checkpoint(Options.OriginOf(ScrollName), 3, other.Root()).Sign(Signer()), Time.GetUtcNow()));
+
+        var (_, ledger) = await OpenAsync();
+        var (_, anchorScroll) = await OpenAsync(scroll: AnchorCycle.AnchorScroll);
+        await ledger.AppendAsync([Draft(0), Draft(1), Draft(2), Draft(3), Draft(4)]);
+        var result = await AnchorCycle.RunAsync(ledger, anchors, anchorScroll, Time);
+        Assert.Equal(AnchorOutcome.Divergence, result.Outcome);
+        Assert.Contains("not an extension", result.Detail);
+        Assert.Single(anchors.ReadAll());
+        Assert.NotNull(result.Receipt);
+    }
+
+    [Fact]
+    public async Task An_unwritable_anchor_file_is_an_anchor_failure_receipt()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("not-a-directory"), "x");
+        var anchors = new AnchorFile(Path.Combine(dir.File("not-a-directory"), "meta_M5.merk"));
+        var (_, ledger) = await OpenAsync();
+        var (_, anchorScroll) = await OpenAsync(scroll: AnchorCycle.AnchorScroll);
+        await ledger.AppendAsync(Draft(0));
+        var result = await AnchorCycle.RunAsync(ledger, anchors, anchorScroll, Time);
+        Assert.Equal(AnchorOutcome.Failure, result.Outcome);
+        await foreach (var (_, line) in anchorScroll.ReadAsync(0, 1))
+        {
+            Assert.Equal(AnchorCycle.FailureType, Receipt.Parse(line).Type);
+        }
+    }
+
+    [Fact]
+    public async Task Read_only_ledgers_refuse_writes_with_a_reason()
+    {
+        var (_, writer) = await OpenAsync();
+        await writer.AppendAsync(Draft(0));
+        var store = ScrollStores.Create(StoreOptions);
+        _disposables.Add(store);
+        if (store.Kind == ScrollStoreOptions.FileKind)
+        {
+            return; // one process owns a file scroll; read-only opens happen after the writer closes (covered elsewhere)
+        }
+
+        var reader = await ScrollLedger.OpenAsync(store, ScrollName, null, [Verifier()], Time, Options);
+        _disposables.Add(reader);
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => reader.AppendAsync(Draft(1)));
+        Assert.Contains("read-only", ex.Message);
+    }
+}
+
+public sealed class FileScrollLedgerTests : ScrollLedgerTests, IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    protected override Task<ScrollStoreOptions> CreateStoreOptionsAsync() =>
+        Task.FromResult(new ScrollStoreOptions { Kind = ScrollStoreOptions.FileKind, DataDirectory = _directory.Path });
+
+    public void Dispose() => _directory.Dispose();
+
+    private string ScrollFile => Path.Combine(_directory.Path, "receipts", ScrollName, ScrollName + ".jsonl");
+
+    [Fact]
+    public async Task A_changed_receipt_after_a_checkpoint_halts_writes_and_names_the_range()
+    {
+        var (store, ledger) = await OpenAsync();
+        for (var i = 0; i < 8; i++)
+        {
+            await ledger.AppendAsync(Draft(i));
+        }
+
+        await CloseAsync(store, ledger);
+        var lines = File.ReadAllLines(ScrollFile);
+        lines[5] = lines[5].Replace("\"n\":5", "\"n\":55");
+        File.WriteAllLines(ScrollFile, lines);
+
+        var (_, reopened) = await OpenAsync();
+        Assert.True(reopened.IsHalted);
+        Assert.Equal(4, reopened.FirstBadIndex);
+        var ex = await Assert.ThrowsAsync<LedgerHaltedException>(() => reopened.AppendAsync(Draft(9)));
+        Assert.Contains("first bad index 4", ex.Message);
+        await Assert.ThrowsAsync<LedgerHaltedException>(() => reopened.SealAsync());
+        Assert.Equal(8, File.ReadAllLines(ScrollFile).Length);
+    }
+
+    [Fact]
+    public async Task A_line_that_is_not_a_receipt_halts_at_its_exact_index()
+    {
+        var (store, ledger) = await OpenAsync();
+        await ledger.AppendAsync([Draft(0), Draft(1), Draft(2)]);
+        await CloseAsync(store, ledger);
+        var lines = File.ReadAllLines(ScrollFile);
+        lines[1] = "{\"not\":\"a receipt\"}";
+        File.WriteAllLines(ScrollFile, lines);
+
+        var (_, reopened) = await OpenAsync();
+        Assert.Equal(1, reopened.FirstBadIndex);
+        Assert.Contains("not a valid receipt", reopened.HaltReason);
+    }
+
+    [Fact]
+    public async Task Receipts_lost_below_a_signed_checkpoint_halt_the_scroll()
+    {
+        var (store, ledger) = await OpenAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            await ledger.AppendAsync(Draft(i));
+        }
+
+        await CloseAsync(store, ledger);
+        File.WriteAllLines(ScrollFile, File.ReadAllLines(ScrollFile)[..2]);
+        var (_, reopened) = await OpenAsync();
+        Assert.True(reopened.IsHalted);
+        Assert.Contains("receipts lost", reopened.HaltReason);
+        Assert.Equal(2, reopened.FirstBadIndex);
+    }
+
+    [Fact]
+    public async Task Rollback_moves_the_bad_tail_to_quarantine_and_the_scroll_verifies_and_grows_again()
+    {
+        using var dir = new TempDirectory();
+        var anchors = new AnchorFile(dir.File("meta_M5.merk"));
+        var (store, ledger) = await OpenAsync();
+        var (anchorStore, anchorScroll) = await OpenAsync(scroll: AnchorCycle.AnchorScroll);
+        await ledger.AppendAsync([Draft(0), Draft(1), Draft(2)]);
+        Assert.Equal(AnchorOutcome.Success, (await AnchorCycle.RunAsync(ledger, anchors, anchorScroll, Time)).Outcome);
+        await ledger.AppendAsync([Draft(3), Draft(4), Draft(5)]);
+        await ledger.SealAsync();
+        await CloseAsync(store, ledger);
+        await CloseAsync(anchorStore, anchorScroll);
+
+        var lines = File.ReadAllLines(ScrollFile);
+        lines[4] = lines[4].Replace("\"n\":4", "\"n\":44");
+        File.WriteAllLines(ScrollFile, lines);
+
+        var (_, halted) = await OpenAsync();
+        var (_, anchors2) = await OpenAsync(scroll: AnchorCycle.AnchorScroll);
+        Assert.True(halted.IsHalted);
+        var result = await ScrollMaintenance.RollbackToAnchorAsync(halted, anchors, anchors2);
+        Assert.Equal((6L, 3L), (result.FromSize, result.ToSize));
+        Assert.Equal(3, File.ReadAllLines(ScrollFile).Length);
+        Assert.Equal(3, File.ReadAllLines(result.QuarantinedTo!).Length);
+        Assert.False(halted.IsHalted);
+
+        await halted.AppendAsync(Draft(6));
+        var report = await ScrollMaintenance.VerifyAsync(halted, anchors);
+        Assert.True(report.IsValid, string.Join("; ", report.Failures));
+        Assert.Contains(report.Notes, n => n.Contains("superseded by a rollback"));
+    }
+
+    [Fact]
+    public async Task Rollback_refuses_a_scroll_that_verifies()
+    {
+        using var dir = new TempDirectory();
+        var anchors = new AnchorFile(dir.File("meta_M5.merk"));
+        var (_, ledger) = await OpenAsync();
+        await ledger.AppendAsync(Draft(0));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => ScrollMaintenance.RollbackToAnchorAsync(ledger, anchors, null));
+        Assert.Contains("nothing to roll back", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_torn_anchor_line_is_ignored_on_read_and_moved_aside_on_the_next_append()
+    {
+        using var dir = new TempDirectory();
+        var anchors = new AnchorFile(dir.File("meta_M5.merk"));
+        var (_, ledger) = await OpenAsync();
+        await ledger.AppendAsync(Draft(0));
+        await AnchorCycle.RunAsync(ledger, anchors, null, Time);
+        File.AppendAllText(anchors.Path, "{\"torn");
+        Assert.Single(anchors.ReadAll());
+
+        await ledger.AppendAsync(Draft(1));
+        Assert.Equal(AnchorOutcome.Success, (await AnchorCycle.RunAsync(ledger, anchors, null, Time)).Outcome);
+        Assert.Equal(2, anchors.ReadAll().Count);
+        Assert.Contains("{\"torn", File.ReadAllText(anchors.Path + ".torn"));
+    }
+}
+
+public sealed class PostgresScrollLedgerTests : ScrollLedgerTests
+{
+    protected override async Task<ScrollStoreOptions> CreateStoreOptionsAsync() =>
+        new() { Kind = ScrollStoreOptions.PostgresKind, ConnectionString = await PostgresCluster.Instance.CreateDatabaseAsync("ledger") };
+}
