@@ -68,10 +68,17 @@ public static class ScrollCommand
         var common = new ScrollCliOptions();
         var key = new Option<string>("--key") { Description = "Scroll signing key (private); default appsettings Federation:Scrolls:SigningKey or <data-dir>/keys/scroll.key" };
         var input = new Option<string>("--in") { Description = "Receipts, one JSON object per line ({\"type\",\"body\",\"tags\"?,\"node\"?}); - for stdin", DefaultValueFactory = _ => "-" };
-        var command = new Command("append", "Append receipts (scroll, seq and time are filled in); prints each seq") { key, input };
+        var follow = new Option<bool>("--follow") { Description = "Stream: append each input line as it arrives and print its seq once it is durable" };
+        var command = new Command("append", "Append receipts (scroll, seq and time are filled in); prints each seq") { key, input, follow };
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
+            if (parse.GetValue(follow))
+            {
+                await using var streaming = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), writable: true, ct);
+                return await FollowAsync(console, streaming.Ledger, parse.GetValue(input)!, ct);
+            }
+
             var drafts = ParseDrafts(CliConsole.ReadInput(parse.GetValue(input)!, MaxAppendInputBytes));
             await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), writable: true, ct);
             var sealedReceipts = await session.Ledger.AppendAsync(drafts, ct);
@@ -84,6 +91,36 @@ public static class ScrollCommand
         }));
         return command;
     }
+
+    /// <summary>Appends line by line; a seq printed is a receipt on disk (the acknowledgement).</summary>
+    private static async Task<int> FollowAsync(CliConsole console, ScrollLedger ledger, string input, CancellationToken ct)
+    {
+        using var reader = input == "-" ? new StreamReader(Console.OpenStandardInput()) : new StreamReader(input);
+        var lineNumber = 0;
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            lineNumber++;
+            if (line.Trim().Length == 0)
+            {
+                continue;
+            }
+
+            if (line.Length > MaxFollowLineChars)
+            {
+                return console.Unusable($"input line {lineNumber} is longer than {MaxFollowLineChars} characters");
+            }
+
+            var draft = ParseDrafts(Encoding.UTF8.GetBytes(line))[0];
+            var receipt = await ledger.AppendAsync(draft, ct);
+            console.Out.WriteLine(receipt.Seq.ToString(CultureInfo.InvariantCulture));
+            console.Out.Flush();
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>One streamed receipt is at most this long (the store's own line limit is 1 MiB).</summary>
+    private const int MaxFollowLineChars = 1024 * 1024;
 
     private static Command Root(CliConsole console)
     {

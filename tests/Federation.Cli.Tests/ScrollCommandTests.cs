@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Federation.Core.Scrolls;
+
+namespace Federation.Cli.Tests;
+
+public class ScrollCommandTests
+{
+    private static FedRunner.Result Fed(TempDirectory dir, params string[] args) => FedRunner.InProcess([.. args, "--data-dir", dir.Path]);
+
+    private static string Receipts(params int[] ns) =>
+        string.Join('\n', ns.Select(n => $$"""{"type":"update_accepted","body":{"n":{{n}}},"node":"ed25519:n{{n % 2}}","tags":["e{{n % 3}}"]}"""));
+
+    private static TempDirectory WithKey()
+    {
+        var dir = new TempDirectory();
+        Assert.Equal(0, FedRunner.InProcess("keys", "generate", "--out", Path.Combine(dir.Path, "keys", "scroll.key")).ExitCode);
+        return dir;
+    }
+
+    private static void AppendFile(TempDirectory dir, string scroll, string receipts)
+    {
+        var input = dir.File($"in-{Guid.NewGuid():N}.jsonl");
+        File.WriteAllText(input, receipts);
+        var result = Fed(dir, "scroll", "append", "--scroll", scroll, "--in", input);
+        Assert.True(result.ExitCode == 0, result.Err);
+    }
+
+    [Fact]
+    public void Append_prints_each_seq_and_prove_gives_a_bundle_that_verifies_offline()
+    {
+        using var dir = WithKey();
+        var input = dir.File("in.jsonl");
+        File.WriteAllText(input, Receipts(0, 1, 2, 3, 4));
+        var appended = Fed(dir, "scroll", "append", "--scroll", "s1", "--in", input);
+        Assert.Equal("0\n1\n2\n3\n4\n", appended.Out);
+
+        var proof = Fed(dir, "scroll", "prove", "--scroll", "s1", "--index", "3");
+        Assert.Equal(0, proof.ExitCode);
+        File.WriteAllText(dir.File("bundle.json"), proof.Out);
+        var verified = FedRunner.InProcess("verify-bundle", dir.File("bundle.json"), "--pub", Path.Combine(dir.Path, "keys", "scroll.key.pub"));
+        Assert.True(verified.ExitCode == 0, verified.Err);
+
+        // The same bundle with another receipt's line is refused with exit 1.
+        var doc = JsonDocument.Parse(proof.Out).RootElement;
+        var tampered = proof.Out.Replace(doc.GetProperty("line").GetString()!.Replace("\"", "\\\""), doc.GetProperty("line").GetString()!.Replace("\"", "\\\"").Replace("\\\"n\\\":3", "\\\"n\\\":33"));
+        File.WriteAllText(dir.File("tampered.json"), tampered);
+        var refused = FedRunner.InProcess("verify-bundle", dir.File("tampered.json"), "--pub", Path.Combine(dir.Path, "keys", "scroll.key.pub"));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("leaf hash", refused.Err);
+    }
+
+    [Fact]
+    public void Root_checkpoint_and_consistency_agree()
+    {
+        using var dir = WithKey();
+        AppendFile(dir, "s2", Receipts(0, 1, 2));
+        var note = Fed(dir, "scroll", "checkpoint", "--scroll", "s2").Out;
+        Assert.StartsWith("federation-orleans/s2\n3\n", note);
+        Assert.Equal(note, File.ReadAllText(Path.Combine(dir.Path, "ROOT.s2.txt")));
+
+        AppendFile(dir, "s2", Receipts(3, 4));
+        var root = Fed(dir, "scroll", "root", "--scroll", "s2").Out;
+        Assert.StartsWith("size 5\nroot ", root);
+
+        var consistency = JsonDocument.Parse(Fed(dir, "scroll", "consistency", "--scroll", "s2", "--from", "3").Out).RootElement;
+        Assert.Equal(5, consistency.GetProperty("second").GetInt64());
+        Assert.Equal(root.Split('\n')[1]["root ".Length..], consistency.GetProperty("second_root").GetString());
+        Assert.Equal(2, Fed(dir, "scroll", "consistency", "--scroll", "s2", "--from", "6").ExitCode);
+    }
+
+    [Fact]
+    public void Query_filters_by_type_tag_node_and_time()
+    {
+        using var dir = WithKey();
+        AppendFile(dir, "s3", Receipts(0, 1, 2, 3, 4, 5) + "\n" + """{"type":"quarantine","body":{},"node":"ed25519:n1"}""");
+        Assert.Contains("7 receipt(s)", Fed(dir, "scroll", "query", "--scroll", "s3").Out);
+        Assert.Contains("1 receipt(s)", Fed(dir, "scroll", "query", "--scroll", "s3", "--type", "quarantine").Out);
+        Assert.Contains("2 receipt(s)", Fed(dir, "scroll", "query", "--scroll", "s3", "--tag", "e0").Out);
+        var byNode = Fed(dir, "scroll", "query", "--scroll", "s3", "--node", "ed25519:n1", "--json").Out.Trim().Split('\n');
+        Assert.Equal(4, byNode.Length);
+        Assert.All(byNode, l => Assert.Equal("ed25519:n1", Receipt.Parse(System.Text.Encoding.UTF8.GetBytes(l)).Node));
+        Assert.Contains("0 receipt(s)", Fed(dir, "scroll", "query", "--scroll", "s3", "--since", "2999-01-01T00:00:00Z").Out);
+        Assert.Contains("7 receipt(s)", Fed(dir, "scroll", "query", "--scroll", "s3", "--until", "2999-01-01T00:00:00Z").Out);
+    }
+
+    [Fact]
+    public void Verify_names_the_first_bad_index_and_rollback_restores_the_anchored_scroll()
+    {
+        using var dir = WithKey();
+        var anchors = dir.File("meta_M5.merk");
+        AppendFile(dir, "s4", Receipts(0, 1, 2));
+        Assert.Equal(0, Fed(dir, "scroll", "anchor", "--scroll", "s4", "--anchors", anchors).ExitCode);
+        AppendFile(dir, "s4", Receipts(3, 4, 5));
+        Assert.Equal(0, Fed(dir, "scroll", "verify", "--scroll", "s4", "--anchors", anchors).ExitCode);
+
+        var file = Path.Combine(dir.Path, "receipts", "s4", "s4.jsonl");
+        var lines = File.ReadAllLines(file);
+        lines[3] = "{\"body\":{},\"broken\":true}";
+        File.WriteAllLines(file, lines);
+
+        var verify = Fed(dir, "scroll", "verify", "--scroll", "s4", "--anchors", anchors);
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("first bad index 3", verify.Err);
+        Assert.Equal(1, Fed(dir, "scroll", "append", "--scroll", "s4", "--in", WriteTemp(dir, Receipts(9))).ExitCode);
+
+        Assert.Equal(2, Fed(dir, "scroll", "rollback", "--scroll", "s4", "--to-anchor", "--anchors", anchors).ExitCode);
+        var rollback = Fed(dir, "scroll", "rollback", "--scroll", "s4", "--to-anchor", "--confirm", "--anchors", anchors);
+        Assert.True(rollback.ExitCode == 0, rollback.Err);
+        Assert.Contains("from 6 to 3", rollback.Out);
+        Assert.Equal(0, Fed(dir, "scroll", "verify", "--scroll", "s4", "--anchors", anchors).ExitCode);
+        var quarantine = Directory.GetFiles(Path.Combine(dir.Path, "receipts", "s4"), "s4.quarantine-*");
+        Assert.Equal(3, File.ReadAllLines(Assert.Single(quarantine)).Length);
+
+        var status = Fed(dir, "scroll", "anchor-status", "--anchors", anchors);
+        Assert.Contains("s4", status.Out);
+        Assert.Contains("scroll_rollback", Fed(dir, "scroll", "query", "--scroll", "anchors").Out);
+    }
+
+    private static string WriteTemp(TempDirectory dir, string content)
+    {
+        var path = dir.File($"t-{Guid.NewGuid():N}.jsonl");
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("""{"type":"t"}""", "\"body\" must be an object")]
+    [InlineData("""{"type":"t","body":{},"seq":4}""", "unexpected member \"seq\"")]
+    [InlineData("""{"type":"Bad","body":{}}""", "receipt type")]
+    [InlineData("not json", "input line 2: malformed JSON")]
+    public void Bad_receipts_are_refused_and_nothing_is_appended(string line, string expected)
+    {
+        using var dir = WithKey();
+        AppendFile(dir, "s5", Receipts(0));
+        var result = Fed(dir, "scroll", "append", "--scroll", "s5", "--in", WriteTemp(dir, Receipts(1) + "\n" + line));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(expected, result.Err);
+        Assert.Contains("size 1", Fed(dir, "scroll", "root", "--scroll", "s5").Out);
+    }
+
+    [Fact]
+    public void A_missing_key_is_explained()
+    {
+        using var dir = new TempDirectory();
+        var result = Fed(dir, "scroll", "append", "--scroll", "s6", "--in", WriteTemp(dir, Receipts(0)));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("fed keys generate", result.Err);
+    }
+
+    [Fact]
+    public void Invalid_scroll_names_are_refused()
+    {
+        using var dir = WithKey();
+        var result = Fed(dir, "scroll", "append", "--scroll", "../escape", "--in", WriteTemp(dir, Receipts(0)));
+        Assert.Equal(2, result.ExitCode);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "escape")));
+    }
+
+    [Fact]
+    public async Task Every_acknowledged_receipt_survives_a_kill_9_of_the_appending_process()
+    {
+        using var dir = WithKey();
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "fed.dll"), "scroll", "append", "--scroll", "crash", "--follow", "--data-dir", dir.Path })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var acknowledged = new List<long>();
+        var writer = Task.Run(async () =>
+        {
+            try
+            {
+                for (var i = 0; i < 100_000; i++)
+                {
+                    await process.StandardInput.WriteLineAsync($$$"""{"type":"t","body":{"n":{{{i}}}}}""");
+                    await process.StandardInput.FlushAsync();
+                }
+            }
+            catch (IOException)
+            {
+                // the process was killed
+            }
+        });
+
+        while (acknowledged.Count < 200 && await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            acknowledged.Add(long.Parse(line));
+        }
+
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        await writer.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(200, acknowledged.Count);
+
+        // Every acknowledged seq is there with the receipt that was sent for it.
+        var query = Fed(dir, "scroll", "query", "--scroll", "crash", "--json");
+        Assert.True(query.ExitCode == 0, query.Err);
+        var stored = query.Out.Trim().Split('\n').Select(l => Receipt.Parse(System.Text.Encoding.UTF8.GetBytes(l))).ToList();
+        Assert.True(stored.Count >= acknowledged.Count);
+        foreach (var seq in acknowledged)
+        {
+            Assert.Equal(seq, stored[(int)seq].Body["n"]!.GetValue<double>());
+        }
+
+        Assert.Equal(0, Fed(dir, "scroll", "verify", "--scroll", "crash", "--anchors", dir.File("none.merk")).ExitCode);
+    }
+}
