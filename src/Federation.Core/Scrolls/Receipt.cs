@@ -12,6 +12,43 @@ namespace Federation.Core.Scrolls;
 /// <param name="Node">Optional fingerprint of the node the receipt concerns (queries filter on it).</param>
 public sealed record ReceiptDraft(string Type, JsonObject Body, IReadOnlyList<string>? Tags = null, string? Node = null);
 
+/// <summary>A receipt canonicalised up to its position and time (see <see cref="Receipt.Prepare"/>).</summary>
+public sealed class PreparedReceipt(byte[] head, byte[] middle, byte[] tail)
+{
+    private const int TimeLength = 24; // yyyy-MM-ddTHH:mm:ss.fffZ
+
+    public byte[] Build(long seq, DateTimeOffset time)
+    {
+        if (seq < 0 || seq > MaxSeq)
+        {
+            throw new ArgumentOutOfRangeException(nameof(seq), seq, $"a receipt seq is between 0 and 2^53 (exact in RFC 8785 numbers)");
+        }
+
+        Span<byte> seqDigits = stackalloc byte[20];
+        seq.TryFormat(seqDigits, out var seqLength, default, CultureInfo.InvariantCulture);
+        Span<char> timeChars = stackalloc char[TimeLength];
+        time.UtcDateTime.TryFormat(timeChars, out var timeLength, Receipt.TimeFormat, CultureInfo.InvariantCulture);
+        var line = new byte[head.Length + seqLength + middle.Length + timeLength + tail.Length];
+        var span = line.AsSpan();
+        head.CopyTo(span);
+        span = span[head.Length..];
+        seqDigits[..seqLength].CopyTo(span);
+        span = span[seqLength..];
+        middle.CopyTo(span);
+        span = span[middle.Length..];
+        for (var i = 0; i < timeLength; i++)
+        {
+            span[i] = (byte)timeChars[i];
+        }
+
+        span = span[timeLength..];
+        tail.CopyTo(span);
+        return line;
+    }
+
+    private const long MaxSeq = 1L << 53;
+}
+
 /// <summary>
 /// A sealed receipt (docs/formats/receipt.md): one line of a scroll, the RFC 8785 form of
 /// <c>{"body", "node"?, "scroll", "seq", "tags"?, "time", "type"}</c>. Its leaf hash is
@@ -29,29 +66,43 @@ public sealed partial record Receipt(string Type, string Scroll, long Seq, DateT
     public static string FormatId(string scroll, long seq) => scroll + ":" + seq.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Builds the canonical line of a draft at its position.</summary>
-    public static byte[] BuildLine(ReceiptDraft draft, string scroll, long seq, DateTimeOffset time)
+    public static byte[] BuildLine(ReceiptDraft draft, string scroll, long seq, DateTimeOffset time) => Prepare(draft, scroll).Build(seq, time);
+
+    /// <summary>
+    /// Canonicalises everything but <c>seq</c> and <c>time</c> now, so the store's single writer only
+    /// splices two numbers into bytes (the members' canonical order is fixed: body, node, scroll, seq,
+    /// tags, time, type).
+    /// </summary>
+    public static PreparedReceipt Prepare(ReceiptDraft draft, string scroll)
     {
         ValidateType(draft.Type);
-        var obj = new JsonObject
+        var head = new List<byte>(256);
+        head.AddRange("{\"body\":"u8.ToArray());
+        head.AddRange(CanonicalJson.Write(draft.Body));
+        if (draft.Node is not null)
         {
-            ["type"] = draft.Type,
-            ["scroll"] = scroll,
-            ["seq"] = seq,
-            ["time"] = FormatTime(time),
-            ["body"] = draft.Body.DeepClone(),
-        };
+            head.AddRange(",\"node\":"u8.ToArray());
+            head.AddRange(CanonicalJson.Write(JsonValue.Create(draft.Node)));
+        }
+
+        head.AddRange(",\"scroll\":"u8.ToArray());
+        head.AddRange(CanonicalJson.Write(JsonValue.Create(scroll)));
+        head.AddRange(",\"seq\":"u8.ToArray());
+
+        var middle = new List<byte>(128);
         if (draft.Tags is { Count: > 0 } tags)
         {
             ValidateTags(tags);
-            obj["tags"] = new JsonArray(tags.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray());
+            middle.AddRange(",\"tags\":"u8.ToArray());
+            middle.AddRange(CanonicalJson.Write(new JsonArray(tags.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray())));
         }
 
-        if (draft.Node is not null)
-        {
-            obj["node"] = draft.Node;
-        }
-
-        return CanonicalJson.Write(obj);
+        middle.AddRange(",\"time\":\""u8.ToArray());
+        var tail = new List<byte>(64);
+        tail.AddRange("\",\"type\":"u8.ToArray());
+        tail.AddRange(CanonicalJson.Write(JsonValue.Create(draft.Type)));
+        tail.Add((byte)'}');
+        return new PreparedReceipt([.. head], [.. middle], [.. tail]);
     }
 
     public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);

@@ -110,8 +110,9 @@ public sealed class ScrollLedger : IAsyncDisposable
         var builders = new LineBuilder[drafts.Count];
         for (var i = 0; i < drafts.Count; i++)
         {
-            var draft = drafts[i];
-            builders[i] = seq => Receipt.BuildLine(draft, Scroll, seq, _time.GetUtcNow());
+            // Canonicalise on the caller's thread; the store's single writer only splices seq and time.
+            var prepared = Receipt.Prepare(drafts[i], Scroll);
+            builders[i] = seq => prepared.Build(seq, _time.GetUtcNow());
         }
 
         var first = await _store.AppendAsync(Scroll, builders, ct);
@@ -276,8 +277,14 @@ public sealed class ScrollLedger : IAsyncDisposable
 
     internal NoteSigner? Signer => _signer;
 
+    /// <summary>Batches the store committed to this ledger (with the file store, one fsync each): appends per batch shows group commit at work.</summary>
+    public long CommittedBatches => Interlocked.Read(ref _committedBatches);
+
+    private long _committedBatches;
+
     private void OnCommitted(long firstSeq, IReadOnlyList<byte[]> lines)
     {
+        Interlocked.Increment(ref _committedBatches);
         lock (_treeLock)
         {
             for (var i = 0; i < lines.Count; i++)

@@ -79,3 +79,34 @@ public class ReceiptTests
         Assert.Contains(verdict.Failures, f => f.StartsWith("checkpoint:"));
     }
 }
+
+public class PreparedReceiptTests
+{
+    [Fact]
+    public void Prepared_lines_are_byte_identical_to_canonicalising_the_whole_receipt()
+    {
+        var random = new Random(42);
+        for (var i = 0; i < 500; i++)
+        {
+            var body = new JsonObject { ["z"] = random.Next(), ["a"] = "x\u00e9\"\n" + i, ["m"] = new JsonArray(1.5, i, "é") };
+            var tags = random.Next(3) == 0 ? null : Enumerable.Range(0, random.Next(1, 4)).Select(t => $"tag\"{t}").ToList();
+            var node = random.Next(2) == 0 ? null : "ed25519:" + i;
+            var draft = new ReceiptDraft("t" + i % 7, body, tags, node);
+            var seq = random.NextInt64(0, 1L << 53);
+            var time = DateTimeOffset.UnixEpoch.AddMilliseconds(random.NextInt64(0, 4_000_000_000_000));
+
+            var expected = new JsonObject { ["type"] = draft.Type, ["scroll"] = "sc\u00f6roll", ["seq"] = seq, ["time"] = Receipt.FormatTime(time), ["body"] = body.DeepClone() };
+            if (tags is not null)
+            {
+                expected["tags"] = new JsonArray(tags.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray());
+            }
+
+            if (node is not null)
+            {
+                expected["node"] = node;
+            }
+
+            Assert.Equal(Federation.Core.Canonical.CanonicalJson.Write(expected), Receipt.Prepare(draft, "sc\u00f6roll").Build(seq, time));
+        }
+    }
+}
