@@ -27,6 +27,10 @@ public sealed class ScrollLedger : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ScrollLedgerOptions _options;
     private readonly MerkleTree _tree = new();
+
+    // Lines built by this ledger's own appends (by reference), so the writer does not re-parse them.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<byte[], object> _builtHere = [];
+    private static readonly object BuiltMarker = new();
     private readonly Lock _treeLock = new();
     private readonly SemaphoreSlim _sealLock = new(1, 1);
     private ITimer? _sealTimer;
@@ -112,7 +116,12 @@ public sealed class ScrollLedger : IAsyncDisposable
         {
             // Canonicalise on the caller's thread; the store's single writer only splices seq and time.
             var prepared = Receipt.Prepare(drafts[i], Scroll);
-            builders[i] = seq => prepared.Build(seq, _time.GetUtcNow());
+            builders[i] = seq =>
+            {
+                var line = prepared.Build(seq, _time.GetUtcNow());
+                _builtHere.Add(line, BuiltMarker);
+                return line;
+            };
         }
 
         var first = await _store.AppendAsync(Scroll, builders, ct);
@@ -128,9 +137,11 @@ public sealed class ScrollLedger : IAsyncDisposable
             unsealed = _tree.Size - (_latest?.Size ?? 0);
         }
 
-        if (unsealed >= _options.SealEveryReceipts)
+        // Cadence seal: one sealer at a time, off the appender's path. Appenders that find a seal running
+        // do not queue behind it (the running seal, or the next append past the threshold, covers them).
+        if (unsealed >= _options.SealEveryReceipts && _sealLock.Wait(0, CancellationToken.None))
         {
-            await SealAsync(ct);
+            _ = SealInBackgroundAsync();
         }
 
         return sealedReceipts;
@@ -152,36 +163,41 @@ public sealed class ScrollLedger : IAsyncDisposable
         await _sealLock.WaitAsync(ct);
         try
         {
-            ThrowIfHalted();
-            await _store.SyncAsync(Scroll, ct);
-            Checkpoint next;
-            lock (_treeLock)
-            {
-                if (_tree.Size == 0 || (_latest is not null && _latest.Size == _tree.Size))
-                {
-                    return _latestNote;
-                }
-
-                // Never sign two inconsistent checkpoints: the new tree must extend the last signed one.
-                if (_latest is not null && _tree.Root(_latest.Size) != _latest.Root)
-                {
-                    Halt(_latest.Size - 1, $"the tree at size {_latest.Size} no longer has the signed root; refusing to sign");
-                    ThrowIfHalted();
-                }
-
-                next = new Checkpoint(Origin, _tree.Size, _tree.Root());
-            }
-
-            var note = next.Sign(_signer);
-            await _store.AppendCheckpointAsync(Scroll, new StoredCheckpoint(next.Size, note), ct);
-            _latest = next;
-            _latestNote = note;
-            return note;
+            return await SealLockedAsync(ct);
         }
         finally
         {
             _sealLock.Release();
         }
+    }
+
+    private async Task<string?> SealLockedAsync(CancellationToken ct)
+    {
+        ThrowIfHalted();
+        await _store.SyncAsync(Scroll, ct);
+        Checkpoint next;
+        lock (_treeLock)
+        {
+            if (_tree.Size == 0 || (_latest is not null && _latest.Size == _tree.Size))
+            {
+                return _latestNote;
+            }
+
+            // Never sign two inconsistent checkpoints: the new tree must extend the last signed one.
+            if (_latest is not null && _tree.Root(_latest.Size) != _latest.Root)
+            {
+                Halt(_latest.Size - 1, $"the tree at size {_latest.Size} no longer has the signed root; refusing to sign");
+                ThrowIfHalted();
+            }
+
+            next = new Checkpoint(Origin, _tree.Size, _tree.Root());
+        }
+
+        var note = next.Sign(_signer!);
+        await _store.AppendCheckpointAsync(Scroll, new StoredCheckpoint(next.Size, note), ct);
+        _latest = next;
+        _latestNote = note;
+        return note;
     }
 
     public Sha256Digest Root(long size)
@@ -290,8 +306,14 @@ public sealed class ScrollLedger : IAsyncDisposable
             for (var i = 0; i < lines.Count; i++)
             {
                 var seq = firstSeq + i;
-                if (_haltReason is null)
+                if (_builtHere.TryGetValue(lines[i], out _))
                 {
+                    // A line this ledger built at this seq: it is a receipt by construction.
+                    _builtHere.Remove(lines[i]);
+                }
+                else if (_haltReason is null)
+                {
+                    // Replayed at open, or appended by another process: check it.
                     CheckLine(seq, lines[i]);
                 }
 
@@ -415,6 +437,23 @@ public sealed class ScrollLedger : IAsyncDisposable
         }
     }
 
+    private async Task SealInBackgroundAsync()
+    {
+        try
+        {
+            await Task.Yield();
+            await SealLockedAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is LedgerHaltedException or ObjectDisposedException or InvalidOperationException or IOException)
+        {
+            // As for the timer: a halted or closing scroll does not seal; the next append reports the halt.
+        }
+        finally
+        {
+            _sealLock.Release();
+        }
+    }
+
     private async Task SealOnTimerAsync()
     {
         try
@@ -446,6 +485,9 @@ public sealed class ScrollLedger : IAsyncDisposable
             }
         }
 
+        // A background seal may still run: wait for it before releasing the lock.
+        await _sealLock.WaitAsync();
+        _sealLock.Release();
         _sealLock.Dispose();
     }
 }

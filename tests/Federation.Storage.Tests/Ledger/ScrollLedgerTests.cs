@@ -90,6 +90,7 @@ public abstract class ScrollLedgerTests : IAsyncLifetime
 
         Assert.Empty(await store.ReadCheckpointsAsync(ScrollName));
         await ledger.AppendAsync(Draft(3));
+        await WaitForAsync(async () => (await store.ReadCheckpointsAsync(ScrollName)).Count == 1);
         var history = await store.ReadCheckpointsAsync(ScrollName);
         Assert.Equal(4, Assert.Single(history).Size);
         var (checkpoint, _) = Checkpoint.Open(history[0].Note, [Verifier()]);
