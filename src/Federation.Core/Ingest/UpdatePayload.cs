@@ -1,0 +1,197 @@
+using System.IO.Compression;
+using System.Text.Json.Nodes;
+using Federation.Core.Canonical;
+using Federation.Core.Hashing;
+using Federation.Core.Membership;
+
+namespace Federation.Core.Ingest;
+
+/// <summary>One keyed canon entry (SPEC B): the revision a node holds for a signature id, its confidence and patch.</summary>
+public sealed record CanonEntry(long Revision, double Confidence, string Patch);
+
+/// <summary>
+/// A decoded update delta (docs/formats/update-payload.md): either a numeric vector or keyed canon entries.
+/// On the wire: payload = base64(raw DEFLATE (RFC 1951) of the RFC 8785 form of
+/// <c>{"kind":"vector","values":[…]}</c> or <c>{"kind":"canon","entries":{"id":{"confidence","patch","revision"}}}</c>),
+/// and update_hash = SHA-256 of the compressed bytes.
+/// </summary>
+public sealed record UpdateDelta(AggregationKind Kind, IReadOnlyList<double>? Values, IReadOnlyDictionary<string, CanonEntry>? Entries)
+{
+    public static UpdateDelta Vector(IReadOnlyList<double> values) => new(AggregationKind.Vector, values, null);
+
+    public static UpdateDelta Canon(IReadOnlyDictionary<string, CanonEntry> entries) => new(AggregationKind.Canon, null, entries);
+
+    public JsonObject ToJson() => Kind == AggregationKind.Vector
+        ? new JsonObject { ["kind"] = "vector", ["values"] = new JsonArray(Values!.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()) }
+        : new JsonObject
+        {
+            ["kind"] = "canon",
+            ["entries"] = new JsonObject(Entries!.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)new JsonObject
+            {
+                ["revision"] = e.Value.Revision,
+                ["confidence"] = e.Value.Confidence,
+                ["patch"] = e.Value.Patch,
+            }))),
+        };
+
+    /// <summary>Encodes the delta: canonical JSON, raw DEFLATE (optimal), as sent in a MetaUpdate.</summary>
+    public byte[] Compress()
+    {
+        var canonical = CanonicalJson.Write(ToJson());
+        using var output = new MemoryStream();
+        using (var deflate = new DeflateStream(output, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            deflate.Write(canonical);
+        }
+
+        return output.ToArray();
+    }
+
+    /// <summary>The payload string and update hash of this delta.</summary>
+    public (string Payload, Sha256Digest UpdateHash) Encode()
+    {
+        var compressed = Compress();
+        return (Convert.ToBase64String(compressed), Sha256Digest.Of(compressed));
+    }
+}
+
+/// <summary>Decodes payloads within the policy's bounds; every failure is a <see cref="PayloadException"/> with its refusal code.</summary>
+public static class UpdatePayload
+{
+    public static byte[] DecodeBase64(string payload, FederationPolicy policy)
+    {
+        // Base64 is 4/3 of the bytes: refuse oversized payloads before allocating for them.
+        if ((long)payload.Length * 3 / 4 > policy.MaxPayloadBytes + 3)
+        {
+            throw new PayloadException(RefusalCode.OversizedPayload, $"the payload is about {(long)payload.Length * 3 / 4} bytes, over the federation's limit of {policy.MaxPayloadBytes}");
+        }
+
+        try
+        {
+            return Convert.FromBase64String(payload);
+        }
+        catch (FormatException)
+        {
+            throw new PayloadException(RefusalCode.MalformedPayload, "the payload is not valid base64");
+        }
+    }
+
+    public static UpdateDelta Decode(byte[] compressed, FederationPolicy policy)
+    {
+        if (compressed.Length > policy.MaxPayloadBytes)
+        {
+            throw new PayloadException(RefusalCode.OversizedPayload, $"the payload is {compressed.Length} bytes, over the federation's limit of {policy.MaxPayloadBytes}");
+        }
+
+        byte[] canonical;
+        try
+        {
+            using var input = new DeflateStream(new MemoryStream(compressed), CompressionMode.Decompress);
+            using var output = new MemoryStream();
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = input.Read(buffer)) > 0)
+            {
+                if (output.Length + read > policy.MaxDeltaBytes)
+                {
+                    throw new PayloadException(RefusalCode.OversizedPayload, $"the payload inflates past the federation's limit of {policy.MaxDeltaBytes} bytes");
+                }
+
+                output.Write(buffer, 0, read);
+            }
+
+            canonical = output.ToArray();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new PayloadException(RefusalCode.MalformedPayload, $"the payload is not raw DEFLATE data: {ex.Message}");
+        }
+
+        JsonObject obj;
+        try
+        {
+            obj = CanonicalJson.Parse(canonical) as JsonObject ?? throw new FormatException("the delta must be a JSON object");
+        }
+        catch (FormatException ex)
+        {
+            throw new PayloadException(RefusalCode.MalformedPayload, $"the delta is not valid JSON: {ex.Message}");
+        }
+
+        var kind = obj["kind"] is JsonValue k && k.TryGetValue<string>(out var s) ? s : null;
+        return kind switch
+        {
+            "vector" => DecodeVector(obj, policy),
+            "canon" => DecodeCanon(obj),
+            _ => throw new PayloadException(RefusalCode.MalformedPayload, "the delta's \"kind\" must be \"vector\" or \"canon\""),
+        };
+    }
+
+    private static UpdateDelta DecodeVector(JsonObject obj, FederationPolicy policy)
+    {
+        RequireOnly(obj, "kind", "values");
+        if (obj["values"] is not JsonArray array)
+        {
+            throw new PayloadException(RefusalCode.MalformedPayload, "a vector delta needs a \"values\" array");
+        }
+
+        if (array.Count != policy.VectorDimension)
+        {
+            throw new PayloadException(RefusalCode.MalformedPayload, $"the vector has {array.Count} values, the federation's dimension is {policy.VectorDimension}");
+        }
+
+        var values = new double[array.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = array[i] is JsonValue v && v.TryGetValue<double>(out var d)
+                ? d
+                : throw new PayloadException(RefusalCode.MalformedPayload, $"vector value {i} is not a number");
+        }
+
+        return UpdateDelta.Vector(values);
+    }
+
+    private static UpdateDelta DecodeCanon(JsonObject obj)
+    {
+        RequireOnly(obj, "kind", "entries");
+        if (obj["entries"] is not JsonObject entries || entries.Count == 0)
+        {
+            throw new PayloadException(RefusalCode.MalformedPayload, "a canon delta needs a non-empty \"entries\" object");
+        }
+
+        var result = new SortedDictionary<string, CanonEntry>(StringComparer.Ordinal);
+        foreach (var (id, node) in entries)
+        {
+            if (node is not JsonObject entry)
+            {
+                throw new PayloadException(RefusalCode.MalformedPayload, $"canon entry \"{id}\" must be an object");
+            }
+
+            RequireOnly(entry, "revision", "confidence", "patch");
+            var revision = entry["revision"] is JsonValue r && r.TryGetValue<double>(out var rv) && rv >= 0 && rv == Math.Floor(rv) ? (long)rv
+                : throw new PayloadException(RefusalCode.MalformedPayload, $"canon entry \"{id}\": revision must be a non-negative integer");
+            var confidence = entry["confidence"] is JsonValue c && c.TryGetValue<double>(out var cv) && cv is >= 0 and <= 1 ? cv
+                : throw new PayloadException(RefusalCode.MalformedPayload, $"canon entry \"{id}\": confidence must be a number in [0, 1]");
+            var patch = entry["patch"] is JsonValue p && p.TryGetValue<string>(out var pv) ? pv
+                : throw new PayloadException(RefusalCode.MalformedPayload, $"canon entry \"{id}\": patch must be a string");
+            result[id] = new CanonEntry(revision, confidence, patch);
+        }
+
+        return UpdateDelta.Canon(result);
+    }
+
+    private static void RequireOnly(JsonObject obj, params string[] names)
+    {
+        foreach (var (key, _) in obj)
+        {
+            if (!names.Contains(key))
+            {
+                throw new PayloadException(RefusalCode.MalformedPayload, $"unexpected member \"{key}\" in the delta");
+            }
+        }
+    }
+}
+
+public sealed class PayloadException(RefusalCode code, string message) : FormatException(message)
+{
+    public RefusalCode Code { get; } = code;
+}

@@ -1,0 +1,207 @@
+using System.Text.Json;
+using Federation.Core.Crypto;
+using Federation.Core.Hashing;
+using Federation.Core.Membership;
+using Federation.Core.Protocol;
+using Federation.Core.Signing;
+
+namespace Federation.Core.Ingest;
+
+/// <summary>What the coordinator knows when an update arrives (gathered by the grains; the check itself is pure).</summary>
+/// <param name="Node">The registry record of the update's claimed node, or null when unknown.</param>
+/// <param name="OpenEpoch">The epoch accepting updates.</param>
+/// <param name="ClosingEpoch">An epoch that has closed but not committed yet (updates for it are refused as "epoch closed"), or null.</param>
+/// <param name="OpenStateHash">The global state hash the open epoch's updates must build on.</param>
+/// <param name="StateHashAt">The global state hash a closed epoch built on (for late updates), or null when unknown.</param>
+/// <param name="PreviousForEpoch">The node's update already accepted for the same epoch, if any.</param>
+public sealed record IngestContext(
+    string FederationId,
+    FederationPolicy Policy,
+    NodeRecord? Node,
+    long OpenEpoch,
+    long? ClosingEpoch,
+    Sha256Digest OpenStateHash,
+    Func<long, Sha256Digest?> StateHashAt,
+    SignedEnvelope? PreviousForEpoch);
+
+/// <summary>A parsed, signature-checked update, ready for the context checks.</summary>
+public sealed record VerifiedUpdate(SignedEnvelope Envelope, MetaUpdate Update, byte[] PayloadBytes);
+
+/// <summary>
+/// SPEC A/D checks of a signed <see cref="MetaUpdate"/>, in an order that tells a forger nothing:
+/// shape and size, then the signature by the claimed node key, then registry standing, session,
+/// epoch, payload, hash, capability and base state, then duplicates and equivocation.
+/// </summary>
+public static class UpdateValidator
+{
+    /// <summary>A signed update larger than this is refused before parsing (base64 payload plus envelope).</summary>
+    public static int MaxMessageBytes(FederationPolicy policy) => policy.MaxPayloadBytes / 3 * 4 + 16 * 1024;
+
+    /// <summary>Stateless checks: parse, size, signature by the claimed node. Safe to run in parallel before any grain is involved.</summary>
+    public static (VerifiedUpdate? Update, IngestDecision? Refusal) Verify(ReadOnlySpan<byte> message, FederationPolicy policy)
+    {
+        if (message.Length > MaxMessageBytes(policy))
+        {
+            return (null, IngestDecision.Refuse(RefusalCode.OversizedMessage, $"the message is {message.Length} bytes, over the limit of {MaxMessageBytes(policy)}"));
+        }
+
+        SignedEnvelope envelope;
+        try
+        {
+            envelope = SignedEnvelope.Parse(message);
+        }
+        catch (FormatException ex) when (ex.Message.Contains("no \"signature\" member", StringComparison.Ordinal))
+        {
+            return (null, IngestDecision.Refuse(RefusalCode.MissingSignature, "the update is not signed: it has no \"signature\" member"));
+        }
+        catch (FormatException ex)
+        {
+            return (null, IngestDecision.Refuse(RefusalCode.MalformedMessage, $"the update is malformed: {ex.Message}"));
+        }
+
+        MetaUpdate update;
+        try
+        {
+            update = envelope.PayloadAs<MetaUpdate>();
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException)
+        {
+            return (null, IngestDecision.Refuse(RefusalCode.MalformedMessage, $"the update is not a MetaUpdate: {ex.Message}"));
+        }
+
+        if (update.Type != MessageTypes.MetaUpdate)
+        {
+            return (null, IngestDecision.Refuse(RefusalCode.MalformedMessage, $"expected a {MessageTypes.MetaUpdate} message, got \"{update.Type}\""));
+        }
+
+        Ed25519PublicKey nodeKey;
+        try
+        {
+            nodeKey = Ed25519PublicKey.FromFingerprint(update.NodeFingerprint);
+        }
+        catch (FormatException ex)
+        {
+            return (null, IngestDecision.Refuse(RefusalCode.MalformedMessage, $"node_fingerprint is not a usable key: {ex.Message}"));
+        }
+
+        var check = envelope.Verify(Ed25519Verifier.Trusting(nodeKey));
+        if (!check.IsValid)
+        {
+            var detail = check.Failure == SignatureFailure.UnknownKey
+                ? $"the update is signed by ed25519:{envelope.Signature.KeyId}, not by the node it names ({update.NodeFingerprint})"
+                : check.Detail;
+            return (null, IngestDecision.Refuse(RefusalCode.BadSignature, detail));
+        }
+
+        byte[] payload;
+        try
+        {
+            payload = UpdatePayload.DecodeBase64(update.Payload, policy);
+        }
+        catch (PayloadException ex)
+        {
+            return (null, IngestDecision.Refuse(ex.Code, ex.Message));
+        }
+
+        return (new VerifiedUpdate(envelope, update, payload), null);
+    }
+
+    /// <summary>The checks that need the coordinator's state. Returns the decision and, for equivocation, its evidence.</summary>
+    public static (IngestDecision Decision, EquivocationEvidence? Evidence) Decide(VerifiedUpdate verified, IngestContext context)
+    {
+        var update = verified.Update;
+        if (update.FederationId != context.FederationId)
+        {
+            return (IngestDecision.Refuse(RefusalCode.WrongFederation, $"the update is for federation \"{update.FederationId}\", not \"{context.FederationId}\""), null);
+        }
+
+        var node = context.Node;
+        if (node is null)
+        {
+            return (IngestDecision.Refuse(RefusalCode.UnknownNode, $"node {update.NodeFingerprint} is not registered in federation \"{context.FederationId}\""), null);
+        }
+
+        var standing = node.Status switch
+        {
+            NodeStatus.Active => null,
+            NodeStatus.Pending => IngestDecision.Refuse(RefusalCode.PendingNode, $"node {node.Fingerprint} has not completed the joining handshake"),
+            NodeStatus.Revoked => IngestDecision.Refuse(RefusalCode.RevokedNode, $"node {node.Fingerprint}'s key was revoked{Reason(node)}"),
+            NodeStatus.Excluded => IngestDecision.Refuse(RefusalCode.ExcludedNode, $"node {node.Fingerprint} is excluded from the federation{Reason(node)}"),
+            NodeStatus.Quarantined => IngestDecision.Refuse(RefusalCode.QuarantinedNode, $"node {node.Fingerprint} is quarantined pending governance review{Reason(node)}"),
+            NodeStatus.Departed => IngestDecision.Refuse(RefusalCode.DepartedNode, $"node {node.Fingerprint} has left the federation; rejoin with a new handshake"),
+            _ => IngestDecision.Refuse(RefusalCode.UnknownNode, $"node {node.Fingerprint} has an unknown status"),
+        };
+        if (standing is not null)
+        {
+            return (standing, null);
+        }
+
+        if (node.LedgerBlockId is null || update.LedgerBlockId != node.LedgerBlockId)
+        {
+            return (IngestDecision.Refuse(RefusalCode.WrongLedgerBlock, $"ledger_block_id \"{update.LedgerBlockId}\" is not the node's recorded session ({node.LedgerBlockId ?? "none"})"), null);
+        }
+
+        // The same node, the same epoch: the same signed bytes are a duplicate; different ones are equivocation.
+        if (context.PreviousForEpoch is { } previous)
+        {
+            if (previous.SignedBytes.AsSpan().SequenceEqual(verified.Envelope.SignedBytes))
+            {
+                return (IngestDecision.Duplicate($"update for epoch {update.FederatedEpoch} already recorded"), null);
+            }
+
+            var evidence = EquivocationEvidence.Create(previous, verified.Envelope);
+            return (IngestDecision.Refuse(RefusalCode.Equivocation, $"node {node.Fingerprint} signed two different updates for epoch {update.FederatedEpoch}"), evidence);
+        }
+
+        if (update.FederatedEpoch > context.OpenEpoch)
+        {
+            return (IngestDecision.Refuse(RefusalCode.FutureEpoch, $"epoch {update.FederatedEpoch} is not open yet; the open epoch is {context.OpenEpoch}"), null);
+        }
+
+        if (update.FederatedEpoch <= node.LastEpoch)
+        {
+            return (IngestDecision.Refuse(RefusalCode.StaleEpoch, $"epoch {update.FederatedEpoch} is stale: node epochs are monotonic and its last update was for epoch {node.LastEpoch}"), null);
+        }
+
+        if (update.FederatedEpoch == context.ClosingEpoch)
+        {
+            return (IngestDecision.Refuse(RefusalCode.EpochClosed, $"epoch closed: epoch {update.FederatedEpoch} no longer accepts updates; the open epoch is {context.OpenEpoch}"), null);
+        }
+
+        var late = update.FederatedEpoch < context.OpenEpoch;
+        if (Sha256Digest.Of(verified.PayloadBytes) != update.UpdateHash)
+        {
+            return (IngestDecision.Refuse(RefusalCode.HashMismatch, $"update_hash {update.UpdateHash} is not the hash of the payload ({Sha256Digest.Of(verified.PayloadBytes)})"), null);
+        }
+
+        UpdateDelta delta;
+        try
+        {
+            delta = UpdatePayload.Decode(verified.PayloadBytes, context.Policy);
+        }
+        catch (PayloadException ex)
+        {
+            return (IngestDecision.Refuse(ex.Code, ex.Message), null);
+        }
+
+        var needed = context.Policy.RequiredCapabilities.Append(FederationPolicy.CapabilityFor(context.Policy.Aggregation)).Distinct().ToList();
+        var missing = needed.Where(c => !node.Capabilities.Contains(c)).ToList();
+        if (missing.Count > 0 || delta.Kind != context.Policy.Aggregation)
+        {
+            var what = missing.Count > 0 ? $"the node lacks {string.Join(", ", missing)}" : $"the federation aggregates {context.Policy.Aggregation.ToString().ToLowerInvariant()} deltas, not {delta.Kind.ToString().ToLowerInvariant()}";
+            return (IngestDecision.Refuse(RefusalCode.CapabilityIncompatible, $"capability incompatible with the federation policy: {what}"), null);
+        }
+
+        var expectedBase = late ? context.StateHashAt(update.FederatedEpoch) : context.OpenStateHash;
+        if (expectedBase is null || update.BaseStateHash != expectedBase)
+        {
+            return (IngestDecision.Refuse(RefusalCode.BaseStateMismatch, $"base_state_hash {update.BaseStateHash} is not the global state of epoch {update.FederatedEpoch} ({expectedBase?.ToString() ?? "unknown"})"), null);
+        }
+
+        return late
+            ? (IngestDecision.Late($"epoch {update.FederatedEpoch} has closed (open epoch {context.OpenEpoch}): recorded as late, not aggregated"), null)
+            : (IngestDecision.Accept($"accepted for epoch {update.FederatedEpoch}"), null);
+    }
+
+    private static string Reason(NodeRecord node) => node.StatusReason is { Length: > 0 } reason ? $": {reason}" : string.Empty;
+}
