@@ -38,9 +38,12 @@ public sealed class SignedEnvelope
             throw new ArgumentException($"a payload must not have its own \"{SignatureMember}\" member", nameof(payload));
         }
 
-        var copy = (JsonObject)payload.DeepClone();
-        var signedBytes = CanonicalJson.Write(copy);
-        return new SignedEnvelope(copy, signedBytes, signer.Sign(signedBytes));
+        var signedBytes = CanonicalJson.Write(payload);
+
+        // Keep the payload as a reader will see it (numbers as doubles, members as parsed), so a signed
+        // message behaves the same whether it was built here or received.
+        var normalised = (JsonObject)CanonicalJson.Parse(signedBytes)!;
+        return new SignedEnvelope(normalised, signedBytes, signer.Sign(signedBytes));
     }
 
     public static SignedEnvelope Sign<T>(T payload, ISigner signer, JsonSerializerOptions? options = null)

@@ -1,0 +1,303 @@
+using Federation.Core.Consensus;
+using Federation.Core.Crypto;
+using Federation.Core.Hashing;
+using Federation.Core.Signing;
+
+namespace Federation.Core.Tests.Consensus;
+
+/// <summary>A crafted network of replicas: seeded delivery order, drops, silent or lying validators, timeouts.</summary>
+internal sealed class PbftNetwork : IDisposable
+{
+    private readonly List<Ed25519PrivateKey> _keys;
+    private readonly List<(string To, SignedEnvelope Message)> _queue = [];
+    private readonly Random _random;
+
+    public PbftNetwork(int n, int seed, long epoch = 7)
+    {
+        _random = new Random(seed);
+        _keys = Enumerable.Range(0, n).Select(i => Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)(i + 1), 32).ToArray())).ToList();
+        Validators = new ValidatorSet(_keys.Select((k, i) => ($"v{i}", k.PublicKey)).ToList());
+        Replicas = Validators.Ids.Select((id, i) => new PbftReplica(Validators, id, new Ed25519Signer(_keys[i]), epoch)).ToList();
+    }
+
+    public ValidatorSet Validators { get; }
+
+    public List<PbftReplica> Replicas { get; }
+
+    public HashSet<string> Silent { get; } = [];
+
+    public double DropRate { get; set; }
+
+    public List<VoteEquivocation> Evidence { get; } = [];
+
+    public List<string> Refusals { get; } = [];
+
+    public ISigner SignerOf(int i) => new Ed25519Signer(_keys[i]);
+
+    public IEnumerable<PbftReplica> Honest => Replicas.Where(r => !Silent.Contains(r.Self));
+
+    public void Broadcast(string from, PbftOutput output)
+    {
+        Evidence.AddRange(output.Evidence);
+        Refusals.AddRange(output.Refused);
+        if (Silent.Contains(from))
+        {
+            return;
+        }
+
+        foreach (var message in output.Broadcast)
+        {
+            Send(from, message);
+        }
+    }
+
+    public void Send(string from, SignedEnvelope message, IEnumerable<string>? to = null)
+    {
+        foreach (var replica in to ?? Validators.Ids)
+        {
+            if (replica != from)
+            {
+                _queue.Add((replica, message));
+            }
+        }
+    }
+
+    public void ProposeEverywhere(Sha256Digest digest)
+    {
+        foreach (var replica in Replicas.Where(r => !Silent.Contains(r.Self)))
+        {
+            Broadcast(replica.Self, replica.SetLocalProposal(digest));
+        }
+    }
+
+    /// <summary>Delivers messages in a seeded random order; when the network is quiet, honest replicas time out.</summary>
+    public void Run(int maxTimeouts = 8)
+    {
+        for (var round = 0; round <= maxTimeouts; round++)
+        {
+            while (_queue.Count > 0)
+            {
+                var index = _random.Next(_queue.Count);
+                var (to, message) = _queue[index];
+                _queue.RemoveAt(index);
+                if (Silent.Contains(to) || _random.NextDouble() < DropRate)
+                {
+                    continue;
+                }
+
+                var replica = Replicas.Single(r => r.Self == to);
+                Broadcast(to, replica.Receive(message));
+            }
+
+            if (Honest.All(r => r.CommittedDigest is not null))
+            {
+                return;
+            }
+
+            foreach (var replica in Honest.Where(r => r.CommittedDigest is null))
+            {
+                Broadcast(replica.Self, replica.OnTimeout());
+            }
+        }
+    }
+
+    public void Dispose() => _keys.ForEach(k => k.Dispose());
+}
+
+public class PbftTests
+{
+    private static readonly Sha256Digest Proposal = Sha256Digest.Of("epoch-7-proposal"u8);
+    private static readonly Sha256Digest Other = Sha256Digest.Of("a-different-proposal"u8);
+
+    private static void AssertAllHonestCommitted(PbftNetwork network, Sha256Digest digest)
+    {
+        foreach (var replica in network.Honest)
+        {
+            Assert.True(replica.CommittedDigest == digest, $"{replica.Self} committed {replica.CommittedDigest?.ToString() ?? "nothing"} in view {replica.View}");
+            Assert.Empty(CommitCertificate.Verify(replica.CommitCertificate, network.Validators, 7, digest));
+        }
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(7)]
+    [InlineData(10)]
+    public void With_every_validator_honest_all_commit_in_view_0(int n)
+    {
+        using var network = new PbftNetwork(n, seed: n);
+        network.ProposeEverywhere(Proposal);
+        network.Run();
+        AssertAllHonestCommitted(network, Proposal);
+        Assert.All(network.Replicas, r => Assert.Equal(0, r.View));
+    }
+
+    [Fact]
+    public void A_silent_primary_is_replaced_by_a_view_change_with_doubling_timeouts_counted()
+    {
+        using var network = new PbftNetwork(4, seed: 1);
+        network.Silent.Add("v0");
+        network.ProposeEverywhere(Proposal);
+        network.Run();
+        AssertAllHonestCommitted(network, Proposal);
+        Assert.All(network.Honest, r => Assert.Equal(1, r.View));
+        Assert.All(network.Honest, r => Assert.Equal(1, r.ViewChangesStarted));
+    }
+
+    [Fact]
+    public void A_primary_whose_proposal_does_not_match_the_recomputation_is_voted_out()
+    {
+        using var network = new PbftNetwork(4, seed: 2);
+        network.Silent.Add("v0"); // v0 sends only what the test sends for it
+        foreach (var replica in network.Honest)
+        {
+            network.Broadcast(replica.Self, replica.SetLocalProposal(Proposal));
+        }
+
+        network.Send("v0", Vote.Create(VotePhase.PrePrepare, 7, 0, Other, "v0", network.SignerOf(0)).Signed);
+        network.Run();
+        AssertAllHonestCommitted(network, Proposal);
+        Assert.Contains(network.Refusals, r => r.Contains("recomputed proposal"));
+    }
+
+    [Fact]
+    public void An_equivocating_primary_leaves_evidence_and_cannot_split_the_honest_validators()
+    {
+        using var network = new PbftNetwork(7, seed: 3);
+        network.Silent.Add("v0");
+        foreach (var replica in network.Honest)
+        {
+            network.Broadcast(replica.Self, replica.SetLocalProposal(Proposal));
+        }
+
+        network.Send("v0", Vote.Create(VotePhase.PrePrepare, 7, 0, Proposal, "v0", network.SignerOf(0)).Signed, ["v1", "v2", "v3"]);
+        network.Send("v0", Vote.Create(VotePhase.PrePrepare, 7, 0, Other, "v0", network.SignerOf(0)).Signed, ["v4", "v5", "v6"]);
+        // The replicas that saw one pre-prepare later see the other (forwarded in a view change, or gossip).
+        network.Send("v0", Vote.Create(VotePhase.PrePrepare, 7, 0, Other, "v0", network.SignerOf(0)).Signed, ["v1"]);
+        network.Run();
+
+        AssertAllHonestCommitted(network, Proposal);
+        var evidence = network.Evidence.First(e => e.First.Validator == "v0");
+        Assert.Empty(evidence.Verify(network.Validators));
+    }
+
+    [Fact]
+    public void A_validator_voting_two_digests_in_one_phase_leaves_verifiable_evidence()
+    {
+        using var network = new PbftNetwork(4, seed: 4);
+        network.Silent.Add("v3");
+        network.ProposeEverywhere(Proposal);
+        network.Send("v3", Vote.Create(VotePhase.Prepare, 7, 0, Proposal, "v3", network.SignerOf(3)).Signed);
+        network.Send("v3", Vote.Create(VotePhase.Prepare, 7, 0, Other, "v3", network.SignerOf(3)).Signed);
+        network.Run();
+        AssertAllHonestCommitted(network, Proposal);
+        Assert.Contains(network.Evidence, e => e.First.Validator == "v3" && e.Verify(network.Validators).Count == 0);
+    }
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    [InlineData(14)]
+    [InlineData(15)]
+    public void Lost_and_reordered_messages_delay_but_never_split_the_decision(int seed)
+    {
+        using var network = new PbftNetwork(7, seed) { DropRate = 0.25 };
+        network.Silent.Add("v" + (seed % 7));
+        network.ProposeEverywhere(Proposal);
+        network.Run(maxTimeouts: 30);
+        var committed = network.Honest.Where(r => r.CommittedDigest is not null).ToList();
+        Assert.NotEmpty(committed);
+        Assert.All(committed, r => Assert.Equal(Proposal, r.CommittedDigest));
+    }
+
+    [Fact]
+    public void A_value_committed_by_one_replica_before_a_view_change_is_the_value_of_the_next_view()
+    {
+        using var network = new PbftNetwork(4, seed: 5);
+        // View 0: everyone prepares the proposal, but only v1 sees 2f + 1 commits; the other commits are lost.
+        network.Silent.Add("v0");
+        network.Silent.Add("v1");
+        network.Silent.Add("v2");
+        network.Silent.Add("v3");
+        var outputs = network.Replicas.Select(r => (r.Self, Output: r.SetLocalProposal(Proposal))).ToList();
+        var prePrepare = outputs.Single(o => o.Self == "v0").Output.Broadcast.Single();
+        var prepares = new List<SignedEnvelope>();
+        foreach (var replica in network.Replicas.Skip(1))
+        {
+            prepares.AddRange(replica.Receive(prePrepare).Broadcast);
+        }
+
+        var commits = new List<SignedEnvelope>();
+        foreach (var replica in network.Replicas)
+        {
+            foreach (var prepare in prepares)
+            {
+                commits.AddRange(replica.Receive(prepare).Broadcast);
+            }
+        }
+
+        var v1 = network.Replicas[1];
+        foreach (var commit in commits)
+        {
+            v1.Receive(commit);
+        }
+
+        Assert.Equal(Proposal, v1.CommittedDigest);
+        Assert.All(network.Replicas.Where(r => r.Self != "v1"), r => Assert.Null(r.CommittedDigest));
+
+        // The network heals; the others change view and the new primary must re-propose the prepared value,
+        // even though its own fresh recomputation would now differ.
+        network.Silent.Clear();
+        network.Replicas[2].SetLocalProposal(Other);
+        network.Run();
+        AssertAllHonestCommitted(network, Proposal);
+    }
+
+    [Fact]
+    public void With_more_than_f_silent_validators_nothing_commits_and_nothing_conflicts()
+    {
+        using var network = new PbftNetwork(4, seed: 6);
+        network.Silent.Add("v1");
+        network.Silent.Add("v2");
+        network.ProposeEverywhere(Proposal);
+        network.Run(maxTimeouts: 6);
+        Assert.All(network.Honest, r => Assert.Null(r.CommittedDigest));
+        Assert.All(network.Honest, r => Assert.True(r.ViewChangesStarted >= 1));
+    }
+
+    [Fact]
+    public void Votes_from_strangers_or_for_other_epochs_are_refused()
+    {
+        using var network = new PbftNetwork(4, seed: 7);
+        using var stranger = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)99, 32).ToArray());
+        var replica = network.Replicas[1];
+        var forged = Vote.Create(VotePhase.Prepare, 7, 0, Proposal, "v2", new Ed25519Signer(stranger));
+        Assert.Contains(replica.Receive(forged.Signed).Refused, r => r.Contains("does not verify"));
+        var otherEpoch = Vote.Create(VotePhase.Prepare, 8, 0, Proposal, "v2", network.SignerOf(2));
+        Assert.Contains(replica.Receive(otherEpoch.Signed).Refused, r => r.Contains("epoch 8"));
+        var notPrimary = Vote.Create(VotePhase.PrePrepare, 7, 0, Proposal, "v3", network.SignerOf(3));
+        Assert.Contains(replica.Receive(notPrimary.Signed).Refused, r => r.Contains("not the primary"));
+    }
+
+    [Fact]
+    public void A_commit_certificate_needs_2f_plus_1_distinct_valid_commits_for_the_digest()
+    {
+        using var network = new PbftNetwork(4, seed: 8);
+        network.ProposeEverywhere(Proposal);
+        network.Run();
+        var certificate = network.Replicas[0].CommitCertificate;
+        Assert.Empty(CommitCertificate.Verify(certificate, network.Validators, 7, Proposal));
+        Assert.NotEmpty(CommitCertificate.Verify(certificate.Take(2).ToList(), network.Validators, 7, Proposal));
+        Assert.NotEmpty(CommitCertificate.Verify([.. certificate.Take(2), certificate[0]], network.Validators, 7, Proposal));
+        Assert.NotEmpty(CommitCertificate.Verify(certificate, network.Validators, 7, Other));
+        Assert.NotEmpty(CommitCertificate.Verify(certificate, network.Validators, 8, Proposal));
+    }
+
+    [Fact]
+    public void The_signed_vote_is_exactly_the_five_members_in_rfc8785_form()
+    {
+        using var network = new PbftNetwork(4, seed: 9);
+        var vote = Vote.Create(VotePhase.Commit, 7, 2, Proposal, "v1", network.SignerOf(1));
+        Assert.Equal($$"""{"digest":"{{Proposal}}","epoch":7,"phase":"commit","validator":"v1","view":2}""", System.Text.Encoding.UTF8.GetString(vote.Signed.SignedBytes));
+    }
+}
