@@ -2,6 +2,7 @@ using Federation.Core.Consensus;
 using Federation.Core.Crypto;
 using Federation.Core.Hashing;
 using Federation.Core.Signing;
+using Federation.Core.Merkle;
 
 namespace Federation.Core.Tests.Consensus;
 
@@ -299,5 +300,48 @@ public class PbftTests
         using var network = new PbftNetwork(4, seed: 9);
         var vote = Vote.Create(VotePhase.Commit, 7, 2, Proposal, "v1", network.SignerOf(1));
         Assert.Equal($$"""{"digest":"{{Proposal}}","epoch":7,"phase":"commit","validator":"v1","view":2}""", System.Text.Encoding.UTF8.GetString(vote.Signed.SignedBytes));
+    }
+}
+
+public class AlignmentTests
+{
+    private static KeyFingerprint Node(int i) => KeyFingerprint.Parse("ed25519:" + new string((char)('a' + i), 64));
+
+    [Fact]
+    public void Alignment_orders_by_ledger_position_drops_duplicates_and_excludes_with_reasons()
+    {
+        var baseState = Sha256Digest.Of("base"u8);
+        var stale = Sha256Digest.Of("old"u8);
+        var h = Enumerable.Range(0, 6).Select(i => Sha256Digest.Of([(byte)i])).ToArray();
+        var updates = new List<EpochUpdate>
+        {
+            new(40, Node(3), h[3], baseState),
+            new(10, Node(0), h[0], baseState),
+            new(12, Node(1), h[1], baseState),
+            new(13, Node(0), h[0], baseState),   // exact duplicate of seq 10
+            new(20, Node(2), h[2], stale),       // stale base state
+            new(21, Node(4), h[4], baseState),   // conflicting with seq 22
+            new(22, Node(4), h[5], baseState),
+            new(30, Node(5), h[5], baseState),   // not active at start
+        };
+        var active = new HashSet<KeyFingerprint> { Node(0), Node(1), Node(2), Node(3), Node(4) };
+
+        var result = DynamicNodeAlignment.Align(updates, baseState, active);
+        Assert.Equal([10L, 12L, 40L], result.Included.Select(i => i.Seq));
+        Assert.Equal(
+            [(13L, DynamicNodeAlignment.Duplicate), (20L, DynamicNodeAlignment.StaleBaseState), (21L, DynamicNodeAlignment.ConflictingHashes), (22L, DynamicNodeAlignment.ConflictingHashes), (30L, DynamicNodeAlignment.InactiveNode)],
+            result.Excluded.Select(e => (e.Seq, e.Reason)).ToArray());
+
+        foreach (var aligned in result.Included)
+        {
+            Assert.True(AlignmentResult.VerifyProof(result.AlignmentHash, result.Included.Count, aligned).IsValid);
+        }
+
+        var forged = result.Included[1] with { UpdateHash = h[4] };
+        Assert.False(AlignmentResult.VerifyProof(result.AlignmentHash, result.Included.Count, forged).IsValid);
+
+        // The same updates in any input order give the same alignment hash.
+        var shuffled = updates.OrderByDescending(u => u.UpdateHash.ToHex()).ToList();
+        Assert.Equal(result.AlignmentHash, DynamicNodeAlignment.Align(shuffled, baseState, active).AlignmentHash);
     }
 }
