@@ -345,3 +345,39 @@ public class AlignmentTests
         Assert.Equal(result.AlignmentHash, DynamicNodeAlignment.Align(shuffled, baseState, active).AlignmentHash);
     }
 }
+
+public class DivergenceAndProposalTests
+{
+    private static KeyFingerprint Node(int i) => KeyFingerprint.Parse("ed25519:" + new string((char)('a' + i), 64));
+
+    [Fact]
+    public void Quarantine_needs_the_configured_number_of_consecutive_epochs_above_the_threshold()
+    {
+        var tracker = new DivergenceTracker(new DivergencePolicy(DivergenceMetric.Distance, 1.0, 2, 0.2).Validate());
+        var first = tracker.Assess(new Dictionary<KeyFingerprint, double> { [Node(0)] = 5, [Node(1)] = 0.5, [Node(2)] = 0.1 });
+        Assert.Equal([DivergenceVerdict.Watch, DivergenceVerdict.Flagged, DivergenceVerdict.Normal], first.Select(a => a.Verdict));
+
+        // Node 0 is absent (slow) in epoch 2: its streak waits, it is not reset or punished.
+        tracker.Assess(new Dictionary<KeyFingerprint, double> { [Node(1)] = 0.1 });
+        var third = tracker.Assess(new Dictionary<KeyFingerprint, double> { [Node(0)] = 3, [Node(1)] = 4 });
+        Assert.Equal([DivergenceVerdict.Quarantine, DivergenceVerdict.Watch], third.Select(a => a.Verdict));
+
+        // A streak resumes from the persisted state.
+        var restored = new DivergenceTracker(new DivergencePolicy(DivergenceMetric.Distance, 1.0, 2, 0.2), tracker.Streaks);
+        Assert.Equal(DivergenceVerdict.Quarantine, restored.Assess(new Dictionary<KeyFingerprint, double> { [Node(1)] = 9 }).Single().Verdict);
+        Assert.Throws<ArgumentException>(() => new DivergencePolicy(DivergenceMetric.Drift, 0.01, 1, 0.05).Validate());
+    }
+
+    [Fact]
+    public void The_proposal_digest_covers_every_field_and_the_state_is_a_hash_chain()
+    {
+        var genesis = EpochProposal.Genesis("fed1");
+        var proposal = new EpochProposal(1, genesis, Sha256Digest.Of([1]), [Node(0), Node(1)], [new ExcludedUpdate(5, Node(2), "stale_base_state", "d")], [], Sha256Digest.Of([2]));
+        var digest = proposal.Digest();
+        Assert.NotEqual(digest, (proposal with { Included = [Node(0)] }).Digest());
+        Assert.NotEqual(digest, (proposal with { AggregateHash = Sha256Digest.Of([3]) }).Digest());
+        Assert.NotEqual(digest, (proposal with { Quarantined = [new QuarantineEntry(Node(2), "equivocation", Sha256Digest.Of([4]))] }).Digest());
+        Assert.Equal(EpochProposal.NextState(genesis, 1, Sha256Digest.Of([2])), proposal.NewStateHash);
+        Assert.NotEqual(genesis, EpochProposal.Genesis("fed2"));
+    }
+}
