@@ -58,7 +58,12 @@ public sealed class GrainCollectionOptions
     /// <summary>How often the collector looks for idle activations (Orleans: 1 min).</summary>
     public static readonly TimeSpan DefaultCollectionQuantum = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long a graceful stop waits for running requests and OnDeactivateAsync before abandoning an activation.</summary>
+    public static readonly TimeSpan DefaultDeactivationTimeout = TimeSpan.FromSeconds(30);
+
     public TimeSpan CollectionAge { get; set; } = DefaultCollectionAge;
+
+    public TimeSpan DeactivationTimeout { get; set; } = DefaultDeactivationTimeout;
 
     public TimeSpan CollectionQuantum { get; set; } = DefaultCollectionQuantum;
 
@@ -72,6 +77,11 @@ public sealed class GrainCollectionOptions
         if (CollectionQuantum <= TimeSpan.Zero || CollectionQuantum > CollectionAge)
         {
             yield return $"Hosting:Collection:CollectionQuantum must be positive and at most the collection age (is {CollectionQuantum})";
+        }
+
+        if (DeactivationTimeout <= TimeSpan.Zero)
+        {
+            yield return $"Hosting:Collection:DeactivationTimeout must be positive (is {DeactivationTimeout})";
         }
     }
 }

@@ -26,6 +26,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
     private ActivationStatus _status;
     private int _runningWriters;
     private bool _scheduled;
+    private bool _preferRequest;
     private bool _deactivateOnIdle;
     private DeactivationReason _deactivationReason;
     private TaskCompletionSource? _deactivated;
@@ -139,15 +140,24 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                         return;
                     }
 
-                    if (_posted is { Count: > 0 })
+                    // Alternate between continuations and new requests, so an interleavable request is not
+                    // starved by the continuations of the one already running (Orleans keeps one FIFO queue).
+                    if (_preferRequest)
+                    {
+                        start = DequeueStartableLocked();
+                    }
+
+                    if (start is null && _posted is { Count: > 0 })
                     {
                         work = _posted.Dequeue();
                     }
-                    else if ((start = DequeueStartableLocked()) is null)
+                    else if (start is null && (start = DequeueStartableLocked()) is null)
                     {
                         _scheduled = false;
                         return;
                     }
+
+                    _preferRequest = !_preferRequest;
                 }
 
                 if (start is not null)
@@ -426,7 +436,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                     _runtime.Catalog.Remove(this);
                     return Task.CompletedTask;
                 case ActivationStatus.Activating or ActivationStatus.Valid:
-                    _deactivated ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _deactivated ??= new TaskCompletionSource();
                     _deactivateOnIdle = true;
                     _deactivationReason = reason;
                     if (_status == ActivationStatus.Valid && (_running?.Count ?? 0) == 0)
@@ -453,7 +463,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                 return false;
             }
 
-            _deactivated ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _deactivated ??= new TaskCompletionSource();
             BeginDeactivationLocked(DeactivationReason.IdleCollection);
             return true;
         }
@@ -463,7 +473,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
     {
         _status = ActivationStatus.Deactivating;
         _deactivationReason = reason;
-        _deactivated ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _deactivated ??= new TaskCompletionSource();
         PostLocked(static state => ((Activation)state!).RunDeactivation(), this);
         ScheduleIfRunnableLocked();
     }
@@ -503,7 +513,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
             _runtime.Forward(message);
         }
 
-        _deactivated!.TrySetResult();
+        Message.WithoutContext(static d => d.TrySetResult(), _deactivated!);
     }
 
     /// <summary>Abandons the activation as a crash would: no OnDeactivateAsync, no more steps; callers get an error.</summary>
@@ -535,7 +545,10 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
             message.Fail(reason);
         }
 
-        _deactivated?.TrySetResult();
+        if (_deactivated is { } deactivated)
+        {
+            Message.WithoutContext(static d => d.TrySetResult(), deactivated);
+        }
     }
 
     private List<Message> TakeQueuedLocked()

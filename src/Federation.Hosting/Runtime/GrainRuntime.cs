@@ -302,7 +302,18 @@ internal sealed class GrainRuntime : IGrainFactory
                 deactivations[i] = activations[i].DeactivateAsync(DeactivationReason.HostShutdown);
             }
 
-            await Task.WhenAll(deactivations);
+            var all = Task.WhenAll(deactivations);
+            if (await Task.WhenAny(all, Task.Delay(_collection.DeactivationTimeout, TimeProvider)) != all)
+            {
+                // Requests that do not finish within the deactivation timeout: abandon what is left.
+                var stuck = new GrainHostStoppedException($"the grain host stopped; the activation did not deactivate within {_collection.DeactivationTimeout} (Hosting:Collection:DeactivationTimeout)");
+                foreach (var activation in Sorted(_catalog.Values))
+                {
+                    Log.DeactivationTimedOut(activation.GrainId.ToString(), _collection.DeactivationTimeout);
+                    activation.Kill(stuck);
+                    Catalog.Remove(activation);
+                }
+            }
         }
 
         _state = RuntimeState.Stopped;

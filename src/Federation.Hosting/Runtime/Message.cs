@@ -4,8 +4,10 @@ namespace Federation.Hosting.Runtime;
 
 /// <summary>
 /// One request to an activation: target, method, arguments, the request that sent it (the call chain for
-/// cycle detection) and the completion the caller awaits. Continuations of the caller never run inline on
-/// the callee's thread (RunContinuationsAsynchronously).
+/// cycle detection) and the completion the caller awaits. The caller's task completes with no
+/// SynchronizationContext current (<see cref="WithoutContext"/>): a caller that awaits inside a turn or a
+/// simulation is posted back to its own context; a caller without a context continues inline on this thread,
+/// as with any TaskCompletionSource — never inside the callee's context.
 /// </summary>
 internal abstract class Message
 {
@@ -61,22 +63,50 @@ internal abstract class Message
     public bool MarkFinished() => Interlocked.Exchange(ref _finished, 1) == 0;
 
     public string Describe() => Method is null ? $"{Target}" : $"{Target}.{Method.Name}";
+
+    /// <summary>Runs a completion with no SynchronizationContext current, so no continuation mistakes this thread's context for its own.</summary>
+    public static void WithoutContext<TState>(Action<TState> action, TState state)
+    {
+        var previous = SynchronizationContext.Current;
+        if (previous is null)
+        {
+            action(state);
+            return;
+        }
+
+        SynchronizationContext.SetSynchronizationContext(null);
+        try
+        {
+            action(state);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+    }
 }
 
 internal sealed class VoidMessage(GrainMethod method, GrainId target, object?[] arguments, Message? parent, Func<object, object?[], Task> invoker)
     : Message(method, target, parent)
 {
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _completion = new();
 
     public Task Task => _completion.Task;
 
     public override bool CallerCompleted => _completion.Task.IsCompleted;
 
-    public override bool Fail(Exception exception) => _completion.TrySetException(exception);
+    public override bool Fail(Exception exception)
+    {
+        var failed = false;
+        WithoutContext(e => failed = _completion.TrySetException(e), exception);
+        return failed;
+    }
 
     public override Task Invoke(object grain) => invoker(grain, arguments);
 
-    public override void Complete(Task turn)
+    public override void Complete(Task turn) => WithoutContext(static s => s.Self.CompleteCore(s.Turn), (Self: this, Turn: turn));
+
+    private void CompleteCore(Task turn)
     {
         if (turn.IsCompletedSuccessfully)
         {
@@ -97,17 +127,24 @@ internal sealed class VoidMessage(GrainMethod method, GrainId target, object?[] 
 internal sealed class ResultMessage<TResult>(GrainMethod method, GrainId target, object?[] arguments, Message? parent, Func<object, object?[], Task<TResult>> invoker)
     : Message(method, target, parent)
 {
-    private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<TResult> _completion = new();
 
     public Task<TResult> Task => _completion.Task;
 
     public override bool CallerCompleted => _completion.Task.IsCompleted;
 
-    public override bool Fail(Exception exception) => _completion.TrySetException(exception);
+    public override bool Fail(Exception exception)
+    {
+        var failed = false;
+        WithoutContext(e => failed = _completion.TrySetException(e), exception);
+        return failed;
+    }
 
     public override Task Invoke(object grain) => invoker(grain, arguments);
 
-    public override void Complete(Task turn)
+    public override void Complete(Task turn) => WithoutContext(static s => s.Self.CompleteCore(s.Turn), (Self: this, Turn: turn));
+
+    private void CompleteCore(Task turn)
     {
         if (turn.IsCompletedSuccessfully)
         {

@@ -15,6 +15,9 @@ public sealed class SimulationScheduler : IGrainScheduler
     /// <summary>Bound on steps of one run (a livelock stops loudly instead of spinning forever).</summary>
     public const long DefaultMaxSteps = 50_000_000;
 
+    /// <summary>Bound on virtual time of one run: periodic host timers never let a stuck run look idle.</summary>
+    public static readonly TimeSpan DefaultMaxVirtualTime = TimeSpan.FromDays(1);
+
     private readonly Random _random;
     private readonly List<IGrainWorkItem> _ready = [];
     private readonly List<string>? _trace;
@@ -119,6 +122,10 @@ public sealed class SimulationScheduler : IGrainScheduler
                 if (_ready.Count > 0)
                 {
                     Step();
+                }
+                else if (Clock.NextDue() is { } next && next > DefaultMaxVirtualTime)
+                {
+                    throw new InvalidOperationException($"simulation (seed {Seed}) still waiting after {DefaultMaxVirtualTime} of virtual time: the driver waits on something that never happens");
                 }
                 else if (!Clock.AdvanceToNextTimer())
                 {

@@ -26,6 +26,9 @@ internal static partial class HostLog
     [LoggerMessage(4013, LogLevel.Warning, "OnDeactivateAsync of {Grain} failed; the activation ends anyway")]
     public static partial void DeactivationFailed(this ILogger logger, string grain, Exception exception);
 
+    [LoggerMessage(4017, LogLevel.Warning, "{Grain} did not deactivate within {Timeout}; abandoned")]
+    public static partial void DeactivationTimedOut(this ILogger logger, string grain, TimeSpan timeout);
+
     [LoggerMessage(4014, LogLevel.Error, "a step of {Grain} threw outside any request")]
     public static partial void StepFailed(this ILogger logger, string grain, Exception exception);
 
