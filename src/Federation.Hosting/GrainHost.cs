@@ -43,6 +43,12 @@ public sealed class GrainHost : IHostedService, IAsyncDisposable
 
     internal GrainRuntime Runtime => _runtime ?? throw new InvalidOperationException("the grain host is not started (StartAsync)");
 
+    /// <summary>Live activations right now.</summary>
+    public int ActivationCount => Runtime.ActivationCount;
+
+    /// <summary>Collects at once every activation idle for at least <paramref name="idleFor"/> (what the collector does each quantum).</summary>
+    public Task<int> CollectIdleActivationsAsync(TimeSpan idleFor) => Runtime.CollectIdleNowAsync(idleFor);
+
     /// <summary>Validates options (failures name the setting), opens storage, loads reminders, starts the collector.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {

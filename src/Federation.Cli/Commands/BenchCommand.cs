@@ -11,6 +11,7 @@ public static class BenchCommand
     /// <summary>Every suite; each issue that names figures adds its own here.</summary>
     private static IReadOnlyList<IBenchSuite> Suites() =>
     [
+        new GrainsBenchSuite(),
     ];
 
     public static Command Build(CliConsole console)

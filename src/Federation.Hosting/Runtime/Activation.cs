@@ -231,12 +231,13 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
             return;
         }
 
-        _runtime.RequestFinished(message, turn);
+        // Bookkeeping first, the caller's result last: a caller that continues inline on this thread must
+        // find the activation already free (and must not hold it while its own code runs).
         lock (_lock)
         {
             if (_running is null || !_running.Remove(message))
             {
-                return; // killed meanwhile
+                return; // killed meanwhile; the caller has its error
             }
 
             if (message.RunningExclusive)
@@ -251,6 +252,8 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
 
             ScheduleIfRunnableLocked();
         }
+
+        _runtime.RequestFinished(message, turn);
     }
 
     /// <summary>A request that excludes every other non-interleaving request while it runs.</summary>
@@ -449,6 +452,18 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                     return _deactivated!.Task;
                 default:
                     return Task.CompletedTask;
+            }
+        }
+    }
+
+    /// <summary>Completes when a deactivation that has begun is over.</summary>
+    public Task Deactivation
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _deactivated?.Task ?? Task.CompletedTask;
             }
         }
     }

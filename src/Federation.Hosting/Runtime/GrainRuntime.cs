@@ -387,20 +387,21 @@ internal sealed class GrainRuntime : IGrainFactory
         }
     }
 
-    /// <summary>Collects now every activation idle for at least <paramref name="age"/> (management and benchmarks).</summary>
-    public int CollectIdleNow(TimeSpan age)
+    /// <summary>Collects now every activation idle for at least <paramref name="age"/>; completes when they have deactivated.</summary>
+    public async Task<int> CollectIdleNowAsync(TimeSpan age)
     {
         var idleSince = TimeProvider.GetTimestamp() - (long)(age.TotalSeconds * TimeProvider.TimestampFrequency);
-        var collected = 0;
+        var deactivations = new List<Task>();
         foreach (var activation in Sorted(_catalog.Values))
         {
             if (activation.TryCollect(idleSince))
             {
-                collected++;
+                deactivations.Add(activation.Deactivation);
             }
         }
 
-        return collected;
+        await Task.WhenAll(deactivations);
+        return deactivations.Count;
     }
 
     /// <summary>Catalog order is hash order (randomized per process); sorting keeps simulation runs reproducible.</summary>
