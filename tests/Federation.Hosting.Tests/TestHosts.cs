@@ -20,6 +20,7 @@ internal static class TestHosts
             .AddGrain<ReentrantChainGrain>()
             .AddGrain<SlowGrain>()
             .AddGrain<AlarmGrain>()
+            .AddGrain<MeteredGrain>()
             .Configure<ReminderOptions>(o => o.MinimumPeriod = TimeSpan.FromSeconds(1));
     }
 

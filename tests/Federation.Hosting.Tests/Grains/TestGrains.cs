@@ -247,3 +247,23 @@ public sealed class AlarmGrain(Journal journal) : Grain, IAlarmGrain, IRemindabl
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Used only by the telemetry tests, whose process-wide listeners filter on its type name.</summary>
+public interface IMeteredGrain : IGrainWithStringKey
+{
+    Task<int> Ping();
+
+    Task Fail();
+
+    Task<int> Forward(string other);
+}
+
+[GrainType("metered")]
+public sealed class MeteredGrain : Grain, IMeteredGrain
+{
+    public Task<int> Ping() => Task.FromResult(1);
+
+    public Task Fail() => throw new InvalidOperationException("metered failure");
+
+    public async Task<int> Forward(string other) => await GrainFactory.GetGrain<IMeteredGrain>(other).Ping() + 1;
+}
