@@ -20,8 +20,7 @@ internal static class TestHosts
             .AddGrain<ReentrantChainGrain>()
             .AddGrain<SlowGrain>()
             .AddGrain<AlarmGrain>()
-            .AddGrain<MeteredGrain>()
-            .Configure<ReminderOptions>(o => o.MinimumPeriod = TimeSpan.FromSeconds(1));
+            .AddGrain<MeteredGrain>();
     }
 
     /// <summary>A host on the simulation scheduler with memory providers (shared across restarts when passed in).</summary>
@@ -35,14 +34,16 @@ internal static class TestHosts
             })
             .AddGrainStorage(GrainStorageOptions.DefaultStorageName, storage ?? new MemoryGrainStorage())
             .UseReminderTable(reminders ?? new MemoryReminderTable())
-            .WithTestGrains(journal);
+            .WithTestGrains(journal)
+            .Configure<ReminderOptions>(o => o.MinimumPeriod = TimeSpan.FromSeconds(1));
 
     /// <summary>A production-shaped host: thread pool, file storage and file reminders under <paramref name="dataDirectory"/>.</summary>
     public static GrainHostBuilder Threaded(GrainHostBuilder builder, string dataDirectory, Journal journal) =>
         builder
             .UseThreadPool()
             .Configure<GrainStorageOptions>(o => o.DataDirectory = dataDirectory)
-            .WithTestGrains(journal);
+            .WithTestGrains(journal)
+            .Configure<ReminderOptions>(o => o.MinimumPeriod = TimeSpan.FromSeconds(1));
 
     /// <summary>Starts a simulated host inside the simulation and returns it.</summary>
     public static async Task<GrainHost> StartAsync(GrainHostBuilder builder)
