@@ -162,7 +162,10 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
 
                 if (start is not null)
                 {
-                    StartRequest(start);
+                    if (StartRequest(start) is { } turn && FinishRequest(start, turn, insideExecute: true))
+                    {
+                        return; // the activation let go of this thread before the caller's continuation ran on it
+                    }
                 }
                 else
                 {
@@ -195,7 +198,8 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         }
     }
 
-    private void StartRequest(Message message)
+    /// <summary>Runs the synchronous part of a request; returns its task when it already finished, else null.</summary>
+    private Task? StartRequest(Message message)
     {
         var runtime = _runtime;
         var previousRequest = runtime.EnterRequest(message);
@@ -215,29 +219,33 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
 
         if (turn.IsCompleted)
         {
-            FinishRequest(message, turn);
+            return turn;
         }
-        else
-        {
-            turn.ContinueWith(static (t, state) => ((Activation)((object[])state!)[0]).FinishRequest((Message)((object[])state)[1], t),
-                new object[] { this, message }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
+
+        turn.ContinueWith(static (t, state) => ((Activation)((object[])state!)[0]).FinishRequest((Message)((object[])state)[1], t, insideExecute: false),
+            new object[] { this, message }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return null;
     }
 
-    private void FinishRequest(Message message, Task turn)
+    /// <summary>
+    /// Frees the activation of a finished request, then hands the result to the caller. When called from
+    /// <see cref="Execute"/> with nothing else to run, the activation first lets go of the thread and the caller
+    /// may continue inline (no thread hop); otherwise the result goes out as its own work item, so caller code
+    /// never runs while this activation holds the thread. Returns true when the activation let go.
+    /// </summary>
+    private bool FinishRequest(Message message, Task turn, bool insideExecute)
     {
         if (!message.MarkFinished())
         {
-            return;
+            return false;
         }
 
-        // Bookkeeping first, the caller's result last: a caller that continues inline on this thread must
-        // find the activation already free (and must not hold it while its own code runs).
+        var released = false;
         lock (_lock)
         {
             if (_running is null || !_running.Remove(message))
             {
-                return; // killed meanwhile; the caller has its error
+                return false; // killed meanwhile; the caller has its error
             }
 
             if (message.RunningExclusive)
@@ -250,10 +258,37 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                 BeginDeactivationLocked(_deactivationReason);
             }
 
-            ScheduleIfRunnableLocked();
+            if (insideExecute && !HasRunnableWorkLocked())
+            {
+                _scheduled = false;
+                released = true;
+            }
+            else
+            {
+                ScheduleIfRunnableLocked();
+            }
         }
 
-        _runtime.RequestFinished(message, turn);
+        if (released)
+        {
+            _runtime.RequestFinished(message, turn);
+        }
+        else
+        {
+            _runtime.Scheduler.Schedule(new RequestCompletion(_runtime, message, turn));
+        }
+
+        return released;
+    }
+
+    /// <summary>Delivers a result to its caller as a work item of its own.</summary>
+    private sealed class RequestCompletion(GrainRuntime runtime, Message message, Task turn) : IGrainWorkItem, IThreadPoolWorkItem
+    {
+        public string TraceLabel => "reply " + message.Describe();
+
+        public void Execute(int budget) => runtime.RequestFinished(message, turn);
+
+        void IThreadPoolWorkItem.Execute() => runtime.RequestFinished(message, turn);
     }
 
     /// <summary>A request that excludes every other non-interleaving request while it runs.</summary>
@@ -328,14 +363,16 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
             return;
         }
 
-        var runnable = _posted is { Count: > 0 }
-            || (_status == ActivationStatus.Valid && ((_interleaved is { Count: > 0 }) || (_mailbox is { Count: > 0 } && !_deactivateOnIdle && ((_running?.Count ?? 0) == 0 || (_mailbox.Peek().ReadOnly && _runningWriters == 0)))));
-        if (runnable)
+        if (HasRunnableWorkLocked())
         {
             _scheduled = true;
             _runtime.Scheduler.Schedule(this);
         }
     }
+
+    private bool HasRunnableWorkLocked() =>
+        _posted is { Count: > 0 }
+        || (_status == ActivationStatus.Valid && ((_interleaved is { Count: > 0 }) || (_mailbox is { Count: > 0 } && !_deactivateOnIdle && ((_running?.Count ?? 0) == 0 || (_mailbox.Peek().ReadOnly && _runningWriters == 0)))));
 
     // ---- lifecycle ----
 
