@@ -17,10 +17,12 @@ public sealed class ThreadPoolGrainScheduler(TimeProvider timeProvider) : IGrain
 
     public void Schedule(IGrainWorkItem item)
     {
-        // Activations implement IThreadPoolWorkItem, so scheduling one allocates nothing.
+        // Activations implement IThreadPoolWorkItem, so scheduling one allocates nothing. preferLocal: the thread
+        // that sent the message usually goes idle next (its caller awaits), so it runs the turn itself, cache-warm;
+        // idle threads steal from its local queue, so other activations still run in parallel.
         if (item is IThreadPoolWorkItem work)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: true);
         }
         else
         {
