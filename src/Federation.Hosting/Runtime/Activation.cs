@@ -82,7 +82,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
 
             if (message.Method is not null)
             {
-                LastUsed = _runtime.TimeProvider.GetTimestamp();
+                LastUsed = Math.Max(LastUsed, message.SentTimestamp); // one clock read per call, taken at dispatch
             }
 
             if (message.AlwaysInterleave || GrainClass.Reentrant || IsReentry(message))
