@@ -12,6 +12,7 @@ public static class BenchCommand
     private static IReadOnlyList<IBenchSuite> Suites() =>
     [
         new ScrollBenchSuite(),
+        new GrainsBenchSuite(),
     ];
 
     public static Command Build(CliConsole console)

@@ -1,0 +1,262 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using Federation.Hosting;
+using Federation.Hosting.Configuration;
+using Federation.Hosting.Persistence;
+using Federation.Hosting.Reminders;
+
+namespace Federation.Cli.Bench;
+
+/// <summary>
+/// <c>fed bench grains</c>: the grain host beside the raw limits measured in the same run —
+/// call round trips vs. a <see cref="Channel{T}"/> ping-pong of the same shape, bytes per idle activation vs. a
+/// bare dictionary entry, activation + collection churn vs. bare dictionary insert + remove.
+/// </summary>
+public sealed class GrainsBenchSuite : IBenchSuite
+{
+    private const int FullActivations = 100_000;
+    private const int QuickActivations = 10_000;
+    private const int FullRounds = 7;
+    private const int QuickRounds = 3;
+
+    /// <summary>Total measuring time of each side of a call comparison.</summary>
+    private static readonly TimeSpan FullDuration = TimeSpan.FromSeconds(7);
+    private static readonly TimeSpan QuickDuration = TimeSpan.FromSeconds(1.5);
+
+    public string Name => "grains";
+
+    public string Description => "Grain host: call round trips, memory per idle activation, activation churn (beside Channel<T> and dictionary baselines)";
+
+    public async Task<BenchReport> RunAsync(bool quick, TextWriter progress, CancellationToken cancellationToken)
+    {
+        var duration = quick ? QuickDuration : FullDuration;
+        var rounds = quick ? QuickRounds : FullRounds;
+        var activations = quick ? QuickActivations : FullActivations;
+        var results = new List<BenchResult>();
+
+        await using var host = await StartHostAsync(cancellationToken);
+
+        // Warm up both paths (JIT, thread pool) before measuring.
+        await ChannelPingPongAsync(TimeSpan.FromMilliseconds(200), 1);
+        await GrainPingPongAsync(host, TimeSpan.FromMilliseconds(200), 1);
+
+        // The machine is shared (2 cores): rounds alternate between baseline and grain host so both see the
+        // same background load, and each side reports its median round.
+        var (channel, grain) = await AlternateAsync(rounds, () => ChannelPingPongAsync(RoundLength(duration, rounds), 1), () => GrainPingPongAsync(host, RoundLength(duration, rounds), 1));
+        progress.WriteLine(Invariant($"1 caller: grain calls {grain:N0}/s; channel ping-pong {channel:N0} round trips/s (median of {rounds} alternating rounds)"));
+        results.Add(new BenchResult("grain_calls_per_s", Math.Round(grain), "calls/s",
+            new BenchBaseline("channel_ping_pong_round_trips_per_s", Math.Round(channel), "round trips/s")));
+
+        var callers = Environment.ProcessorCount * 2;
+        var (channelParallel, grainParallel) = await AlternateAsync(rounds, () => ChannelPingPongAsync(RoundLength(duration, rounds), callers), () => GrainPingPongAsync(host, RoundLength(duration, rounds), callers));
+        progress.WriteLine(Invariant($"{callers} callers on {callers} grains: {grainParallel:N0} calls/s; {callers} channel pairs: {channelParallel:N0} round trips/s"));
+        results.Add(new BenchResult($"grain_calls_per_s_{callers}_callers", Math.Round(grainParallel), "calls/s",
+            new BenchBaseline($"channel_ping_pong_round_trips_per_s_{callers}_pairs", Math.Round(channelParallel), "round trips/s")));
+
+        var entryBytes = DictionaryEntryBytes(activations);
+        var activationBytes = await BytesPerIdleActivationAsync(host, activations);
+        progress.WriteLine(Invariant($"{activations:N0} idle activations: {activationBytes:N0} bytes each ({activationBytes * FullActivations / (1024.0 * 1024 * 1024):N3} GiB per 100,000); bare dictionary entry {entryBytes:N0} bytes"));
+        results.Add(new BenchResult("bytes_per_idle_activation", Math.Round(activationBytes), "bytes (lower is better; ratio = times the bare entry)",
+            new BenchBaseline("bytes_per_dictionary_entry", Math.Round(entryBytes), "bytes")));
+
+        var rawChurn = DictionaryChurnPerSecond(activations);
+        var churn = await ActivationChurnPerSecondAsync(host, activations);
+        progress.WriteLine(Invariant($"activation + collection churn: {churn:N0} activations/s; bare dictionary insert + remove: {rawChurn:N0}/s"));
+        results.Add(new BenchResult("activations_per_s", Math.Round(churn), "activations/s (each activated, called once and collected)",
+            new BenchBaseline("dictionary_insert_remove_per_s", Math.Round(rawChurn), "entries/s")));
+
+        await host.StopAsync(cancellationToken);
+        return new BenchReport(Name, results);
+    }
+
+    private static async Task<GrainHost> StartHostAsync(CancellationToken cancellationToken)
+    {
+        var host = new GrainHostBuilder()
+            .UseThreadPool()
+            .Configure<GrainStorageOptions>(o =>
+            {
+                o.StorageProvider = GrainStorageOptions.MemoryProvider;
+                o.ReminderProvider = GrainStorageOptions.MemoryProvider;
+            })
+            .AddGrainStorage(GrainStorageOptions.DefaultStorageName, new MemoryGrainStorage())
+            .UseReminderTable(new MemoryReminderTable())
+            .AddGrain<BenchGrain>()
+            .Build();
+        await host.StartAsync(cancellationToken);
+        return host;
+    }
+
+    private static TimeSpan RoundLength(TimeSpan duration, int rounds) => duration / rounds;
+
+    /// <summary>Runs baseline and subject in alternating rounds; returns the median round of each.</summary>
+    private static async Task<(double Baseline, double Subject)> AlternateAsync(int rounds, Func<Task<double>> baseline, Func<Task<double>> subject)
+    {
+        var baselines = new List<double>();
+        var subjects = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            baselines.Add(await baseline());
+            subjects.Add(await subject());
+        }
+
+        return (Median(baselines), Median(subjects));
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values[values.Count / 2];
+    }
+
+    /// <summary>Request channel + reply channel between two tasks per pair: the raw cost of an async round trip.</summary>
+    private static async Task<double> ChannelPingPongAsync(TimeSpan duration, int pairs)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var counts = await Task.WhenAll(Enumerable.Range(0, pairs).Select(_ => Task.Run(async () =>
+        {
+            var requests = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            var replies = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            var server = Task.Run(async () =>
+            {
+                await foreach (var request in requests.Reader.ReadAllAsync())
+                {
+                    await replies.Writer.WriteAsync(request + 1);
+                }
+            });
+
+            long count = 0;
+            var started = Stopwatch.GetTimestamp();
+            var limit = (long)(duration.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() - started < limit)
+            {
+                await requests.Writer.WriteAsync((int)count);
+                _ = await replies.Reader.ReadAsync();
+                count++;
+            }
+
+            requests.Writer.Complete();
+            await server;
+            return count;
+        })));
+        return counts.Sum() / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Callers each awaiting calls to their own grain in a loop (production scheduler).</summary>
+    private static async Task<double> GrainPingPongAsync(GrainHost host, TimeSpan duration, int callers)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var counts = await Task.WhenAll(Enumerable.Range(0, callers).Select(i => Task.Run(async () =>
+        {
+            var grain = host.GrainFactory.GetGrain<IBenchGrain>(string.Create(CultureInfo.InvariantCulture, $"ping-{i}"));
+            long count = 0;
+            var started = Stopwatch.GetTimestamp();
+            var limit = (long)(duration.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() - started < limit)
+            {
+                _ = await grain.Ping((int)count);
+                count++;
+            }
+
+            return count;
+        })));
+        return counts.Sum() / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> BytesPerIdleActivationAsync(GrainHost host, int count)
+    {
+        await host.CollectIdleActivationsAsync(TimeSpan.Zero);
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        await ActivateAsync(host, "idle", count);
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        if (host.ActivationCount < count)
+        {
+            throw new InvalidOperationException($"expected {count} live activations, found {host.ActivationCount}");
+        }
+
+        var perActivation = (after - before) / (double)count;
+        await host.CollectIdleActivationsAsync(TimeSpan.Zero);
+        return perActivation;
+    }
+
+    /// <summary>The floor under any catalog: one dictionary entry keyed by a grain id, holding one small object.</summary>
+    private static double DictionaryEntryBytes(int count)
+    {
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var dictionary = new ConcurrentDictionary<GrainId, object>();
+        for (var i = 0; i < count; i++)
+        {
+            dictionary[new GrainId("bench", string.Create(CultureInfo.InvariantCulture, $"idle-{i}"))] = new object();
+        }
+
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        GC.KeepAlive(dictionary);
+        return (after - before) / (double)count;
+    }
+
+    private static async Task<double> ActivationChurnPerSecondAsync(GrainHost host, int count)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        await ActivateAsync(host, "churn", count);
+        var collected = await host.CollectIdleActivationsAsync(TimeSpan.Zero);
+        stopwatch.Stop();
+        if (collected < count || host.ActivationCount != 0)
+        {
+            throw new InvalidOperationException($"churn: {collected} collected of {count}; {host.ActivationCount} still live: {string.Join(", ", host.Management.ListActivations().Take(5))}");
+        }
+
+        return count / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    private static double DictionaryChurnPerSecond(int count)
+    {
+        var dictionary = new ConcurrentDictionary<GrainId, object>();
+        var keys = Enumerable.Range(0, count).Select(i => new GrainId("bench", string.Create(CultureInfo.InvariantCulture, $"raw-{i}"))).ToArray();
+        var stopwatch = Stopwatch.StartNew();
+        foreach (var key in keys)
+        {
+            dictionary[key] = new object();
+        }
+
+        foreach (var key in keys)
+        {
+            dictionary.TryRemove(key, out _);
+        }
+
+        return count / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Activates <paramref name="count"/> grains with a bounded number of calls in flight.</summary>
+    private static async Task ActivateAsync(GrainHost host, string prefix, int count)
+    {
+        const int InFlight = 256;
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, InFlight).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                await host.GrainFactory.GetGrain<IBenchGrain>(string.Create(CultureInfo.InvariantCulture, $"{prefix}-{i}")).Touch();
+            }
+        })));
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>The benchmark's grain: as little work as a grain can do.</summary>
+public interface IBenchGrain : IGrainWithStringKey
+{
+    Task<int> Ping(int value);
+
+    Task Touch();
+}
+
+[GrainType("bench")]
+public sealed class BenchGrain : Grain, IBenchGrain
+{
+    public Task<int> Ping(int value) => Task.FromResult(value + 1);
+
+    public Task Touch() => Task.CompletedTask;
+}

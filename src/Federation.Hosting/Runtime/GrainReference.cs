@@ -1,0 +1,30 @@
+using System.Reflection;
+
+namespace Federation.Hosting.Runtime;
+
+/// <summary>
+/// The object <c>GetGrain&lt;T&gt;(key)</c> returns: a <see cref="DispatchProxy"/> that turns each interface call
+/// into a message for the grain's activation, wherever and whenever it lives.
+/// </summary>
+public class GrainReference : DispatchProxy, IAddressable
+{
+    private GrainRuntime? _runtime;
+    private GrainClass? _grainClass;
+
+    public GrainId GrainId { get; private set; }
+
+    internal void Initialize(GrainRuntime runtime, GrainClass grainClass, GrainId grainId)
+    {
+        _runtime = runtime;
+        _grainClass = grainClass;
+        GrainId = grainId;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        var method = _grainClass!.Method(targetMethod!);
+        return _runtime!.Send(method, GrainId, args ?? []);
+    }
+
+    public override string ToString() => GrainId.ToString();
+}

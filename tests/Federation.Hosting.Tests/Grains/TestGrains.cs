@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Serialization;
+
+namespace Federation.Hosting.Tests.Grains;
+
+// Grains used by the tests. They keep no static state: what a test observes goes through a DI singleton.
+
+/// <summary>What grains report to the test (registered as a singleton per host or per cluster).</summary>
+public sealed class Journal
+{
+    private readonly ConcurrentQueue<string> _entries = new();
+
+    public void Add(string entry) => _entries.Enqueue(entry);
+
+    public IReadOnlyList<string> Entries => [.. _entries];
+
+    public int Count(string entry) => _entries.Count(e => e == entry);
+}
+
+public sealed class CounterState
+{
+    [JsonPropertyName("value")]
+    public int Value { get; set; }
+}
+
+public interface ICounterGrain : IGrainWithStringKey
+{
+    Task<int> Increment();
+
+    [ReadOnly]
+    Task<int> Get();
+
+    ValueTask<string> Echo(string text);
+
+    Task Fail(string message);
+
+    ValueTask Touch();
+
+    Task Clear();
+
+    Task<string?> Etag();
+}
+
+[GrainType("counter")]
+public sealed class CounterGrain([PersistentState("counter")] IPersistentState<CounterState> counter, Journal journal) : Grain, ICounterGrain
+{
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        journal.Add($"activate {GrainId} value={counter.State.Value} exists={counter.RecordExists}");
+        if (GetPrimaryKeyString().StartsWith("refuse", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"{GrainId} refuses to activate");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        journal.Add($"deactivate {GrainId} {reason}");
+        return Task.CompletedTask;
+    }
+
+    public async Task<int> Increment()
+    {
+        counter.State.Value++;
+        await counter.WriteStateAsync();
+        return counter.State.Value;
+    }
+
+    public Task<int> Get() => Task.FromResult(counter.State.Value);
+
+    public ValueTask<string> Echo(string text) => ValueTask.FromResult($"{GetPrimaryKeyString()}:{text}");
+
+    public Task Fail(string message) => throw new ArgumentException(message);
+
+    public ValueTask Touch() => ValueTask.CompletedTask;
+
+    public Task Clear() => counter.ClearStateAsync();
+
+    public Task<string?> Etag() => Task.FromResult(counter.Etag);
+}
+
+/// <summary>Counts how many of its turns run at once; awaits inside each turn so interleaving would show.</summary>
+public interface IProbeGrain : IGrainWithStringKey
+{
+    Task Work(int yields);
+
+    [ReadOnly]
+    Task Read(int yields);
+
+    [ReadOnly]
+    Task<int> MaxConcurrent();
+}
+
+[GrainType("probe")]
+public sealed class ProbeGrain : Grain, IProbeGrain
+{
+    private int _inside;
+    private int _max;
+
+    public async Task Work(int yields) => await Run(yields);
+
+    public async Task Read(int yields) => await Run(yields);
+
+    public Task<int> MaxConcurrent() => Task.FromResult(_max);
+
+    private async Task Run(int yields)
+    {
+        // Not Interlocked on purpose: if two turns ever ran at once, the count would show it (or tear).
+        _inside++;
+        _max = Math.Max(_max, _inside);
+        for (var i = 0; i < yields; i++)
+        {
+            await Task.Yield();
+        }
+
+        _inside--;
+    }
+}
+
+/// <summary>Grains that call each other, for call-chain tests.</summary>
+public interface IChainGrain : IGrainWithStringKey
+{
+    /// <summary>Calls <paramref name="next"/>.Relay(this) — which calls back <see cref="Ping"/> or <see cref="Hello"/>.</summary>
+    Task<string> Start(string next, bool interleaving);
+
+    Task<string> Relay(string back, bool interleaving);
+
+    Task<string> Ping();
+
+    [AlwaysInterleave]
+    Task<string> Hello();
+}
+
+[GrainType("chain")]
+public sealed class ChainGrain : Grain, IChainGrain
+{
+    public Task<string> Start(string next, bool interleaving) => GrainFactory.GetGrain<IChainGrain>(next).Relay(GetPrimaryKeyString(), interleaving);
+
+    public async Task<string> Relay(string back, bool interleaving)
+    {
+        var origin = GrainFactory.GetGrain<IChainGrain>(back);
+        return $"{GetPrimaryKeyString()}>" + (interleaving ? await origin.Hello() : await origin.Ping());
+    }
+
+    public Task<string> Ping() => Task.FromResult($"ping {GetPrimaryKeyString()}");
+
+    public Task<string> Hello() => Task.FromResult($"hello {GetPrimaryKeyString()}");
+}
+
+public interface IReentrantChainGrain : IGrainWithStringKey
+{
+    Task<string> Start(string next);
+
+    Task<string> Relay(string back);
+
+    Task<string> Ping();
+}
+
+[GrainType("reentrant")]
+[Reentrant]
+public sealed class ReentrantChainGrain : Grain, IReentrantChainGrain
+{
+    public Task<string> Start(string next) => GrainFactory.GetGrain<IReentrantChainGrain>(next).Relay(GetPrimaryKeyString());
+
+    public async Task<string> Relay(string back) => $"{GetPrimaryKeyString()}>" + await GrainFactory.GetGrain<IReentrantChainGrain>(back).Ping();
+
+    public Task<string> Ping() => Task.FromResult($"ping {GetPrimaryKeyString()}");
+}
+
+/// <summary>A grain whose calls never finish (for timeouts) and whose timer ticks are counted.</summary>
+public interface ISlowGrain : IGrainWithStringKey
+{
+    Task Hang();
+
+    Task StartTimer(TimeSpan due, TimeSpan period);
+
+    [ReadOnly]
+    Task<int> Ticks();
+
+    Task Leave();
+}
+
+[GrainType("slow")]
+public sealed class SlowGrain(Journal journal) : Grain, ISlowGrain
+{
+    private readonly TaskCompletionSource _never = new();
+    private int _ticks;
+
+    public Task Hang() => _never.Task;
+
+    public Task StartTimer(TimeSpan due, TimeSpan period)
+    {
+        RegisterTimer(_ =>
+        {
+            _ticks++;
+            journal.Add($"tick {GetPrimaryKeyString()} at {TimeProvider.GetUtcNow():O}");
+            return Task.CompletedTask;
+        }, due, period);
+        return Task.CompletedTask;
+    }
+
+    public Task<int> Ticks() => Task.FromResult(_ticks);
+
+    public Task Leave()
+    {
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        journal.Add($"deactivate {GrainId} {reason}");
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A grain with a durable reminder; every tick goes to the journal.</summary>
+public interface IAlarmGrain : IGrainWithStringKey
+{
+    Task Set(string name, TimeSpan due, TimeSpan period);
+
+    Task Unset(string name);
+
+    Task<IReadOnlyList<string>> Names();
+}
+
+[GrainType("alarm")]
+public sealed class AlarmGrain(Journal journal) : Grain, IAlarmGrain, IRemindable
+{
+    public Task Set(string name, TimeSpan due, TimeSpan period) => RegisterOrUpdateReminderAsync(name, due, period);
+
+    public async Task Unset(string name)
+    {
+        if (await GetReminderAsync(name) is { } reminder)
+        {
+            await UnregisterReminderAsync(reminder);
+        }
+    }
+
+    public async Task<IReadOnlyList<string>> Names() => [.. (await GrainContext.GetRemindersAsync()).Select(r => r.ReminderName)];
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        journal.Add($"reminder {GetPrimaryKeyString()} {reminderName} current={status.CurrentTickTime:O} now={TimeProvider.GetUtcNow():O}");
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Used only by the telemetry tests, whose process-wide listeners filter on its type name.</summary>
+public interface IMeteredGrain : IGrainWithStringKey
+{
+    Task<int> Ping();
+
+    Task Fail();
+
+    Task<int> Forward(string other);
+}
+
+[GrainType("metered")]
+public sealed class MeteredGrain : Grain, IMeteredGrain
+{
+    public Task<int> Ping() => Task.FromResult(1);
+
+    public Task Fail() => throw new InvalidOperationException("metered failure");
+
+    public async Task<int> Forward(string other) => await GrainFactory.GetGrain<IMeteredGrain>(other).Ping() + 1;
+}

@@ -1,0 +1,171 @@
+using Federation.Hosting.Scheduling;
+using Federation.Hosting.Tests.Grains;
+
+namespace Federation.Hosting.Tests.Runtime;
+
+/// <summary>The programming model on the simulation scheduler: references, activation, turns, errors, chains, timeouts.</summary>
+public class GrainCallTests
+{
+    private readonly Journal _journal = new();
+    private readonly SimulationScheduler _sim = new(seed: 7);
+
+    private T Run<T>(Func<GrainHost, Task<T>> body) => _sim.Run(async () =>
+    {
+        var host = await TestHosts.StartAsync(TestHosts.Simulated(_sim, _journal));
+        try
+        {
+            return await body(host);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+            await host.DisposeAsync();
+        }
+    });
+
+    [Fact]
+    public void A_reference_activates_its_grain_on_the_first_call_and_reuses_the_activation()
+    {
+        var results = Run(async host =>
+        {
+            var counter = host.GrainFactory.GetGrain<ICounterGrain>("a");
+            Assert.Empty(_journal.Entries); // a reference alone activates nothing
+            var first = await counter.Increment();
+            var second = await host.GrainFactory.GetGrain<ICounterGrain>("a").Increment();
+            return (first, second, counter.GetPrimaryKeyString());
+        });
+
+        Assert.Equal((1, 2, "a"), results);
+        Assert.Equal(1, _journal.Entries.Count(e => e.StartsWith("activate counter/a", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Task_ValueTask_and_result_methods_all_dispatch()
+    {
+        var echo = Run(async host =>
+        {
+            var counter = host.GrainFactory.GetGrain<ICounterGrain>("v");
+            await counter.Touch();
+            return await counter.Echo("hi");
+        });
+
+        Assert.Equal("v:hi", echo);
+    }
+
+    [Fact]
+    public void An_exception_thrown_by_a_grain_reaches_the_caller_with_its_type_and_message()
+    {
+        var error = Run(async host =>
+            await Assert.ThrowsAsync<ArgumentException>(() => host.GrainFactory.GetGrain<ICounterGrain>("e").Fail("no such epoch")));
+
+        Assert.Equal("no such epoch", error.Message);
+    }
+
+    [Fact]
+    public void A_non_reentrant_call_cycle_fails_at_once_with_the_chain_named()
+    {
+        var error = Run(async host =>
+            await Assert.ThrowsAsync<DeadlockException>(() => host.GrainFactory.GetGrain<IChainGrain>("a").Start("b", interleaving: false)));
+
+        Assert.Equal(["chain/a.Start", "chain/b.Relay", "chain/a.Ping"], error.CallChain);
+        Assert.Contains("call cycle chain/a.Start → chain/b.Relay → chain/a.Ping", error.Message, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.Zero, _sim.Clock.Elapsed); // no timeout was waited for
+    }
+
+    [Fact]
+    public void An_AlwaysInterleave_method_may_be_called_back_within_the_chain()
+    {
+        var answer = Run(host => host.GrainFactory.GetGrain<IChainGrain>("a").Start("b", interleaving: true));
+        Assert.Equal("b>hello a", answer);
+    }
+
+    [Fact]
+    public void A_Reentrant_grain_may_be_called_back_within_the_chain()
+    {
+        var answer = Run(host => host.GrainFactory.GetGrain<IReentrantChainGrain>("a").Start("b"));
+        Assert.Equal("b>ping a", answer);
+    }
+
+    [Fact]
+    public void A_call_that_outlives_the_timeout_fails_with_a_timeout_naming_grain_and_method()
+    {
+        var (error, waited) = Run(async host =>
+        {
+            var error = await Assert.ThrowsAsync<TimeoutException>(() => host.GrainFactory.GetGrain<ISlowGrain>("x").Hang());
+            return (error, _sim.Clock.Elapsed);
+        });
+
+        Assert.Contains("slow/x.Hang", error.Message, StringComparison.Ordinal);
+        Assert.InRange(waited, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(31)); // virtual time: the 30 s default
+    }
+
+    [Fact]
+    public void A_request_queued_behind_a_hung_request_times_out_with_its_own_name()
+    {
+        var (hung, queued) = Run(async host =>
+        {
+            var slow = host.GrainFactory.GetGrain<ISlowGrain>("q");
+            var hangTask = slow.Hang();
+            var queuedError = await Assert.ThrowsAsync<TimeoutException>(() => slow.StartTimer(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+            var hungError = await Assert.ThrowsAsync<TimeoutException>(() => hangTask);
+            return (hungError, queuedError);
+        });
+
+        Assert.Contains("slow/q.Hang", hung.Message, StringComparison.Ordinal);
+        Assert.Contains("slow/q.StartTimer", queued.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_only_requests_interleave_with_each_other_but_writers_never_overlap()
+    {
+        var (writers, readers) = Run(async host =>
+        {
+            var writer = host.GrainFactory.GetGrain<IProbeGrain>("w");
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => writer.Work(5)));
+            var reader = host.GrainFactory.GetGrain<IProbeGrain>("r");
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => reader.Read(5)));
+            return (await writer.MaxConcurrent(), await reader.MaxConcurrent());
+        });
+
+        Assert.Equal(1, writers);
+        Assert.True(readers > 1, $"read-only requests should have interleaved (max {readers})");
+    }
+
+    [Fact]
+    public void A_failed_activation_fails_the_call_and_leaves_no_activation_behind()
+    {
+        var (first, second, activations) = Run(async host =>
+        {
+            var grain = host.GrainFactory.GetGrain<ICounterGrain>("refuse-1");
+            var first = await Assert.ThrowsAsync<GrainActivationException>(() => grain.Increment());
+            var activations = host.Management.ListActivations().Count;
+            var second = await Assert.ThrowsAsync<GrainActivationException>(() => grain.Get());
+            return (first, second, activations);
+        });
+
+        Assert.IsType<InvalidOperationException>(first.InnerException);
+        Assert.Contains("counter/refuse-1", first.Message, StringComparison.Ordinal);
+        Assert.NotNull(second);
+        Assert.Equal(0, activations);
+        Assert.Equal(2, _journal.Entries.Count(e => e.StartsWith("activate counter/refuse-1", StringComparison.Ordinal))); // retried, not cached
+    }
+
+    [Fact]
+    public void Graceful_stop_deactivates_every_activation_and_later_calls_are_refused()
+    {
+        GrainHost? stopped = null;
+        _sim.Run(async () =>
+        {
+            var host = await TestHosts.StartAsync(TestHosts.Simulated(_sim, _journal));
+            await host.GrainFactory.GetGrain<ICounterGrain>("s1").Increment();
+            await host.GrainFactory.GetGrain<ICounterGrain>("s2").Increment();
+            await host.StopAsync(CancellationToken.None);
+            stopped = host;
+            await Assert.ThrowsAsync<GrainHostStoppedException>(() => host.GrainFactory.GetGrain<ICounterGrain>("s1").Get());
+        });
+
+        Assert.Contains("deactivate counter/s1 HostShutdown", _journal.Entries);
+        Assert.Contains("deactivate counter/s2 HostShutdown", _journal.Entries);
+        Assert.NotNull(stopped);
+    }
+}
