@@ -1,0 +1,133 @@
+using Federation.Core.Crypto;
+using Federation.Core.Hashing;
+using Federation.Core.Ingest;
+using Federation.Core.Membership;
+using Federation.Core.Scrolls;
+using Federation.Hosting;
+
+namespace Federation.Grains;
+
+/// <summary>How governance registers a node (appsettings.json Federations:…:Nodes, or at run time).</summary>
+public sealed record NodeRegistration(KeyFingerprint Fingerprint, TrustLevel TrustLevel, SyncPolicy SyncPolicy, IReadOnlyList<string> Capabilities);
+
+/// <summary>
+/// The answer to a submitted update. Acknowledged updates (accepted, late, duplicate) carry the receipt that
+/// seals them: its id (the update's ledger position), seq and leaf hash.
+/// </summary>
+public sealed record UpdateAck(Disposition Disposition, string? Code, string Message, string? ReceiptId = null, long? Seq = null, Sha256Digest? LeafHash = null, string? EvidenceReceipt = null)
+{
+    public bool Acknowledged => Disposition != Disposition.Refused;
+}
+
+/// <param name="Accept">The signed FederationAccept (JSON), when accepted.</param>
+public sealed record HandshakeReply(bool Accepted, byte[]? Accept, string? Code, string Message);
+
+/// <param name="LedgerBlockId">The receipt id of the sealed session acknowledgement: the node cites it in its updates.</param>
+public sealed record SessionReply(bool Active, string? LedgerBlockId, long? Seq, Sha256Digest? LeafHash, string? Code, string Message);
+
+/// <summary>The epoch accepting updates, the one closing (if any) and the global state chain.</summary>
+public sealed record EpochInfo(long OpenEpoch, long? ClosingEpoch, Sha256Digest OpenStateHash, IReadOnlyDictionary<long, Sha256Digest> BaseStates);
+
+/// <summary>What a heartbeat told the coordinator: consistent, ahead (unprovable yet) or divergent (quarantined with evidence).</summary>
+public sealed record HeartbeatAck(HeadVerdict Verdict, string Message, string? EvidenceReceipt = null, string? Code = null);
+
+/// <summary>A node as the registry and monitor see it.</summary>
+public sealed record NodeView(NodeRecord Record, DateTimeOffset? LastSeen, bool Inactive, long UpdatesRecorded, string? QuarantineEvidence);
+
+/// <summary>A scroll's size, root and latest signed checkpoint.</summary>
+public sealed record ScrollHead(string Scroll, long Size, Sha256Digest Root, string? Checkpoint);
+
+/// <summary>A federation: registry of nodes, policy, epochs and the joining handshake. Key: the federation id.</summary>
+public interface IFederationGrain : IGrainWithStringKey
+{
+    Task RegisterNodeAsync(NodeRegistration registration);
+
+    Task<HandshakeReply> HelloAsync(byte[] signedHello);
+
+    Task<SessionReply> CompleteSessionAsync(byte[] signedSessionAck);
+
+    [ReadOnly]
+    Task<EpochInfo> GetEpochAsync();
+
+    [ReadOnly]
+    Task<IReadOnlyList<KeyFingerprint>> ListNodesAsync();
+
+    [ReadOnly]
+    Task<FederationPolicy> GetPolicyAsync();
+
+    /// <summary>Closes the open epoch for new updates (they are refused as "epoch closed" until the next opens).</summary>
+    Task<EpochInfo> CloseEpochAsync();
+
+    /// <summary>Opens the next epoch on the given global state (the committed result of the closed one).</summary>
+    Task<EpochInfo> OpenNextEpochAsync(Sha256Digest newStateHash);
+}
+
+/// <summary>One node of one federation. Key: <c>&lt;federation id&gt;/&lt;fingerprint&gt;</c> (see <see cref="NodeKey"/>).</summary>
+public interface INodeGrain : IGrainWithStringKey
+{
+    Task RegisterAsync(NodeRegistration registration);
+
+    /// <summary>An update already parsed and signature-checked by the gateway (stateless work off the grain).</summary>
+    Task<UpdateAck> SubmitAsync(VerifiedUpdate update);
+
+    Task<HeartbeatAck> HeartbeatAsync(byte[] signedHeartbeat);
+
+    /// <summary>The handshake completed: the node is active under this session and ledger block.</summary>
+    Task ActivateAsync(string sessionId, string ledgerBlockId);
+
+    /// <summary>Governance or the monitor changes the node's standing (revoke takes effect with the next message).</summary>
+    Task SetStatusAsync(NodeStatus status, string reason, string? evidenceReceipt = null);
+
+    [ReadOnly]
+    Task<NodeView?> GetAsync();
+}
+
+/// <summary>A scroll (append-only Merkle ledger). Key: the scroll name, e.g. <c>fed1.updates</c>.</summary>
+public interface IScrollGrain : IGrainWithStringKey
+{
+    Task<SealedReceiptView> AppendAsync(ReceiptDraft draft);
+
+    [ReadOnly]
+    Task<ScrollHead> HeadAsync();
+
+    Task<InclusionBundle> ProveAsync(long index);
+
+    Task<string?> CheckpointAsync();
+}
+
+/// <summary>An acknowledged receipt: id, seq and leaf hash.</summary>
+public sealed record SealedReceiptView(string Id, long Seq, Sha256Digest LeafHash);
+
+/// <summary>Grain keys and scroll names of a federation: everything is scoped by federation id.</summary>
+public static class NodeKey
+{
+    public static string For(string federationId, KeyFingerprint node) => $"{federationId}/{node}";
+
+    public static (string FederationId, KeyFingerprint Node) Parse(string key)
+    {
+        var slash = key.IndexOf('/');
+        if (slash <= 0)
+        {
+            throw new FormatException($"node grain key \"{key}\" must be <federation>/<fingerprint>");
+        }
+
+        return (key[..slash], KeyFingerprint.Parse(key[(slash + 1)..]));
+    }
+}
+
+public static class FederationScrolls
+{
+    public static string Membership(string federationId) => federationId + ".membership";
+
+    public static string Updates(string federationId) => federationId + ".updates";
+
+    public static string Verification(string federationId) => federationId + ".verification";
+
+    public static string Governance(string federationId) => federationId + ".governance";
+
+    /// <summary>Federation ids become scroll names and keys: lowercase letters, digits and '-', up to 32.</summary>
+    public static string ValidateFederationId(string federationId) =>
+        System.Text.RegularExpressions.Regex.IsMatch(federationId, "^[a-z0-9][a-z0-9-]{0,31}$")
+            ? federationId
+            : throw new FormatException($"federation id \"{federationId}\" must be 1 to 32 lowercase letters, digits or '-', starting with a letter or digit");
+}

@@ -1,0 +1,198 @@
+using System.Text.Json.Nodes;
+using Federation.Core.Canonical;
+using Federation.Core.Consensus;
+using Federation.Core.Crypto;
+using Federation.Core.Hashing;
+using Federation.Core.Ingest;
+using Federation.Core.Membership;
+using Federation.Core.Protocol;
+using Federation.Core.Scrolls;
+using Federation.Core.Signing;
+using Federation.Grains.Services;
+using Federation.Hosting;
+
+namespace Federation.Grains.Federation;
+
+/// <summary>Persisted state of a federation (names are part of the storage format).</summary>
+public sealed class FederationState
+{
+    public List<string> Nodes { get; set; } = [];
+
+    public long OpenEpoch { get; set; } = 1;
+
+    public long? ClosingEpoch { get; set; }
+
+    /// <summary>The global state each epoch built on (epoch → state hash, "sha256:…").</summary>
+    public Dictionary<long, string> BaseStates { get; set; } = [];
+
+    /// <summary>Handshakes per node: how many sessions it has started (part of its session id).</summary>
+    public Dictionary<string, long> JoinCounts { get; set; } = [];
+
+    /// <summary>Accepts sent and not yet acknowledged: session id → signed accept (JSON).</summary>
+    public Dictionary<string, string> PendingSessions { get; set; } = [];
+}
+
+/// <summary>
+/// A federation (tenant): its registry, policy, epochs and the joining handshake of SPEC A. Nodes'
+/// standing lives in their node grains; this grain keeps the list and the epoch chain.
+/// </summary>
+[GrainType("federation")]
+public sealed class FederationGrain(
+    [PersistentState("federation")] IPersistentState<FederationState> state,
+    FederationDirectory federations) : Grain, IFederationGrain
+{
+    /// <summary>Sessions waiting for the node's counter-signature are bounded (oldest dropped first).</summary>
+    public const int MaxPendingSessions = 10_000;
+
+    private FederationSettings Settings => federations.Get(GetPrimaryKeyString());
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var settings = Settings; // an unknown federation fails the activating call
+        if (!state.RecordExists)
+        {
+            state.State.BaseStates[1] = EpochProposal.Genesis(settings.Id).ToString();
+            foreach (var node in settings.Nodes)
+            {
+                await RegisterCoreAsync(node);
+            }
+
+            await state.WriteStateAsync();
+        }
+    }
+
+    public async Task RegisterNodeAsync(NodeRegistration registration)
+    {
+        await RegisterCoreAsync(registration);
+        await state.WriteStateAsync();
+    }
+
+    private async Task RegisterCoreAsync(NodeRegistration registration)
+    {
+        await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(Settings.Id, registration.Fingerprint)).RegisterAsync(registration);
+        var key = registration.Fingerprint.ToString();
+        if (!state.State.Nodes.Contains(key))
+        {
+            state.State.Nodes.Add(key);
+        }
+    }
+
+    public async Task<HandshakeReply> HelloAsync(byte[] signedHello)
+    {
+        var settings = Settings;
+        FederationHello hello;
+        Sha256Digest helloHash;
+        try
+        {
+            var claimed = Handshake.Open<FederationHello>(signedHello, MessageTypes.Hello, h => h.NodeFingerprint).Payload.NodeFingerprint;
+            var view = state.State.Nodes.Contains(claimed.ToString())
+                ? await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(settings.Id, claimed)).GetAsync()
+                : null;
+            (hello, helloHash) = Handshake.CheckHello(signedHello, settings.Id, view?.Record, settings.Policy);
+        }
+        catch (HandshakeException ex)
+        {
+            await LogRefusalAsync("hello_refused", ex.CodeName, ex.Message, signedHello);
+            return new HandshakeReply(false, null, ex.CodeName, ex.Message);
+        }
+
+        var node = hello.NodeFingerprint.ToString();
+        var joins = state.State.JoinCounts.GetValueOrDefault(node);
+        var sessionId = Handshake.SessionId(settings.Id, hello.NodeFingerprint, helloHash, joins);
+        if (!state.State.PendingSessions.TryGetValue(sessionId, out var acceptJson))
+        {
+            var accept = FederationAccept.Create(settings.Id, hello.NodeFingerprint, sessionId, state.State.OpenEpoch, settings.Policy.Hash(), helloHash);
+            acceptJson = System.Text.Encoding.UTF8.GetString(SignedEnvelope.Sign(accept, new Ed25519Signer(settings.GovernanceKey)).ToCanonicalJson());
+            if (state.State.PendingSessions.Count >= MaxPendingSessions)
+            {
+                state.State.PendingSessions.Remove(state.State.PendingSessions.Keys.First());
+            }
+
+            state.State.PendingSessions[sessionId] = acceptJson;
+            await state.WriteStateAsync();
+        }
+
+        return new HandshakeReply(true, System.Text.Encoding.UTF8.GetBytes(acceptJson), null, $"session {sessionId} accepted at epoch {state.State.OpenEpoch}: sign it to join");
+    }
+
+    public async Task<SessionReply> CompleteSessionAsync(byte[] signedSessionAck)
+    {
+        var settings = Settings;
+        SessionAck ack;
+        string acceptJson;
+        try
+        {
+            var claimed = Handshake.Open<SessionAck>(signedSessionAck, MessageTypes.SessionAck, a => a.NodeFingerprint).Payload;
+            if (!state.State.PendingSessions.TryGetValue(claimed.SessionId, out acceptJson!))
+            {
+                throw new HandshakeException(RefusalCode.MalformedMessage, $"session {claimed.SessionId} is unknown or already completed");
+            }
+
+            ack = Handshake.CheckSessionAck(signedSessionAck, SignedEnvelope.Parse(acceptJson));
+        }
+        catch (HandshakeException ex)
+        {
+            await LogRefusalAsync("session_refused", ex.CodeName, ex.Message, signedSessionAck);
+            return new SessionReply(false, null, null, null, ex.CodeName, ex.Message);
+        }
+
+        // SPEC A: the node's signature of its session is recorded in the ledger; the receipt's id is its ledger_block_id.
+        var receipt = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Membership(settings.Id)).AppendAsync(new ReceiptDraft(
+            "session_recorded",
+            new JsonObject
+            {
+                ["session_id"] = ack.SessionId,
+                ["accept"] = CanonicalJson.Parse(System.Text.Encoding.UTF8.GetBytes(acceptJson)),
+                ["session_ack"] = CanonicalJson.Parse(signedSessionAck),
+            },
+            ["membership"],
+            ack.NodeFingerprint.ToString()));
+
+        await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(settings.Id, ack.NodeFingerprint)).ActivateAsync(ack.SessionId, receipt.Id);
+        var node = ack.NodeFingerprint.ToString();
+        state.State.PendingSessions.Remove(ack.SessionId);
+        state.State.JoinCounts[node] = state.State.JoinCounts.GetValueOrDefault(node) + 1;
+        await state.WriteStateAsync();
+        return new SessionReply(true, receipt.Id, receipt.Seq, receipt.LeafHash, null, $"node {ack.NodeFingerprint} is active; cite {receipt.Id} as ledger_block_id");
+    }
+
+    public Task<EpochInfo> GetEpochAsync() => Task.FromResult(Info());
+
+    public Task<IReadOnlyList<KeyFingerprint>> ListNodesAsync() =>
+        Task.FromResult<IReadOnlyList<KeyFingerprint>>(state.State.Nodes.Select(KeyFingerprint.Parse).ToList());
+
+    public Task<FederationPolicy> GetPolicyAsync() => Task.FromResult(Settings.Policy);
+
+    public async Task<EpochInfo> CloseEpochAsync()
+    {
+        if (state.State.ClosingEpoch is null)
+        {
+            state.State.ClosingEpoch = state.State.OpenEpoch;
+            await state.WriteStateAsync();
+        }
+
+        return Info();
+    }
+
+    public async Task<EpochInfo> OpenNextEpochAsync(Sha256Digest newStateHash)
+    {
+        state.State.ClosingEpoch = null;
+        state.State.OpenEpoch++;
+        state.State.BaseStates[state.State.OpenEpoch] = newStateHash.ToString();
+        await state.WriteStateAsync();
+        return Info();
+    }
+
+    private EpochInfo Info() => new(
+        state.State.OpenEpoch,
+        state.State.ClosingEpoch,
+        Sha256Digest.Parse(state.State.BaseStates[state.State.OpenEpoch]),
+        state.State.BaseStates.ToDictionary(b => b.Key, b => Sha256Digest.Parse(b.Value)));
+
+    /// <summary>SPEC D's verification log: every refused check is a receipt.</summary>
+    private Task LogRefusalAsync(string type, string code, string message, byte[] raw) =>
+        GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Verification(Settings.Id)).AppendAsync(new ReceiptDraft(
+            type,
+            new JsonObject { ["code"] = code, ["message"] = message, ["message_hash"] = Sha256Digest.Of(raw).ToString() },
+            ["refused", code]));
+}

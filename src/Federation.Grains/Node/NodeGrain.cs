@@ -1,0 +1,255 @@
+using System.Text.Json.Nodes;
+using Federation.Core.Canonical;
+using Federation.Core.Crypto;
+using Federation.Core.Hashing;
+using Federation.Core.Ingest;
+using Federation.Core.Membership;
+using Federation.Core.Protocol;
+using Federation.Core.Scrolls;
+using Federation.Core.Signing;
+using Federation.Grains.Services;
+using Federation.Hosting;
+
+namespace Federation.Grains.Node;
+
+/// <summary>Persisted state of a node (names are part of the storage format). Written on standing changes only:
+/// per-update facts live in the update scroll (see <see cref="UpdateIndex"/>).</summary>
+public sealed class NodeState
+{
+    public bool Registered { get; set; }
+
+    public TrustLevel TrustLevel { get; set; }
+
+    public SyncPolicy SyncPolicy { get; set; }
+
+    public List<string> Capabilities { get; set; } = [];
+
+    public NodeStatus Status { get; set; } = NodeStatus.Pending;
+
+    public string? StatusReason { get; set; }
+
+    public string? EvidenceReceipt { get; set; }
+
+    public string? SessionId { get; set; }
+
+    public string? LedgerBlockId { get; set; }
+}
+
+/// <summary>
+/// One node of one federation (key <c>&lt;federation&gt;/&lt;fingerprint&gt;</c>). Turn-based: one message of a
+/// node at a time, so its epoch order, duplicates and equivocation are decided without races; different
+/// nodes run in parallel. Every accepted update is sealed in the update scroll before it is acknowledged
+/// (and so before any aggregation can see it).
+/// </summary>
+[GrainType("node")]
+public sealed class NodeGrain(
+    [PersistentState("node")] IPersistentState<NodeState> state,
+    FederationDirectory federations,
+    UpdateIndex updates,
+    LedgerDirectory ledgers) : Grain, INodeGrain
+{
+    private string _federationId = string.Empty;
+    private KeyFingerprint _fingerprint;
+    private DateTimeOffset? _lastSeen;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_federationId, _fingerprint) = NodeKey.Parse(GetPrimaryKeyString());
+        federations.Get(_federationId); // tenants are explicit: an unknown federation fails the call
+        return Task.CompletedTask;
+    }
+
+    private NodeRecord? Record(long lastEpoch = -1) => state.State.Registered
+        ? new NodeRecord(_federationId, _fingerprint, state.State.TrustLevel, state.State.SyncPolicy, state.State.Capabilities, state.State.Status,
+            state.State.SessionId, state.State.LedgerBlockId, lastEpoch, state.State.StatusReason)
+        : null;
+
+    public async Task RegisterAsync(NodeRegistration registration)
+    {
+        if (registration.Fingerprint != _fingerprint)
+        {
+            throw new ArgumentException($"registration for {registration.Fingerprint} sent to the grain of {_fingerprint}");
+        }
+
+        state.State.Registered = true;
+        state.State.TrustLevel = registration.TrustLevel;
+        state.State.SyncPolicy = registration.SyncPolicy;
+        state.State.Capabilities = [.. registration.Capabilities];
+        await state.WriteStateAsync();
+    }
+
+    public async Task<UpdateAck> SubmitAsync(VerifiedUpdate update)
+    {
+        if (update.Update.NodeFingerprint != _fingerprint)
+        {
+            throw new ArgumentException($"an update of {update.Update.NodeFingerprint} was routed to the grain of {_fingerprint}");
+        }
+
+        _lastSeen = TimeProvider.GetUtcNow();
+        var settings = federations.Get(_federationId);
+        var epoch = await GrainFactory.GetGrain<IFederationGrain>(_federationId).GetEpochAsync();
+        var mine = (await updates.ForAsync(_federationId)).For(_fingerprint);
+        var previous = mine.ForEpoch(update.Update.FederatedEpoch);
+        var context = new IngestContext(
+            _federationId,
+            settings.Policy,
+            Record(mine.LastEpoch),
+            epoch.OpenEpoch,
+            epoch.ClosingEpoch,
+            epoch.OpenStateHash,
+            e => epoch.BaseStates.TryGetValue(e, out var hash) ? hash : null,
+            previous is null ? null : SignedEnvelope.Parse(previous.SignedUpdate));
+        var (decision, evidence) = UpdateValidator.Decide(update, context);
+
+        switch (decision.Disposition)
+        {
+            case Disposition.Duplicate:
+                return new UpdateAck(Disposition.Duplicate, null, decision.Message, previous!.ReceiptId, previous.Seq, previous.LeafHash);
+
+            case Disposition.Accepted or Disposition.Late:
+                var late = decision.Disposition == Disposition.Late;
+                var signedUpdate = update.Envelope.ToCanonicalJson();
+                var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
+                var receipt = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Updates(_federationId)).AppendAsync(new ReceiptDraft(
+                    late ? UpdateIndex.LateType : UpdateIndex.AcceptedType,
+                    new JsonObject
+                    {
+                        ["federated_epoch"] = update.Update.FederatedEpoch,
+                        ["update_hash"] = update.Update.UpdateHash.ToString(),
+                        ["base_state_hash"] = update.Update.BaseStateHash.ToString(),
+                        ["ledger_block_id"] = update.Update.LedgerBlockId,
+                        ["signed_hash"] = signedHash.ToString(),
+                        ["checks"] = new JsonArray("signature", "standing", "session", "epoch", "update_hash", "payload", "capability", "base_state"),
+                        ["update"] = CanonicalJson.Parse(signedUpdate),
+                    },
+                    [late ? "late" : "on-time", $"epoch-{update.Update.FederatedEpoch}"],
+                    _fingerprint.ToString()));
+                mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late, signedUpdate));
+                return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
+
+            default:
+                string? evidenceReceipt = null;
+                if (evidence is not null)
+                {
+                    // Detection and punishment are separate: seal the evidence, then quarantine citing it.
+                    var sealedEvidence = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(_federationId)).AppendAsync(new ReceiptDraft(
+                        EquivocationEvidence.Type,
+                        new JsonObject { ["evidence"] = evidence.ToJson(), ["evidence_hash"] = evidence.Hash().ToString(), ["federated_epoch"] = update.Update.FederatedEpoch },
+                        ["evidence", "equivocation"],
+                        _fingerprint.ToString()));
+                    evidenceReceipt = sealedEvidence.Id;
+                    await SetStatusAsync(NodeStatus.Quarantined, $"equivocation in epoch {update.Update.FederatedEpoch} (evidence {sealedEvidence.Id})", sealedEvidence.Id);
+                }
+
+                await LogRefusalAsync(decision.CodeName!, decision.Message, update.Envelope.SignedBytes, update.Update.FederatedEpoch);
+                return new UpdateAck(Disposition.Refused, decision.CodeName, decision.Message, EvidenceReceipt: evidenceReceipt);
+        }
+    }
+
+    public async Task<HeartbeatAck> HeartbeatAsync(byte[] signedHeartbeat)
+    {
+        Heartbeat head;
+        SignedEnvelope envelope;
+        try
+        {
+            (envelope, head) = Handshake.Open<Heartbeat>(signedHeartbeat, MessageTypes.Heartbeat, h => h.NodeFingerprint);
+            if (head.NodeFingerprint != _fingerprint)
+            {
+                throw new HandshakeException(RefusalCode.BadSignature, $"a heartbeat of {head.NodeFingerprint} was routed to {_fingerprint}");
+            }
+
+            if (head.FederationId != _federationId || !head.Scroll.StartsWith(_federationId + ".", StringComparison.Ordinal))
+            {
+                throw new HandshakeException(RefusalCode.WrongFederation, $"the heartbeat names federation \"{head.FederationId}\" and scroll \"{head.Scroll}\", not federation \"{_federationId}\"");
+            }
+
+            if (Record() is not { } record || record.Status is NodeStatus.Revoked or NodeStatus.Excluded)
+            {
+                throw new HandshakeException(Record() is null ? RefusalCode.UnknownNode : RefusalCode.RevokedNode, $"node {_fingerprint} may not report to federation \"{_federationId}\"");
+            }
+        }
+        catch (HandshakeException ex)
+        {
+            await LogRefusalAsync(ex.CodeName, ex.Message, signedHeartbeat, null);
+            return new HeartbeatAck(HeadVerdict.Consistent, ex.Message, Code: ex.CodeName);
+        }
+
+        _lastSeen = TimeProvider.GetUtcNow();
+        var ledger = await ledgers.GetAsync(head.Scroll);
+        var verdict = LedgerHeadCheck.Check(head, ledger.Size, ledger.Root);
+        if (verdict == HeadVerdict.Ahead)
+        {
+            return new HeartbeatAck(verdict, $"the node reports {head.Size} receipts of {head.Scroll}; the coordinator holds {ledger.Size}");
+        }
+
+        if (verdict == HeadVerdict.Consistent)
+        {
+            return new HeartbeatAck(verdict, $"head {head.Size} of {head.Scroll} is consistent");
+        }
+
+        await ledger.SealAsync();
+        var checkpoint = ledger.LatestCheckpoint!;
+        var evidence = new LedgerDivergenceEvidence(envelope, ledger.LatestCheckpointNote!, ledger.Root(head.Size), ledger.ConsistencyProof(head.Size, checkpoint.Size));
+        var sealedEvidence = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(_federationId)).AppendAsync(new ReceiptDraft(
+            LedgerDivergenceEvidence.Type,
+            new JsonObject { ["evidence"] = evidence.ToJson(), ["evidence_hash"] = evidence.Hash().ToString(), ["scroll"] = head.Scroll, ["size"] = head.Size },
+            ["evidence", "ledger-divergence"],
+            _fingerprint.ToString()));
+        await SetStatusAsync(NodeStatus.Quarantined, $"ledger divergence on {head.Scroll} at size {head.Size} (evidence {sealedEvidence.Id})", sealedEvidence.Id);
+        return new HeartbeatAck(verdict, $"the node's root at size {head.Size} contradicts the coordinator's scroll: quarantined", sealedEvidence.Id);
+    }
+
+    public async Task ActivateAsync(string sessionId, string ledgerBlockId)
+    {
+        if (state.State.Status is NodeStatus.Revoked or NodeStatus.Excluded or NodeStatus.Quarantined)
+        {
+            throw new InvalidOperationException($"node {_fingerprint} is {state.State.Status.ToString().ToLowerInvariant()}; a handshake does not change that");
+        }
+
+        state.State.SessionId = sessionId;
+        state.State.LedgerBlockId = ledgerBlockId;
+        state.State.Status = NodeStatus.Active;
+        state.State.StatusReason = null;
+        _lastSeen = TimeProvider.GetUtcNow();
+        await state.WriteStateAsync();
+    }
+
+    public async Task SetStatusAsync(NodeStatus status, string reason, string? evidenceReceipt = null)
+    {
+        if (!state.State.Registered)
+        {
+            throw new InvalidOperationException($"node {_fingerprint} is not registered in federation \"{_federationId}\"");
+        }
+
+        state.State.Status = status;
+        state.State.StatusReason = reason;
+        state.State.EvidenceReceipt = evidenceReceipt ?? state.State.EvidenceReceipt;
+        await state.WriteStateAsync();
+    }
+
+    public async Task<NodeView?> GetAsync()
+    {
+        if (!state.State.Registered)
+        {
+            return null;
+        }
+
+        var mine = (await updates.ForAsync(_federationId)).For(_fingerprint);
+        var timeout = federations.Get(_federationId).InactivityTimeout;
+        var inactive = state.State.Status == NodeStatus.Active && (_lastSeen is null || TimeProvider.GetUtcNow() - _lastSeen > timeout);
+        return new NodeView(Record(mine.LastEpoch)!, _lastSeen, inactive, mine.Count, state.State.EvidenceReceipt);
+    }
+
+    /// <summary>SPEC D's verification log: every refused signature or hash check is a receipt.</summary>
+    private Task LogRefusalAsync(string code, string message, byte[] signedBytes, long? epoch)
+    {
+        var body = new JsonObject { ["code"] = code, ["message"] = message, ["message_hash"] = Sha256Digest.Of(signedBytes).ToString() };
+        if (epoch is not null)
+        {
+            body["federated_epoch"] = epoch;
+        }
+
+        return GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Verification(_federationId))
+            .AppendAsync(new ReceiptDraft("update_refused", body, ["refused", code], _fingerprint.ToString()));
+    }
+}

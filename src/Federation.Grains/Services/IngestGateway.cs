@@ -1,0 +1,44 @@
+using System.Text.Json.Nodes;
+using Federation.Core.Hashing;
+using Federation.Core.Ingest;
+using Federation.Core.Scrolls;
+using Federation.Hosting;
+
+namespace Federation.Grains.Services;
+
+/// <summary>
+/// The door for signed updates of one federation (the tenant comes from the caller's scope, never from the
+/// message). The stateless work — size, parse, signature — runs here on the caller's thread, in parallel;
+/// the node's grain then decides with the federation's state and seals.
+/// </summary>
+public sealed class IngestGateway(IGrainFactory grains, FederationDirectory federations)
+{
+    public async Task<UpdateAck> SubmitAsync(string federationId, byte[] signedUpdate)
+    {
+        var settings = federations.Get(federationId);
+        var (verified, refusal) = UpdateValidator.Verify(signedUpdate, settings.Policy);
+        if (refusal is not null)
+        {
+            // Nothing trustworthy names a node yet: log the refusal against the federation only.
+            await grains.GetGrain<IScrollGrain>(FederationScrolls.Verification(federationId)).AppendAsync(new ReceiptDraft(
+                "update_refused",
+                new JsonObject { ["code"] = refusal.CodeName, ["message"] = refusal.Message, ["message_hash"] = Sha256Digest.Of(signedUpdate).ToString() },
+                ["refused", refusal.CodeName!]));
+            return new UpdateAck(Disposition.Refused, refusal.CodeName, refusal.Message);
+        }
+
+        if (verified!.Update.FederationId != federationId)
+        {
+            var message = $"the update is for federation \"{verified.Update.FederationId}\", not \"{federationId}\"";
+            return new UpdateAck(Disposition.Refused, IngestDecision.WireName(RefusalCode.WrongFederation), message);
+        }
+
+        return await grains.GetGrain<INodeGrain>(NodeKey.For(federationId, verified.Update.NodeFingerprint)).SubmitAsync(verified);
+    }
+
+    public Task<HeartbeatAck> HeartbeatAsync(string federationId, Core.Crypto.KeyFingerprint node, byte[] signedHeartbeat)
+    {
+        federations.Get(federationId);
+        return grains.GetGrain<INodeGrain>(NodeKey.For(federationId, node)).HeartbeatAsync(signedHeartbeat);
+    }
+}

@@ -1,0 +1,150 @@
+using System.Text;
+using Federation.Core.Crypto;
+using Federation.Core.Hashing;
+using Federation.Core.Ingest;
+using Federation.Core.Membership;
+using Federation.Core.Protocol;
+using Federation.Core.Signing;
+using Federation.Grains.Services;
+using Federation.Hosting;
+using Federation.Hosting.Configuration;
+using Federation.Hosting.Testing;
+using Federation.Storage.Ledger;
+using Federation.Storage.Scrolls;
+
+namespace Federation.Grains.Tests;
+
+/// <summary>A real host (thread pool, file grain state, file scroll store) serving two federations, over a temp directory that survives restarts.</summary>
+public sealed class FederationFixture : IAsyncDisposable
+{
+    public const string Fed1 = "fed1";
+    public const string Fed2 = "fed2";
+    public const int Dimension = 4;
+
+    private readonly TempDirectory _directory = new();
+    private readonly Dictionary<string, Ed25519PrivateKey> _nodeKeys = [];
+    private LedgerDirectory? _ledgers;
+    private IScrollStore? _store;
+
+    public FederationFixture()
+    {
+        Cluster = new TestCluster(builder =>
+        {
+            _store = ScrollStores.Create(new ScrollStoreOptions { DataDirectory = Path.Combine(_directory.Path, "scrolls") });
+            _ledgers = new LedgerDirectory(_store, Ed25519PrivateKey.FromSeed(Seed(200)), new ScrollLedgerOptions(), Time);
+            var federations = new FederationDirectory([Settings(Fed1), Settings(Fed2)]);
+            builder.UseThreadPool(Time)
+                .Configure<GrainStorageOptions>(o => o.DataDirectory = Path.Combine(_directory.Path, "grains"))
+                .AddFederationGrains(federations, _ledgers);
+        });
+    }
+
+    public ManualTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero));
+
+    public TestCluster Cluster { get; }
+
+    public IGrainFactory Grains => Cluster.GrainFactory;
+
+    public IngestGateway Gateway => new(Cluster.GrainFactory, (FederationDirectory)Cluster.Host.Services.GetService(typeof(FederationDirectory))!);
+
+    public LedgerDirectory Ledgers => _ledgers!;
+
+    public static byte[] Seed(int n) => Enumerable.Repeat((byte)n, 32).ToArray();
+
+    public static FederationPolicy Policy(string federation) => new(federation, AggregationKind.Vector, ["ingest.v1"], VectorDimension: Dimension, MaxPayloadBytes: 8192);
+
+    private static FederationSettings Settings(string federation) => new()
+    {
+        Policy = Policy(federation),
+        GovernanceKey = Ed25519PrivateKey.FromSeed(Seed(federation == Fed1 ? 101 : 102)),
+        InactivityTimeout = TimeSpan.FromMinutes(5),
+    };
+
+    public static Ed25519PublicKey GovernanceKey(string federation)
+    {
+        using var key = Ed25519PrivateKey.FromSeed(Seed(federation == Fed1 ? 101 : 102));
+        return key.PublicKey;
+    }
+
+    public Ed25519PrivateKey Node(int n)
+    {
+        var name = "n" + n;
+        if (!_nodeKeys.TryGetValue(name, out var key))
+        {
+            _nodeKeys[name] = key = Ed25519PrivateKey.FromSeed(Seed(n));
+        }
+
+        return key;
+    }
+
+    public Task StartAsync() => Cluster.StartAsync();
+
+    /// <summary>Crash: no graceful shutdown, no final seal; the process's files close as the OS would close them.</summary>
+    public async Task KillAndRestartAsync()
+    {
+        Cluster.Kill();
+        await _store!.DisposeAsync();
+        await Cluster.StartAsync();
+    }
+
+    public async Task RegisterAsync(string federation, Ed25519PrivateKey node, IReadOnlyList<string>? capabilities = null) =>
+        await Grains.GetGrain<IFederationGrain>(federation).RegisterNodeAsync(
+            new NodeRegistration(node.Fingerprint, TrustLevel.Federated, SyncPolicy.Bidirectional, capabilities ?? ["ingest.v1", "delta.vector.v1"]));
+
+    public static byte[] Sign<T>(T payload, Ed25519PrivateKey key) => SignedEnvelope.Sign(payload, new Ed25519Signer(key)).ToCanonicalJson();
+
+    /// <summary>Registers and runs the whole handshake; returns the node's ledger_block_id.</summary>
+    public async Task<string> JoinAsync(string federation, Ed25519PrivateKey node)
+    {
+        await RegisterAsync(federation, node);
+        var federationGrain = Grains.GetGrain<IFederationGrain>(federation);
+        var reply = await federationGrain.HelloAsync(Sign(FederationHello.Create(federation, node.Fingerprint, "1.0", ["ingest.v1", "delta.vector.v1"], "n"), node));
+        Assert.True(reply.Accepted, reply.Message);
+        var accept = SignedEnvelope.Parse(reply.Accept!);
+        var session = accept.PayloadAs<FederationAccept>();
+        var ack = SessionAck.Create(federation, node.Fingerprint, session.SessionId, Sha256Digest.Of(accept.SignedBytes));
+        var completed = await federationGrain.CompleteSessionAsync(Sign(ack, node));
+        Assert.True(completed.Active, completed.Message);
+        return completed.LedgerBlockId!;
+    }
+
+    public async Task<byte[]> UpdateAsync(string federation, Ed25519PrivateKey node, string ledgerBlockId, long epoch, double seed = 1, Sha256Digest? baseState = null, Func<MetaUpdate, MetaUpdate>? change = null)
+    {
+        var info = await Grains.GetGrain<IFederationGrain>(federation).GetEpochAsync();
+        var (payload, hash) = UpdateDelta.Vector(Enumerable.Range(0, Dimension).Select(i => seed + i * 0.01).ToArray()).Encode();
+        var update = MetaUpdate.Create(federation, epoch, node.Fingerprint, hash, ledgerBlockId, baseState ?? info.BaseStates[Math.Min(epoch, info.OpenEpoch)], payload);
+        return Sign(change?.Invoke(update) ?? update, node);
+    }
+
+    public async Task<List<string>> LinesAsync(string scroll)
+    {
+        var ledger = await Ledgers.GetAsync(scroll);
+        var lines = new List<string>();
+        await foreach (var (_, line) in ledger.ReadAsync(0, ledger.Size))
+        {
+            lines.Add(Encoding.UTF8.GetString(line));
+        }
+
+        return lines;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Cluster.IsRunning)
+        {
+            await Cluster.StopAsync();
+        }
+
+        if (_ledgers is not null)
+        {
+            await _ledgers.DisposeAsync();
+        }
+
+        foreach (var key in _nodeKeys.Values)
+        {
+            key.Dispose();
+        }
+
+        _directory.Dispose();
+    }
+}
