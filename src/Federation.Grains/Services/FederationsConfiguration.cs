@@ -1,0 +1,101 @@
+using Federation.Core.Crypto;
+using Federation.Core.Membership;
+using Microsoft.Extensions.Configuration;
+
+namespace Federation.Grains.Services;
+
+/// <summary>
+/// Reads the <c>Federations</c> section of appsettings.json: per federation its policy, governance key file,
+/// inactivity timeout and seed registry of nodes (fingerprint, trust level, sync policy, capabilities).
+/// Bad settings stop start-up with a message naming the setting.
+/// </summary>
+public static class FederationsConfiguration
+{
+    public const string SectionName = "Federations";
+
+    public static FederationDirectory Load(IConfiguration configuration, string baseDirectory)
+    {
+        var federations = new List<FederationSettings>();
+        foreach (var section in configuration.GetSection(SectionName).GetChildren())
+        {
+            var id = Require(section, "Id");
+            string Setting(string name) => $"{SectionName}:{section.Key}:{name}";
+            var aggregation = (section["Aggregation"] ?? "vector").ToLowerInvariant() switch
+            {
+                "vector" => AggregationKind.Vector,
+                "canon" => AggregationKind.Canon,
+                var other => throw new ArgumentException($"{Setting("Aggregation")} must be \"vector\" or \"canon\", got \"{other}\""),
+            };
+            var policy = new FederationPolicy(
+                id,
+                aggregation,
+                section.GetSection("RequiredCapabilities").Get<string[]>() ?? [],
+                section.GetValue("VectorDimension", FederationPolicy.DefaultVectorDimension),
+                section.GetValue("MaxPayloadBytes", FederationPolicy.DefaultMaxPayloadBytes),
+                section.GetValue("MaxDeltaBytes", FederationPolicy.DefaultMaxDeltaBytes));
+            try
+            {
+                policy.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"{SectionName}:{section.Key}: {ex.Message}", ex);
+            }
+
+            var keyFile = Path.Combine(baseDirectory, Require(section, "GovernanceKeyFile"));
+            Ed25519PrivateKey key;
+            try
+            {
+                key = Storage.Keys.KeyFiles.ReadPrivateKey(keyFile);
+            }
+            catch (Exception ex) when (ex is IOException or FormatException)
+            {
+                throw new ArgumentException($"{Setting("GovernanceKeyFile")}: {ex.Message}", ex);
+            }
+
+            var nodes = new List<NodeRegistration>();
+            foreach (var node in section.GetSection("Nodes").GetChildren())
+            {
+                string NodeSetting(string name) => $"{Setting("Nodes")}:{node.Key}:{name}";
+                KeyFingerprint fingerprint;
+                try
+                {
+                    fingerprint = KeyFingerprint.Parse(Require(node, "Fingerprint"));
+                }
+                catch (FormatException ex)
+                {
+                    throw new ArgumentException($"{NodeSetting("Fingerprint")}: {ex.Message}", ex);
+                }
+
+                nodes.Add(new NodeRegistration(
+                    fingerprint,
+                    Parse<TrustLevel>(node["TrustLevel"] ?? "federated", NodeSetting("TrustLevel")),
+                    Parse<SyncPolicy>(node["SyncPolicy"] ?? "pull_approved_only", NodeSetting("SyncPolicy")),
+                    node.GetSection("Capabilities").Get<string[]>() ?? []));
+            }
+
+            federations.Add(new FederationSettings
+            {
+                Policy = policy,
+                GovernanceKey = key,
+                Nodes = nodes,
+                InactivityTimeout = section.GetValue("InactivityTimeout", FederationSettings.DefaultInactivityTimeout),
+            });
+        }
+
+        return new FederationDirectory(federations);
+    }
+
+    private static string Require(IConfigurationSection section, string name) =>
+        section[name] is { Length: > 0 } value ? value : throw new ArgumentException($"{section.Path}:{name} is required");
+
+    /// <summary>Accepts the wire names (<c>pull_approved_only</c>) and the enum names.</summary>
+    private static T Parse<T>(string text, string setting)
+        where T : struct, Enum
+    {
+        var normalised = text.Replace("_", string.Empty, StringComparison.Ordinal);
+        return Enum.TryParse<T>(normalised, ignoreCase: true, out var value) && Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentException($"{setting} must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(n)))}, got \"{text}\"");
+    }
+}
