@@ -13,6 +13,7 @@ public static class BenchCommand
     [
         new ScrollBenchSuite(),
         new GrainsBenchSuite(),
+        new IngestBenchSuite(),
     ];
 
     public static Command Build(CliConsole console)
@@ -27,7 +28,25 @@ public static class BenchCommand
             bench.Subcommands.Add(command);
         }
 
+        bench.Subcommands.Add(IngestWorker(console));
         return bench;
+    }
+
+    /// <summary>The pinned child of <c>fed bench ingest</c> (hidden: started by the suite under taskset).</summary>
+    private static Command IngestWorker(CliConsole console)
+    {
+        var nodes = new Option<int>("--nodes") { Required = true };
+        var epochs = new Option<int>("--epochs") { Required = true };
+        var cores = new Option<int>("--cores") { Required = true };
+        var command = new Command(IngestBenchSuite.WorkerCommand, "One pinned ingest measurement (used by `fed bench ingest`)") { nodes, epochs, cores };
+        command.Hidden = true;
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var result = await IngestBenchSuite.MeasureAsync(parse.GetValue(nodes), parse.GetValue(epochs), parse.GetValue(cores), $"taskset {parse.GetValue(cores)} core(s)", cancellationToken);
+            console.Out.WriteLine(JsonSerializer.Serialize(result));
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     private static async Task<int> RunAsync(CliConsole console, IBenchSuite suite, bool quick, bool json, CancellationToken cancellationToken)

@@ -92,6 +92,54 @@ public static class CanonicalJson
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// The canonical form of an object whose members are <paramref name="obj"/>'s plus <paramref name="raw"/>,
+    /// whose values are already canonical JSON (spliced as they are, not re-parsed). Names must not repeat.
+    /// </summary>
+    public static byte[] WriteObject(JsonObject obj, IReadOnlyDictionary<string, byte[]> raw)
+    {
+        var names = new List<string>(obj.Count + raw.Count);
+        foreach (var (name, _) in obj)
+        {
+            names.Add(name);
+        }
+
+        foreach (var name in raw.Keys)
+        {
+            if (obj.ContainsKey(name))
+            {
+                throw new CanonicalJsonException($"member \"{name}\" is given twice");
+            }
+
+            names.Add(name);
+        }
+
+        names.Sort(string.CompareOrdinal);
+        var buffer = new ArrayBufferWriter<byte>(256);
+        buffer.Write("{"u8);
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (i > 0)
+            {
+                buffer.Write(","u8);
+            }
+
+            WriteString(buffer, names[i], "$");
+            buffer.Write(":"u8);
+            if (raw.TryGetValue(names[i], out var value))
+            {
+                buffer.Write(value);
+            }
+            else
+            {
+                WriteNode(buffer, obj[names[i]], "$." + names[i]);
+            }
+        }
+
+        buffer.Write("}"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>The canonical form of a node tree as a string.</summary>
     public static string WriteString(JsonNode? node) => Encoding.UTF8.GetString(Write(node));
 

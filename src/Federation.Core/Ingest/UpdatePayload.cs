@@ -87,17 +87,24 @@ public static class UpdatePayload
         try
         {
             using var input = new DeflateStream(new MemoryStream(compressed), CompressionMode.Decompress);
-            using var output = new MemoryStream();
-            var buffer = new byte[16 * 1024];
-            int read;
-            while ((read = input.Read(buffer)) > 0)
+            using var output = new MemoryStream(compressed.Length * 4);
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
             {
-                if (output.Length + read > policy.MaxDeltaBytes)
+                int read;
+                while ((read = input.Read(buffer)) > 0)
                 {
-                    throw new PayloadException(RefusalCode.OversizedPayload, $"the payload inflates past the federation's limit of {policy.MaxDeltaBytes} bytes");
-                }
+                    if (output.Length + read > policy.MaxDeltaBytes)
+                    {
+                        throw new PayloadException(RefusalCode.OversizedPayload, $"the payload inflates past the federation's limit of {policy.MaxDeltaBytes} bytes");
+                    }
 
-                output.Write(buffer, 0, read);
+                    output.Write(buffer, 0, read);
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             }
 
             canonical = output.ToArray();

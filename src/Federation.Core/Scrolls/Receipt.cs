@@ -10,7 +10,8 @@ namespace Federation.Core.Scrolls;
 /// <param name="Body">Domain fields.</param>
 /// <param name="Tags">Optional labels for queries.</param>
 /// <param name="Node">Optional fingerprint of the node the receipt concerns (queries filter on it).</param>
-public sealed record ReceiptDraft(string Type, JsonObject Body, IReadOnlyList<string>? Tags = null, string? Node = null);
+/// <param name="RawBody">Body members whose values are already canonical JSON (e.g. a signed message), spliced in unparsed.</param>
+public sealed record ReceiptDraft(string Type, JsonObject Body, IReadOnlyList<string>? Tags = null, string? Node = null, IReadOnlyDictionary<string, byte[]>? RawBody = null);
 
 /// <summary>A receipt canonicalised up to its position and time (see <see cref="Receipt.Prepare"/>).</summary>
 public sealed class PreparedReceipt(byte[] head, byte[] middle, byte[] tail)
@@ -78,7 +79,7 @@ public sealed partial record Receipt(string Type, string Scroll, long Seq, DateT
         ValidateType(draft.Type);
         var head = new List<byte>(256);
         head.AddRange("{\"body\":"u8.ToArray());
-        head.AddRange(CanonicalJson.Write(draft.Body));
+        head.AddRange(draft.RawBody is { Count: > 0 } raw ? CanonicalJson.WriteObject(draft.Body, raw) : CanonicalJson.Write(draft.Body));
         if (draft.Node is not null)
         {
             head.AddRange(",\"node\":"u8.ToArray());

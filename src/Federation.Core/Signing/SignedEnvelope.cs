@@ -77,7 +77,7 @@ public sealed class SignedEnvelope
 
     /// <summary>The payload as a protocol record.</summary>
     public T PayloadAs<T>(JsonSerializerOptions? options = null) =>
-        _payload.Deserialize<T>(options ?? ProtocolJson.Options)
+        JsonSerializer.Deserialize<T>(SignedBytes, options ?? ProtocolJson.Options) // the canonical payload: one fast pass, no tree
             ?? throw new FormatException($"the payload is not a {typeof(T).Name}");
 
     /// <summary>The whole signed object in canonical form (payload members plus <c>signature</c>).</summary>

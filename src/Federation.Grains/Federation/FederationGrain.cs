@@ -183,11 +183,22 @@ public sealed class FederationGrain(
         return Info();
     }
 
-    private EpochInfo Info() => new(
-        state.State.OpenEpoch,
-        state.State.ClosingEpoch,
-        Sha256Digest.Parse(state.State.BaseStates[state.State.OpenEpoch]),
-        state.State.BaseStates.ToDictionary(b => b.Key, b => Sha256Digest.Parse(b.Value)));
+    // Every update asks for the epoch: build the answer once per change, not per call.
+    private EpochInfo? _info;
+
+    private EpochInfo Info()
+    {
+        if (_info is null || _info.OpenEpoch != state.State.OpenEpoch || _info.ClosingEpoch != state.State.ClosingEpoch)
+        {
+            _info = new EpochInfo(
+                state.State.OpenEpoch,
+                state.State.ClosingEpoch,
+                Sha256Digest.Parse(state.State.BaseStates[state.State.OpenEpoch]),
+                state.State.BaseStates.ToDictionary(b => b.Key, b => Sha256Digest.Parse(b.Value)));
+        }
+
+        return _info;
+    }
 
     /// <summary>SPEC D's verification log: every refused check is a receipt.</summary>
     private Task LogRefusalAsync(string type, string code, string message, byte[] raw) =>

@@ -120,10 +120,10 @@ public sealed class NodeGrain(
                         ["ledger_block_id"] = update.Update.LedgerBlockId,
                         ["signed_hash"] = signedHash.ToString(),
                         ["checks"] = new JsonArray("signature", "standing", "session", "epoch", "update_hash", "payload", "capability", "base_state"),
-                        ["update"] = CanonicalJson.Parse(signedUpdate),
                     },
                     [late ? "late" : "on-time", $"epoch-{update.Update.FederatedEpoch}"],
-                    _fingerprint.ToString()));
+                    _fingerprint.ToString(),
+                    new Dictionary<string, byte[]> { ["update"] = signedUpdate }));
                 mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late, signedUpdate));
                 return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
 

@@ -13,10 +13,30 @@ namespace Federation.Grains.Services;
 /// </summary>
 public sealed class IngestGateway(IGrainFactory grains, FederationDirectory federations)
 {
+    /// <summary>Bound on cached node keys; past it the cache starts over (keys are re-imported, nothing is lost).</summary>
+    public const int MaxCachedKeys = 1_000_000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Core.Crypto.KeyFingerprint, Core.Crypto.Ed25519PublicKey> _keys = new();
+
+    private Core.Crypto.Ed25519PublicKey ResolveKey(Core.Crypto.KeyFingerprint fingerprint)
+    {
+        if (_keys.TryGetValue(fingerprint, out var key))
+        {
+            return key;
+        }
+
+        if (_keys.Count >= MaxCachedKeys)
+        {
+            _keys.Clear();
+        }
+
+        return _keys.GetOrAdd(fingerprint, Core.Crypto.Ed25519PublicKey.FromFingerprint);
+    }
+
     public async Task<UpdateAck> SubmitAsync(string federationId, byte[] signedUpdate)
     {
         var settings = federations.Get(federationId);
-        var (verified, refusal) = UpdateValidator.Verify(signedUpdate, settings.Policy);
+        var (verified, refusal) = UpdateValidator.Verify(signedUpdate, settings.Policy, ResolveKey);
         if (refusal is not null)
         {
             // Nothing trustworthy names a node yet: log the refusal against the federation only.

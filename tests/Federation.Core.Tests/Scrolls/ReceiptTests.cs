@@ -110,3 +110,17 @@ public class PreparedReceiptTests
         }
     }
 }
+
+public class RawBodyTests
+{
+    [Fact]
+    public void Raw_canonical_members_give_the_same_line_as_parsed_ones()
+    {
+        var signed = """{"a":[1,2],"signature":{"alg":"x"},"z":"é"}"""u8.ToArray();
+        var parsed = new ReceiptDraft("t", new JsonObject { ["n"] = 1, ["update"] = Federation.Core.Canonical.CanonicalJson.Parse(signed) });
+        var raw = new ReceiptDraft("t", new JsonObject { ["n"] = 1 }, RawBody: new Dictionary<string, byte[]> { ["update"] = signed });
+        var time = DateTimeOffset.UnixEpoch;
+        Assert.Equal(Receipt.BuildLine(parsed, "s", 3, time), Receipt.BuildLine(raw, "s", 3, time));
+        Assert.Throws<Federation.Core.Canonical.CanonicalJsonException>(() => Receipt.BuildLine(raw with { Body = new JsonObject { ["update"] = 1 } }, "s", 3, time));
+    }
+}
