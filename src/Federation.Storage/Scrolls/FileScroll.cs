@@ -229,14 +229,12 @@ internal sealed class FileScroll : IAsyncDisposable
             }
 
             var cut = _index.StartOf(newSize);
-            var removed = new byte[_length - cut];
-            ReadExactly(_file, removed, cut);
             var quarantine = QuarantinePath();
             try
             {
                 using (var stream = new FileStream(quarantine, FileMode.CreateNew, FileAccess.Write, FileShare.None))
                 {
-                    stream.Write(removed);
+                    CopyRange(_file, cut, _length, stream);
                     stream.Flush(flushToDisk: true);
                 }
 
@@ -606,6 +604,26 @@ internal sealed class FileScroll : IAsyncDisposable
         }
 
         return 0;
+    }
+
+    /// <summary>Copies bytes [from, to) of a file to a stream, one buffer at a time (a truncation may move a lot).</summary>
+    private static void CopyRange(SafeFileHandle handle, long from, long to, Stream destination)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferBytes);
+        try
+        {
+            for (var offset = from; offset < to;)
+            {
+                var span = buffer.AsSpan(0, (int)Math.Min(buffer.Length, to - offset));
+                ReadExactly(handle, span, offset);
+                destination.Write(span);
+                offset += span.Length;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)

@@ -112,6 +112,24 @@ public sealed class FileScrollStoreTests : ScrollStoreContractTests
     }
 
     [Fact]
+    public async Task The_scroll_lock_is_visible_to_other_processes_while_the_scroll_is_open()
+    {
+        var (store, _) = await OpenAsync();
+        var lockPath = Path.Combine(ScrollDirectory, Scroll + ".lock");
+        Assert.Equal(1, await FlockExitCodeAsync(lockPath));
+        await store.DisposeAsync();
+        Assert.Equal(0, await FlockExitCodeAsync(lockPath));
+    }
+
+    /// <summary>util-linux flock(1) in another process: 0 when it got the lock, 1 when the lock is held.</summary>
+    private static async Task<int> FlockExitCodeAsync(string path)
+    {
+        using var process = System.Diagnostics.Process.Start("flock", ["--nonblock", "--conflict-exit-code", "1", path, "true"]);
+        await process.WaitForExitAsync();
+        return process.ExitCode;
+    }
+
+    [Fact]
     public async Task A_failed_write_is_sticky_the_scroll_refuses_appends_until_reopened()
     {
         // The kernel refuses the write: the scroll file is /dev/full (every write fails with ENOSPC).
