@@ -19,7 +19,7 @@ internal sealed class FileScroll : IAsyncDisposable
     public const string QuarantineInfix = ".quarantine-";
     public const string QuarantineTimeFormat = "yyyyMMdd'T'HHmmss'Z'";
 
-    /// <summary>Replay and reads move at most this much per file read.</summary>
+    /// <summary>Reads and truncation copies move at most this much per file read.</summary>
     private const int ReadBufferBytes = 1024 * 1024;
 
     /// <summary>ReadAsync takes at most this many lines per chunk (the index lock is held for one chunk).</summary>
@@ -392,59 +392,26 @@ internal sealed class FileScroll : IAsyncDisposable
     private void Replay(CancellationToken ct)
     {
         var length = RandomAccess.GetLength(_file);
-        var buffer = new byte[ReadBufferBytes];
-        var filled = 0;
-        long bufferOffset = 0; // file offset of buffer[0]
         var pending = new List<byte[]>();
         long pendingFirst = 0;
-        while (bufferOffset + filled < length)
+        long end = 0;
+        foreach (var line in ScrollFile.ReadCommittedLines(_paths.Lines))
         {
-            ct.ThrowIfCancellationRequested();
-            if (filled == buffer.Length)
+            end += line.Line.Length + 1;
+            _index.Add(end);
+            pending.Add(line.Line);
+            if (pending.Count == _options.MaxBatchLines)
             {
-                Array.Resize(ref buffer, buffer.Length * 2);
+                ct.ThrowIfCancellationRequested();
+                _observer(pendingFirst, pending);
+                pendingFirst += pending.Count;
+                pending = [];
             }
-
-            var read = RandomAccess.Read(_file, buffer.AsSpan(filled), bufferOffset + filled);
-            if (read == 0)
-            {
-                throw new IOException($"{_paths.Lines} ended at {bufferOffset + filled} bytes while {length} were expected");
-            }
-
-            filled += read;
-            var consumed = 0;
-            while (true)
-            {
-                var newline = buffer.AsSpan(consumed, filled - consumed).IndexOf(ScrollLines.NewLine);
-                if (newline < 0)
-                {
-                    break;
-                }
-
-                if (newline == 0)
-                {
-                    throw new InvalidDataException($"{_paths.Lines} is corrupt: line {_index.Count} at byte {bufferOffset + consumed} is empty");
-                }
-
-                pending.Add(buffer[consumed..(consumed + newline)]);
-                consumed += newline + 1;
-                _index.Add(bufferOffset + consumed);
-                if (pending.Count == _options.MaxBatchLines)
-                {
-                    _observer(pendingFirst, pending);
-                    pendingFirst += pending.Count;
-                    pending = [];
-                }
-            }
-
-            Array.Copy(buffer, consumed, buffer, 0, filled - consumed);
-            filled -= consumed;
-            bufferOffset += consumed;
         }
 
-        if (filled != 0)
+        if (end != length)
         {
-            throw new InvalidOperationException($"replay invariant broken: {filled} bytes after the last newline of {_paths.Lines} survived the torn-tail check");
+            throw new InvalidOperationException($"replay invariant broken: {_paths.Lines} has {length} bytes but its lines end at {end}");
         }
 
         if (pending.Count > 0)

@@ -39,6 +39,21 @@ public sealed class FileScrollStoreTests : ScrollStoreContractTests
     }
 
     [Fact]
+    public async Task ScrollFile_reads_the_committed_lines_of_an_open_scroll_without_its_lock_and_ignores_a_partial_tail()
+    {
+        var (store, _) = await OpenAsync();
+        await store.AppendAsync(Scroll, [Receipt("a"), Receipt("b")]);
+        Assert.Equal([ReceiptText(0, "a"), ReceiptText(1, "b")], ScrollFile.ReadCommittedLines(LinesPath).Select(l => Text(l.Line)));
+        Assert.Equal([0L, 1], ScrollFile.ReadCommittedLines(LinesPath).Select(l => l.Seq));
+
+        var copy = _directory.File("copy.jsonl");
+        File.WriteAllText(copy, File.ReadAllText(LinesPath) + "{\"seq\":2,\"par");
+        Assert.Equal(2, ScrollFile.ReadCommittedLines(copy).Count());
+        File.WriteAllText(copy, "x\n\ny\n");
+        Assert.Contains("line 1 at byte 2 is empty", Assert.Throws<InvalidDataException>(() => ScrollFile.ReadCommittedLines(copy).ToList()).Message);
+    }
+
+    [Fact]
     public async Task A_torn_tail_is_moved_to_the_torn_file_reported_and_cut_and_appends_continue()
     {
         Directory.CreateDirectory(ScrollDirectory);
