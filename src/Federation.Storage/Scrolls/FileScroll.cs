@@ -86,7 +86,7 @@ internal sealed class FileScroll : IAsyncDisposable
         }
         catch (IOException ex)
         {
-            throw new IOException($"scroll {name} is already open by another process (or another store instance): the lock {paths.Lock} is held", ex);
+            throw new IOException($"scroll {name} is already open by another process (or another store instance): the lock {paths.Lock} is held ({ex.Message})", ex);
         }
 
         SafeFileHandle? file = null;
@@ -366,7 +366,7 @@ internal sealed class FileScroll : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            batch.Fail(Fail($"lines {batch.FirstSeq}..{batch.NextSeq - 1} are durable but the observer failed; reopen the scroll to replay them", ex));
+            batch.Fail(Fail($"lines {batch.FirstSeq}..{batch.NextSeq - 1} are durable but the observer failed; reopening replays them", ex));
             return;
         }
 
@@ -375,7 +375,7 @@ internal sealed class FileScroll : IAsyncDisposable
 
     private ScrollFailedException Fail(string what, Exception cause)
     {
-        var failure = new ScrollFailedException($"scroll {_name}: {what}; the scroll refuses further writes until it is reopened ({cause.Message})", cause);
+        var failure = new ScrollFailedException($"scroll {_name}: {what}; the scroll refuses further writes until the store is disposed and the scroll opened again ({cause.Message})", cause);
         _failure ??= failure;
         return failure;
     }

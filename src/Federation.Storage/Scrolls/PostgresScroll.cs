@@ -218,7 +218,7 @@ internal sealed class PostgresScroll : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            batch.Fail(Fail($"lines {batch.FirstSeq}..{batch.NextSeq - 1} are committed but delivering them to the observer failed; reopen the scroll", ex));
+            batch.Fail(Fail($"lines {batch.FirstSeq}..{batch.NextSeq - 1} are committed but delivering them to the observer failed", ex));
             return;
         }
 
@@ -294,7 +294,7 @@ internal sealed class PostgresScroll : IAsyncDisposable
 
     private ScrollFailedException Fail(string what, Exception cause)
     {
-        var failure = new ScrollFailedException($"scroll {_name}: {what}; the scroll refuses further writes until it is reopened ({cause.Message})", cause);
+        var failure = new ScrollFailedException($"scroll {_name}: {what}; the scroll refuses further writes until the store is disposed and the scroll opened again ({cause.Message})", cause);
         _failure ??= failure;
         return failure;
     }
