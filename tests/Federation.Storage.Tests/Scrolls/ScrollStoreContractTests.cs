@@ -351,6 +351,7 @@ public abstract class ScrollStoreContractTests : IAsyncLifetime
 
         Assert.Equal(notes, await store.ReadCheckpointsAsync(Scroll));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.AppendCheckpointAsync(Scroll, new StoredCheckpoint(4, "too far")));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.AppendCheckpointAsync(Scroll, new StoredCheckpoint(-1, "negative")));
         await Assert.ThrowsAsync<ArgumentException>(() => store.AppendCheckpointAsync(Scroll, new StoredCheckpoint(1, "")));
 
         await store.DisposeAsync();
