@@ -54,8 +54,9 @@ public static class PostgresSchema
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        // One migrator at a time per database, whatever the number of hosts starting together.
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('fed_schema'))", connection, transaction))
+        // One migrator at a time per database, whatever the number of hosts starting together; the key is the
+        // scroll store's too, so grain and scroll migrations never race on fed_schema_version.
+        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({Federation.Storage.Scrolls.PostgresScrollSchema.MigrationLockKey})", connection, transaction))
         {
             await lockCommand.ExecuteNonQueryAsync(cancellationToken);
         }

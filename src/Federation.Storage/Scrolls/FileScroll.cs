@@ -19,7 +19,7 @@ internal sealed class FileScroll : IAsyncDisposable
     public const string QuarantineInfix = ".quarantine-";
     public const string QuarantineTimeFormat = "yyyyMMdd'T'HHmmss'Z'";
 
-    /// <summary>Replay and reads move at most this much per file read.</summary>
+    /// <summary>Reads and truncation copies move at most this much per file read.</summary>
     private const int ReadBufferBytes = 1024 * 1024;
 
     /// <summary>ReadAsync takes at most this many lines per chunk (the index lock is held for one chunk).</summary>
@@ -86,7 +86,7 @@ internal sealed class FileScroll : IAsyncDisposable
         }
         catch (IOException ex)
         {
-            throw new IOException($"scroll {name} is already open by another process (or another store instance): the lock {paths.Lock} is held", ex);
+            throw new IOException($"scroll {name} is already open by another process (or another store instance): the lock {paths.Lock} is held ({ex.Message})", ex);
         }
 
         SafeFileHandle? file = null;
@@ -229,14 +229,12 @@ internal sealed class FileScroll : IAsyncDisposable
             }
 
             var cut = _index.StartOf(newSize);
-            var removed = new byte[_length - cut];
-            ReadExactly(_file, removed, cut);
             var quarantine = QuarantinePath();
             try
             {
                 using (var stream = new FileStream(quarantine, FileMode.CreateNew, FileAccess.Write, FileShare.None))
                 {
-                    stream.Write(removed);
+                    CopyRange(_file, cut, _length, stream);
                     stream.Flush(flushToDisk: true);
                 }
 
@@ -368,7 +366,7 @@ internal sealed class FileScroll : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            batch.Fail(Fail($"lines {batch.FirstSeq}..{batch.NextSeq - 1} are durable but the observer failed; reopen the scroll to replay them", ex));
+            batch.Fail(Fail($"lines {batch.FirstSeq}..{batch.NextSeq - 1} are durable but the observer failed; reopening replays them", ex));
             return;
         }
 
@@ -377,7 +375,7 @@ internal sealed class FileScroll : IAsyncDisposable
 
     private ScrollFailedException Fail(string what, Exception cause)
     {
-        var failure = new ScrollFailedException($"scroll {_name}: {what}; the scroll refuses further writes until it is reopened ({cause.Message})", cause);
+        var failure = new ScrollFailedException($"scroll {_name}: {what}; the scroll refuses further writes until the store is disposed and the scroll opened again ({cause.Message})", cause);
         _failure ??= failure;
         return failure;
     }
@@ -394,59 +392,26 @@ internal sealed class FileScroll : IAsyncDisposable
     private void Replay(CancellationToken ct)
     {
         var length = RandomAccess.GetLength(_file);
-        var buffer = new byte[ReadBufferBytes];
-        var filled = 0;
-        long bufferOffset = 0; // file offset of buffer[0]
         var pending = new List<byte[]>();
         long pendingFirst = 0;
-        while (bufferOffset + filled < length)
+        long end = 0;
+        foreach (var line in ScrollFile.ReadCommittedLines(_paths.Lines))
         {
-            ct.ThrowIfCancellationRequested();
-            if (filled == buffer.Length)
+            end += line.Line.Length + 1;
+            _index.Add(end);
+            pending.Add(line.Line);
+            if (pending.Count == _options.MaxBatchLines)
             {
-                Array.Resize(ref buffer, buffer.Length * 2);
+                ct.ThrowIfCancellationRequested();
+                _observer(pendingFirst, pending);
+                pendingFirst += pending.Count;
+                pending = [];
             }
-
-            var read = RandomAccess.Read(_file, buffer.AsSpan(filled), bufferOffset + filled);
-            if (read == 0)
-            {
-                throw new IOException($"{_paths.Lines} ended at {bufferOffset + filled} bytes while {length} were expected");
-            }
-
-            filled += read;
-            var consumed = 0;
-            while (true)
-            {
-                var newline = buffer.AsSpan(consumed, filled - consumed).IndexOf(ScrollLines.NewLine);
-                if (newline < 0)
-                {
-                    break;
-                }
-
-                if (newline == 0)
-                {
-                    throw new InvalidDataException($"{_paths.Lines} is corrupt: line {_index.Count} at byte {bufferOffset + consumed} is empty");
-                }
-
-                pending.Add(buffer[consumed..(consumed + newline)]);
-                consumed += newline + 1;
-                _index.Add(bufferOffset + consumed);
-                if (pending.Count == _options.MaxBatchLines)
-                {
-                    _observer(pendingFirst, pending);
-                    pendingFirst += pending.Count;
-                    pending = [];
-                }
-            }
-
-            Array.Copy(buffer, consumed, buffer, 0, filled - consumed);
-            filled -= consumed;
-            bufferOffset += consumed;
         }
 
-        if (filled != 0)
+        if (end != length)
         {
-            throw new InvalidOperationException($"replay invariant broken: {filled} bytes after the last newline of {_paths.Lines} survived the torn-tail check");
+            throw new InvalidOperationException($"replay invariant broken: {_paths.Lines} has {length} bytes but its lines end at {end}");
         }
 
         if (pending.Count > 0)
@@ -606,6 +571,26 @@ internal sealed class FileScroll : IAsyncDisposable
         }
 
         return 0;
+    }
+
+    /// <summary>Copies bytes [from, to) of a file to a stream, one buffer at a time (a truncation may move a lot).</summary>
+    private static void CopyRange(SafeFileHandle handle, long from, long to, Stream destination)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferBytes);
+        try
+        {
+            for (var offset = from; offset < to;)
+            {
+                var span = buffer.AsSpan(0, (int)Math.Min(buffer.Length, to - offset));
+                ReadExactly(handle, span, offset);
+                destination.Write(span);
+                offset += span.Length;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)

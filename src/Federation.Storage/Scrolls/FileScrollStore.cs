@@ -158,34 +158,3 @@ public sealed class FileScrollStore : IScrollStore
             : throw new InvalidOperationException($"scroll {scroll} is not open in this store; call OpenAsync first");
     }
 }
-
-internal static class ScrollStoreGuards
-{
-    public static void ValidateRange(long fromSeq, long toSeqExclusive)
-    {
-        if (fromSeq < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(fromSeq), fromSeq, "fromSeq must be >= 0");
-        }
-
-        if (toSeqExclusive < fromSeq)
-        {
-            throw new ArgumentOutOfRangeException(nameof(toSeqExclusive), toSeqExclusive, $"toSeqExclusive must be >= fromSeq ({fromSeq})");
-        }
-    }
-
-    public static void ValidateCheckpoint(StoredCheckpoint checkpoint, long scrollSize, string scroll)
-    {
-        ArgumentNullException.ThrowIfNull(checkpoint);
-        ArgumentNullException.ThrowIfNull(checkpoint.Note);
-        if (checkpoint.Note.Length == 0)
-        {
-            throw new ArgumentException("a checkpoint note must not be empty", nameof(checkpoint));
-        }
-
-        if (checkpoint.Size < 0 || checkpoint.Size > scrollSize)
-        {
-            throw new ArgumentOutOfRangeException(nameof(checkpoint), checkpoint.Size, $"checkpoint size must be between 0 and the size of scroll {scroll} ({scrollSize})");
-        }
-    }
-}

@@ -10,7 +10,7 @@ public delegate byte[] LineBuilder(long seq);
 /// <summary>
 /// Receives committed lines in seq order, each exactly once per store instance, before the append
 /// that committed them completes. The Merkle tree of the scroll is built by this observer.
-/// The list is owned by the observer once passed (the store does not reuse it).
+/// The list is owned by the observer once passed (the store does not reuse it); it holds at most MaxBatchLines lines.
 /// </summary>
 public delegate void CommittedLinesObserver(long firstSeq, IReadOnlyList<byte[]> lines);
 

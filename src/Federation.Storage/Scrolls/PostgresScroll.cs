@@ -10,6 +10,7 @@ internal sealed class PostgresScroll : IAsyncDisposable
     private readonly string _name;
     private readonly CommittedLinesObserver _observer;
     private readonly AppendQueue _queue;
+    private readonly int _maxDeliveryLines;
 
     // Held for each batch (transaction + delivery), by SyncAsync and by truncation: the observer sees one sequence.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -28,6 +29,7 @@ internal sealed class PostgresScroll : IAsyncDisposable
         _name = name;
         _observer = observer;
         _queue = new AppendQueue(name, options);
+        _maxDeliveryLines = Math.Min(PostgresScrollStore.ReadPageLines, options.MaxBatchLines);
     }
 
     public long Delivered => Volatile.Read(ref _delivered);
@@ -216,7 +218,7 @@ internal sealed class PostgresScroll : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            batch.Fail(Fail($"lines {batch.FirstSeq}..{batch.NextSeq - 1} are committed but delivering them to the observer failed; reopen the scroll", ex));
+            batch.Fail(Fail($"lines {batch.FirstSeq}..{batch.NextSeq - 1} are committed but delivering them to the observer failed", ex));
             return;
         }
 
@@ -241,7 +243,7 @@ internal sealed class PostgresScroll : IAsyncDisposable
     {
         while (_delivered < toSeq)
         {
-            var page = await PostgresScrollStore.ReadPageAsync(_dataSource, _name, _delivered, Math.Min(toSeq, _delivered + PostgresScrollStore.ReadPageLines), ct).ConfigureAwait(false);
+            var page = await PostgresScrollStore.ReadPageAsync(_dataSource, _name, _delivered, Math.Min(toSeq, _delivered + _maxDeliveryLines), ct).ConfigureAwait(false);
             if (page.Count == 0)
             {
                 throw new InvalidDataException($"scroll {_name}: scroll_heads says {toSeq} lines but scroll_lines has no seq {_delivered}");
@@ -292,7 +294,7 @@ internal sealed class PostgresScroll : IAsyncDisposable
 
     private ScrollFailedException Fail(string what, Exception cause)
     {
-        var failure = new ScrollFailedException($"scroll {_name}: {what}; the scroll refuses further writes until it is reopened ({cause.Message})", cause);
+        var failure = new ScrollFailedException($"scroll {_name}: {what}; the scroll refuses further writes until the store is disposed and the scroll opened again ({cause.Message})", cause);
         _failure ??= failure;
         return failure;
     }

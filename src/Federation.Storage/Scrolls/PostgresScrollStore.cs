@@ -104,7 +104,7 @@ public sealed class PostgresScrollStore : IScrollStore
     public async Task AppendCheckpointAsync(string scroll, StoredCheckpoint checkpoint, CancellationToken ct = default)
     {
         Get(scroll);
-        ScrollStoreGuards.ValidateCheckpoint(checkpoint, long.MaxValue, scroll);
+        ScrollStoreGuards.ValidateCheckpoint(checkpoint, scrollSize: null, scroll);
         // The size check and the insert are one statement, so a concurrent truncation cannot slip between them.
         await using var command = _dataSource.CreateCommand("""
             INSERT INTO scroll_checkpoints (scroll, size, note)

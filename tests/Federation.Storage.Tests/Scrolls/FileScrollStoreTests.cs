@@ -39,6 +39,21 @@ public sealed class FileScrollStoreTests : ScrollStoreContractTests
     }
 
     [Fact]
+    public async Task ScrollFile_reads_the_committed_lines_of_an_open_scroll_without_its_lock_and_ignores_a_partial_tail()
+    {
+        var (store, _) = await OpenAsync();
+        await store.AppendAsync(Scroll, [Receipt("a"), Receipt("b")]);
+        Assert.Equal([ReceiptText(0, "a"), ReceiptText(1, "b")], ScrollFile.ReadCommittedLines(LinesPath).Select(l => Text(l.Line)));
+        Assert.Equal([0L, 1], ScrollFile.ReadCommittedLines(LinesPath).Select(l => l.Seq));
+
+        var copy = _directory.File("copy.jsonl");
+        File.WriteAllText(copy, File.ReadAllText(LinesPath) + "{\"seq\":2,\"par");
+        Assert.Equal(2, ScrollFile.ReadCommittedLines(copy).Count());
+        File.WriteAllText(copy, "x\n\ny\n");
+        Assert.Contains("line 1 at byte 2 is empty", Assert.Throws<InvalidDataException>(() => ScrollFile.ReadCommittedLines(copy).ToList()).Message);
+    }
+
+    [Fact]
     public async Task A_torn_tail_is_moved_to_the_torn_file_reported_and_cut_and_appends_continue()
     {
         Directory.CreateDirectory(ScrollDirectory);
@@ -109,6 +124,24 @@ public sealed class FileScrollStoreTests : ScrollStoreContractTests
         await first.DisposeAsync();
         var (second, _) = await OpenAsync();
         Assert.Equal(0, await second.AppendAsync(Scroll, [Receipt("now mine")]));
+    }
+
+    [Fact]
+    public async Task The_scroll_lock_is_visible_to_other_processes_while_the_scroll_is_open()
+    {
+        var (store, _) = await OpenAsync();
+        var lockPath = Path.Combine(ScrollDirectory, Scroll + ".lock");
+        Assert.Equal(1, await FlockExitCodeAsync(lockPath));
+        await store.DisposeAsync();
+        Assert.Equal(0, await FlockExitCodeAsync(lockPath));
+    }
+
+    /// <summary>util-linux flock(1) in another process: 0 when it got the lock, 1 when the lock is held.</summary>
+    private static async Task<int> FlockExitCodeAsync(string path)
+    {
+        using var process = System.Diagnostics.Process.Start("flock", ["--nonblock", "--conflict-exit-code", "1", path, "true"]);
+        await process.WaitForExitAsync();
+        return process.ExitCode;
     }
 
     [Fact]

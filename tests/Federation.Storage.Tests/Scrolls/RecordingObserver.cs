@@ -35,11 +35,14 @@ public sealed class RecordingObserver
 
     public int Calls { get; private set; }
 
+    public int LargestDelivery { get; private set; }
+
     private void Observe(long firstSeq, IReadOnlyList<byte[]> lines)
     {
         lock (_sync)
         {
             Calls++;
+            LargestDelivery = Math.Max(LargestDelivery, lines.Count);
             if (firstSeq != _lines.Count)
             {
                 _violations.Add($"delivery starts at seq {firstSeq} but {_lines.Count} lines were seen");
