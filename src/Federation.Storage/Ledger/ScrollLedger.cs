@@ -343,6 +343,12 @@ public sealed class ScrollLedger : IAsyncDisposable
     private async Task CheckStoredCheckpointsAsync(CancellationToken ct)
     {
         var history = await _store.ReadCheckpointsAsync(Scroll, ct);
+        if (history.Count > 0 && history.Max(c => c.Size) > Size)
+        {
+            // Another process (PostgreSQL) may have appended and sealed since this one replayed: catch up first.
+            await _store.SyncAsync(Scroll, ct);
+        }
+
         long previousSize = 0;
         foreach (var stored in CurrentHistory(history))
         {
