@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using Federation.Hosting.Persistence;
 using Federation.Hosting.Scheduling;
@@ -331,7 +330,14 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
 
     private Message MarkRunningLocked(Message message, bool exclusive)
     {
-        (_running ??= new List<Message>(1)).Add(message);
+        _running ??= new List<Message>(1);
+        if (exclusive && _running.Count != 0)
+        {
+            // The turn-based guarantee itself: stop loudly rather than run two exclusive turns together.
+            throw new InvalidOperationException($"invariant violated: {GrainId} would start {message.Describe()} while {_running.Count} requests run ({string.Join(", ", _running.Select(m => m.Describe()))})");
+        }
+
+        _running.Add(message);
         message.RunningExclusive = exclusive;
         if (exclusive)
         {
@@ -732,15 +738,6 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
     }
 
     public override string ToString() => $"activation {GrainId} ({_status})";
-
-    [Conditional("DEBUG")]
-    internal void AssertInvariants()
-    {
-        lock (_lock)
-        {
-            Debug.Assert(_runningWriters <= 1, $"{GrainId} runs {_runningWriters} exclusive turns at once");
-        }
-    }
 
     /// <summary>Routes awaits inside grain code back to the activation's queue.</summary>
     private sealed class ActivationSynchronizationContext(Activation activation) : SynchronizationContext

@@ -76,6 +76,9 @@ internal sealed class GrainRuntime : IGrainFactory
 
     public int ActivationCount => _catalog.Count;
 
+    /// <summary>True until a graceful stop has finished or the host was killed.</summary>
+    public bool IsLive => _state is RuntimeState.Running or RuntimeState.Stopping;
+
     // ---- references and delivery ----
 
     public TGrainInterface GetGrain<TGrainInterface>(string key)
