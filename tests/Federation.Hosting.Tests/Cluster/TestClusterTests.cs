@@ -49,6 +49,7 @@ public abstract class TestClusterContract : IAsyncDisposable
         foreach (var probe in probes)
         {
             Assert.Equal(1, await probe.MaxConcurrent());
+            Assert.Equal(0, await probe.Violations());
         }
     }
 

@@ -80,6 +80,35 @@ public class GrainCallTests
     }
 
     [Fact]
+    public void A_read_only_request_may_be_called_back_by_a_read_only_chain()
+    {
+        var answer = Run(host => host.GrainFactory.GetGrain<IChainGrain>("a").Look("b"));
+        Assert.Equal("peek a", answer);
+    }
+
+    [Fact]
+    public void State_goes_to_the_storage_named_in_its_PersistentState_attribute()
+    {
+        var archive = new Federation.Hosting.Persistence.MemoryGrainStorage();
+        var stored = _sim.Run(async () =>
+        {
+            var host = await TestHosts.StartAsync(TestHosts.Simulated(_sim, _journal).AddGrainStorage("Archive", archive));
+            await host.GrainFactory.GetGrain<IArchiveGrain>("x").Keep(42);
+            await host.StopAsync(CancellationToken.None);
+            return await archive.ReadAsync(new(new GrainId("archive", "x"), "log"));
+        });
+
+        Assert.Equal("{\"value\":42}", System.Text.Encoding.UTF8.GetString(stored!.Payload!));
+    }
+
+    [Fact]
+    public void A_grain_whose_storage_is_not_registered_fails_to_activate_naming_the_storage()
+    {
+        var error = Run(async host => await Assert.ThrowsAsync<GrainActivationException>(() => host.GrainFactory.GetGrain<IArchiveGrain>("y").Keep(1)));
+        Assert.Contains("no grain storage named 'Archive'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_Reentrant_grain_may_be_called_back_within_the_chain()
     {
         var answer = Run(host => host.GrainFactory.GetGrain<IReentrantChainGrain>("a").Start("b"));
