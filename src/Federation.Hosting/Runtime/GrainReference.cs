@@ -27,4 +27,9 @@ public class GrainReference : DispatchProxy, IAddressable
     }
 
     public override string ToString() => GrainId.ToString();
+
+    /// <summary>References are equal when they name the same grain (as in Orleans), wherever they were made.</summary>
+    public override bool Equals(object? obj) => obj is GrainReference other && other.GrainId == GrainId;
+
+    public override int GetHashCode() => GrainId.GetHashCode();
 }

@@ -40,6 +40,22 @@ public class GrainCallTests
     }
 
     [Fact]
+    public void References_to_the_same_grain_are_equal_and_name_it()
+    {
+        var (same, other, text) = Run(host =>
+        {
+            var a = host.GrainFactory.GetGrain<ICounterGrain>("eq");
+            var b = host.GrainFactory.GetGrain<ICounterGrain>("eq");
+            var c = host.GrainFactory.GetGrain<ICounterGrain>("other");
+            return Task.FromResult((a.Equals(b) && a.GetHashCode() == b.GetHashCode(), a.Equals(c), a.ToString()));
+        });
+
+        Assert.True(same);
+        Assert.False(other);
+        Assert.Equal("counter/eq", text);
+    }
+
+    [Fact]
     public void Task_ValueTask_and_result_methods_all_dispatch()
     {
         var echo = Run(async host =>
