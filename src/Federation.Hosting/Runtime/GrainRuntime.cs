@@ -274,11 +274,8 @@ internal sealed class GrainRuntime : IGrainFactory
     {
         _state = RuntimeState.Running;
         var sweep = TimeSpan.FromTicks(Math.Clamp(_messaging.CallTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond, TimeSpan.TicksPerSecond));
-        using (ExecutionContext.SuppressFlow())
-        {
-            _timeoutSweeper = TimeProvider.CreateTimer(static s => ((GrainRuntime)s!).SweepTimeouts(), this, sweep, sweep);
-            _collector = TimeProvider.CreateTimer(static s => ((GrainRuntime)s!).CollectIdle(), this, _collection.CollectionQuantum, _collection.CollectionQuantum);
-        }
+        _timeoutSweeper = NoFlow.CreateTimer(TimeProvider, static s => ((GrainRuntime)s!).SweepTimeouts(), this, sweep, sweep);
+        _collector = NoFlow.CreateTimer(TimeProvider, static s => ((GrainRuntime)s!).CollectIdle(), this, _collection.CollectionQuantum, _collection.CollectionQuantum);
 
         await Reminders.StartAsync(cancellationToken);
     }

@@ -18,7 +18,7 @@ internal sealed class GrainTimer : IDisposable
         _activation = activation;
         _callback = callback;
         _period = period;
-        _timer = activation.TimeProvider.CreateTimer(static state => ((GrainTimer)state!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = NoFlow.CreateTimer(activation.TimeProvider, static state => ((GrainTimer)state!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public void Start(TimeSpan dueTime) => _timer.Change(dueTime, Timeout.InfiniteTimeSpan);
