@@ -122,7 +122,7 @@ internal sealed class GrainRuntime : IGrainFactory
         message.Deadline = now + _callTimeoutTimestamps;
         if (Statistics.ActivitySource.HasListeners())
         {
-            message.ParentActivity = Activity.Current?.Context ?? default;
+            message.ParentActivity = Activity.Current;
         }
 
         Deliver(message);
@@ -231,7 +231,7 @@ internal sealed class GrainRuntime : IGrainFactory
         _currentRequest.Value = message;
         if (Statistics.ActivitySource.HasListeners())
         {
-            var activity = Statistics.ActivitySource.StartActivity($"{message.Method.GrainClass.TypeName}.{message.Method.Name}", ActivityKind.Internal, message.ParentActivity);
+            var activity = Statistics.ActivitySource.StartActivity($"{message.Method.GrainClass.TypeName}.{message.Method.Name}", ActivityKind.Internal, message.ParentActivity?.Context ?? default);
             activity?.SetTag("grain.id", message.Target.ToString());
             message.Activity = activity;
         }

@@ -35,8 +35,8 @@ internal abstract class Message
 
     public Activity? Activity { get; set; }
 
-    /// <summary>The caller's span, when tracing listens: the parent of this call's span.</summary>
-    public ActivityContext ParentActivity { get; set; }
+    /// <summary>The caller's span, when tracing listens: the parent of this call's span (a reference, so untraced messages stay small).</summary>
+    public Activity? ParentActivity { get; set; }
 
     /// <summary>Set while running: whether this request excludes other non-interleaving requests.</summary>
     public bool RunningExclusive { get; set; }
