@@ -34,6 +34,8 @@ public interface ICounterGrain : IGrainWithStringKey
 
     Task Fail(string message);
 
+    Task FailAfterAwait(string message);
+
     ValueTask Touch();
 
     Task Clear();
@@ -73,6 +75,12 @@ public sealed class CounterGrain([PersistentState("counter")] IPersistentState<C
     public ValueTask<string> Echo(string text) => ValueTask.FromResult($"{GetPrimaryKeyString()}:{text}");
 
     public Task Fail(string message) => throw new ArgumentException(message);
+
+    public async Task FailAfterAwait(string message)
+    {
+        await Task.Yield();
+        throw new KeyNotFoundException(message);
+    }
 
     public ValueTask Touch() => ValueTask.CompletedTask;
 

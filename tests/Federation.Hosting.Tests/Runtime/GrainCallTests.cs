@@ -78,6 +78,21 @@ public class GrainCallTests
     }
 
     [Fact]
+    public void An_exception_thrown_after_an_await_reaches_the_caller_as_the_same_object()
+    {
+        var (error, grainUsable) = Run(async host =>
+        {
+            var grain = host.GrainFactory.GetGrain<ICounterGrain>("late");
+            var error = await Assert.ThrowsAsync<KeyNotFoundException>(() => grain.FailAfterAwait("no such node"));
+            return (error, await grain.Increment()); // the activation survives a failed request
+        });
+
+        Assert.Equal("no such node", error.Message);
+        Assert.Contains(nameof(CounterGrain.FailAfterAwait), error.StackTrace, StringComparison.Ordinal); // thrown in the grain, not re-created
+        Assert.Equal(1, grainUsable);
+    }
+
+    [Fact]
     public void A_non_reentrant_call_cycle_fails_at_once_with_the_chain_named()
     {
         var error = Run(async host =>
