@@ -565,10 +565,18 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         _runtime.Catalog.Remove(this);
         _runtime.Log.Deactivated(GrainId.ToString(), _deactivationReason);
 
-        // Requests that arrived meanwhile go to a fresh activation (Orleans forwards them the same way).
+        // Requests that arrived meanwhile go to a fresh activation (Orleans forwards them the same way);
+        // timer ticks belonged to this activation and end with it.
         foreach (var message in forward)
         {
-            _runtime.Forward(message);
+            if (message.Method is null)
+            {
+                message.Fail(new GrainHostStoppedException($"{GrainId} deactivated"));
+            }
+            else
+            {
+                _runtime.Forward(message);
+            }
         }
 
         Message.WithoutContext(static d => d.TrySetResult(), _deactivated!);

@@ -166,11 +166,8 @@ internal sealed class SystemMessage(GrainId target, Func<object, Task> body, Act
 {
     public override bool CallerCompleted => Finished;
 
-    public override bool Fail(Exception exception)
-    {
-        completed?.Invoke(Task.FromException(exception));
-        return true;
-    }
+    /// <summary>A system turn belongs to its activation: when that ends, the turn is dropped, not reported.</summary>
+    public override bool Fail(Exception exception) => MarkFinished();
 
     public override Task Invoke(object grain) => body(grain);
 

@@ -67,6 +67,22 @@ public class LifecycleTests
     }
 
     [Fact]
+    public void Timer_ticks_do_not_keep_an_idle_activation_alive()
+    {
+        _sim.Run(async () =>
+        {
+            var host = await TestHosts.StartAsync(TestHosts.Simulated(_sim, _journal));
+            await host.GrainFactory.GetGrain<ISlowGrain>("busy-timer").StartTimer(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            await Task.Delay(TimeSpan.FromMinutes(17), _sim.Clock);
+            Assert.Empty(host.Management.ListActivations());
+            await host.StopAsync(CancellationToken.None);
+        });
+
+        Assert.Contains("deactivate slow/busy-timer IdleCollection", _journal.Entries);
+        Assert.InRange(Count("tick busy-timer at"), 14, 16); // ticked until collected, then stopped with the activation
+    }
+
+    [Fact]
     public void A_reminder_activates_its_grain_and_ticks_every_period()
     {
         _sim.Run(async () =>
