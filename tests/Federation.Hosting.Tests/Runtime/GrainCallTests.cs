@@ -104,6 +104,15 @@ public class GrainCallTests
     }
 
     [Fact]
+    public void A_grain_awaiting_a_call_to_itself_fails_at_once()
+    {
+        var error = Run(async host =>
+            await Assert.ThrowsAsync<DeadlockException>(() => host.GrainFactory.GetGrain<IChainGrain>("self").Start("self", interleaving: false)));
+
+        Assert.Equal(["chain/self.Start", "chain/self.Relay"], error.CallChain);
+    }
+
+    [Fact]
     public void An_AlwaysInterleave_method_may_be_called_back_within_the_chain()
     {
         var answer = Run(host => host.GrainFactory.GetGrain<IChainGrain>("a").Start("b", interleaving: true));
