@@ -92,7 +92,7 @@ internal sealed class GrainRuntime : IGrainFactory
     }
 
     /// <summary>A call through a grain reference: refuse cycles, build the message, deliver it, return the caller's task.</summary>
-    public object Send(GrainMethod method, GrainId target, object?[] arguments)
+    public object Send(GrainMethod method, GrainId target, object?[] arguments, GrainReference? reference = null)
     {
         var parent = _currentRequest.Value;
         if (parent is not null && CheckChain(parent, method, target) is { } refusal)
@@ -101,7 +101,7 @@ internal sealed class GrainRuntime : IGrainFactory
         }
 
         var message = method.CreateMessage(target, arguments, parent);
-        Dispatch(message);
+        Dispatch(message, reference);
         return method.ToReturnValue(message);
     }
 
@@ -115,7 +115,7 @@ internal sealed class GrainRuntime : IGrainFactory
         return (Task)method.ToReturnValue(message);
     }
 
-    private void Dispatch(Message message)
+    private void Dispatch(Message message, GrainReference? reference = null)
     {
         var now = TimeProvider.GetTimestamp();
         message.SentTimestamp = now;
@@ -125,11 +125,11 @@ internal sealed class GrainRuntime : IGrainFactory
             message.ParentActivity = Activity.Current;
         }
 
-        Deliver(message);
+        Deliver(message, reference);
     }
 
     /// <summary>Hands a message to its activation, creating the activation on first use (virtual actors).</summary>
-    private void Deliver(Message message)
+    private void Deliver(Message message, GrainReference? reference = null)
     {
         while (true)
         {
@@ -138,6 +138,17 @@ internal sealed class GrainRuntime : IGrainFactory
             {
                 Refuse(message, state);
                 return;
+            }
+
+            // A reference remembers the activation it reached; a stale one refuses the message and is forgotten.
+            if (reference?.LastActivation is { } last)
+            {
+                if (last.Enqueue(message))
+                {
+                    return;
+                }
+
+                reference.LastActivation = null;
             }
 
             if (!_catalog.TryGetValue(message.Target, out var activation))
@@ -154,6 +165,11 @@ internal sealed class GrainRuntime : IGrainFactory
 
             if (activation.Enqueue(message))
             {
+                if (reference is not null)
+                {
+                    reference.LastActivation = activation;
+                }
+
                 return;
             }
 
