@@ -19,7 +19,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
     private readonly ActivationSynchronizationContext _syncContext;
     private Queue<Message>? _mailbox;
     private Queue<Message>? _interleaved;
-    private Queue<(SendOrPostCallback Callback, object? State)>? _posted;
+    private Queue<(SendOrPostCallback Callback, object? State, SynchronizationContext Context)>? _posted;
     private List<Message>? _running;
     private List<GrainTimer>? _timers;
     private ActivationStatus _status;
@@ -96,7 +96,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
             if (_status == ActivationStatus.Created)
             {
                 _status = ActivationStatus.Activating;
-                PostLocked(static state => ((Activation)state!).RunActivation(), this);
+                PostLocked(static state => ((Activation)state!).RunActivation(), this, _syncContext);
             }
 
             ScheduleIfRunnableLocked();
@@ -104,8 +104,11 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         }
     }
 
-    /// <summary>Posts a continuation or callback that must run as a step of this activation.</summary>
-    public void Post(SendOrPostCallback callback, object? state)
+    /// <summary>
+    /// Posts a continuation or callback that must run as a step of this activation, under
+    /// <paramref name="context"/>: the request it belongs to (a <see cref="Message"/>) or the activation itself.
+    /// </summary>
+    public void Post(SendOrPostCallback callback, object? state, SynchronizationContext context)
     {
         lock (_lock)
         {
@@ -114,7 +117,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                 return;
             }
 
-            PostLocked(callback, state);
+            PostLocked(callback, state, context);
             ScheduleIfRunnableLocked();
         }
     }
@@ -129,7 +132,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         {
             for (var step = 0; step < budget; step++)
             {
-                (SendOrPostCallback Callback, object? State) work = default;
+                (SendOrPostCallback Callback, object? State, SynchronizationContext Context) work = default;
                 Message? start = null;
                 lock (_lock)
                 {
@@ -168,6 +171,9 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                 }
                 else
                 {
+                    // The step runs under the context it was posted from, so the request it belongs to stays
+                    // current (SynchronizationContext.Current is the request: see Message).
+                    SynchronizationContext.SetSynchronizationContext(work.Context);
                     RunStep(work.Callback!, work.State);
                 }
             }
@@ -201,7 +207,9 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
     private Task? StartRequest(Message message)
     {
         var runtime = _runtime;
-        var previousRequest = runtime.EnterRequest(message);
+        message.RunningOn = this;
+        var previousActivity = runtime.EnterRequest(message);
+        SynchronizationContext.SetSynchronizationContext(message); // awaits in the request come back as this request
         Task turn;
         try
         {
@@ -213,7 +221,8 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         }
         finally
         {
-            runtime.LeaveRequest(previousRequest, message);
+            SynchronizationContext.SetSynchronizationContext(_syncContext);
+            runtime.LeaveRequest(previousActivity, message);
         }
 
         if (turn.IsCompleted)
@@ -360,7 +369,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         return false;
     }
 
-    private void PostLocked(SendOrPostCallback callback, object? state) => (_posted ??= new()).Enqueue((callback, state));
+    private void PostLocked(SendOrPostCallback callback, object? state, SynchronizationContext context) => (_posted ??= new()).Enqueue((callback, state, context));
 
     private void ScheduleIfRunnableLocked()
     {
@@ -532,7 +541,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         _status = ActivationStatus.Deactivating;
         _deactivationReason = reason;
         _deactivated ??= new TaskCompletionSource();
-        PostLocked(static state => ((Activation)state!).RunDeactivation(), this);
+        PostLocked(static state => ((Activation)state!).RunDeactivation(), this, _syncContext);
         ScheduleIfRunnableLocked();
     }
 
@@ -747,10 +756,10 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
 
     public override string ToString() => $"activation {GrainId} ({_status})";
 
-    /// <summary>Routes awaits inside grain code back to the activation's queue.</summary>
+    /// <summary>Routes awaits outside any request (activation, deactivation) back to the activation's queue.</summary>
     private sealed class ActivationSynchronizationContext(Activation activation) : SynchronizationContext
     {
-        public override void Post(SendOrPostCallback d, object? state) => activation.Post(d, state);
+        public override void Post(SendOrPostCallback d, object? state) => activation.Post(d, state, this);
 
         public override void Send(SendOrPostCallback d, object? state) => throw new NotSupportedException($"synchronous Send into {activation.GrainId} would block a turn");
 

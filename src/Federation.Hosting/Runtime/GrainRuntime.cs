@@ -18,7 +18,6 @@ namespace Federation.Hosting.Runtime;
 internal sealed class GrainRuntime : IGrainFactory
 {
     private readonly ConcurrentDictionary<GrainId, Activation> _catalog = new();
-    private readonly AsyncLocal<Message?> _currentRequest = new();
     private readonly GrainMessagingOptions _messaging;
     private readonly GrainCollectionOptions _collection;
     private readonly long _callTimeoutTimestamps;
@@ -94,7 +93,7 @@ internal sealed class GrainRuntime : IGrainFactory
     /// <summary>A call through a grain reference: refuse cycles, build the message, deliver it, return the caller's task.</summary>
     public object Send(GrainMethod method, GrainId target, object?[] arguments, GrainReference? reference = null)
     {
-        var parent = _currentRequest.Value;
+        var parent = SynchronizationContext.Current as Message; // the request whose code is calling, if any
         if (parent is not null && CheckChain(parent, method, target) is { } refusal)
         {
             return method.Refused(refusal);
@@ -234,33 +233,26 @@ internal sealed class GrainRuntime : IGrainFactory
 
     // ---- turns ----
 
-    /// <summary>Marks <paramref name="message"/> as the request of the code about to run; returns what to restore.</summary>
-    public (Message? Request, Activity? Activity) EnterRequest(Message message)
+    /// <summary>Starts the span of a request when tracing listens; returns the span to restore afterwards.</summary>
+    public Activity? EnterRequest(Message message)
     {
-        var previous = (_currentRequest.Value, Activity.Current);
-        if (message.Method is null)
+        if (message.Method is null || !Statistics.ActivitySource.HasListeners())
         {
-            _currentRequest.Value = null;
-            return previous;
+            return null;
         }
 
-        _currentRequest.Value = message;
-        if (Statistics.ActivitySource.HasListeners())
-        {
-            var activity = Statistics.ActivitySource.StartActivity($"{message.Method.GrainClass.TypeName}.{message.Method.Name}", ActivityKind.Internal, message.ParentActivity?.Context ?? default);
-            activity?.SetTag("grain.id", message.Target.ToString());
-            message.Activity = activity;
-        }
-
+        var previous = Activity.Current;
+        var activity = Statistics.ActivitySource.StartActivity($"{message.Method.GrainClass.TypeName}.{message.Method.Name}", ActivityKind.Internal, message.ParentActivity?.Context ?? default);
+        activity?.SetTag("grain.id", message.Target.ToString());
+        message.Activity = activity;
         return previous;
     }
 
-    public void LeaveRequest((Message? Request, Activity? Activity) previous, Message message)
+    public void LeaveRequest(Activity? previous, Message message)
     {
-        _currentRequest.Value = previous.Request;
         if (message.Activity is not null)
         {
-            Activity.Current = previous.Activity;
+            Activity.Current = previous;
         }
     }
 

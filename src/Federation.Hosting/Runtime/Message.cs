@@ -9,7 +9,7 @@ namespace Federation.Hosting.Runtime;
 /// simulation is posted back to its own context; a caller without a context continues inline on this thread,
 /// as with any TaskCompletionSource — never inside the callee's context.
 /// </summary>
-internal abstract class Message
+internal abstract class Message : SynchronizationContext
 {
     private int _finished;
 
@@ -63,6 +63,18 @@ internal abstract class Message
     public bool MarkFinished() => Interlocked.Exchange(ref _finished, 1) == 0;
 
     public string Describe() => Method is null ? $"{Target}" : $"{Target}.{Method.Name}";
+
+    /// <summary>The activation running this request (set when it starts).</summary>
+    public Activation? RunningOn { get; set; }
+
+    // A running request is the SynchronizationContext of its own code: an await inside it posts the
+    // continuation back to its activation, and SynchronizationContext.Current tells the host which request
+    // is calling out (the call chain) — without an AsyncLocal, so without an ExecutionContext per call.
+    public override void Post(SendOrPostCallback d, object? state) => RunningOn!.Post(d, state, this);
+
+    public override void Send(SendOrPostCallback d, object? state) => throw new NotSupportedException($"synchronous Send into {Describe()} would block a turn");
+
+    public override SynchronizationContext CreateCopy() => this;
 
     /// <summary>Runs a completion with no SynchronizationContext current, so no continuation mistakes this thread's context for its own.</summary>
     public static void WithoutContext<TState>(Action<TState> action, TState state)
