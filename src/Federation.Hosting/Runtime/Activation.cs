@@ -567,6 +567,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
 
             _status = ActivationStatus.Invalid;
             forward = TakeQueuedLocked();
+            _grain = null; // references may remember this activation; they must not keep the grain alive
         }
 
         GrainClass.ActivationEnded();
