@@ -1,5 +1,5 @@
-using Federation.Hosting.Telemetry;
 using Federation.Hosting.Runtime;
+using Federation.Hosting.Telemetry;
 
 namespace Federation.Hosting.Reminders;
 

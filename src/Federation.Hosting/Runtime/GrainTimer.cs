@@ -1,4 +1,5 @@
 using Federation.Hosting.Telemetry;
+
 namespace Federation.Hosting.Runtime;
 
 /// <summary>
