@@ -230,8 +230,8 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
             return turn;
         }
 
-        turn.ContinueWith(static (t, state) => ((Activation)((object[])state!)[0]).FinishRequest((Message)((object[])state)[1], t, insideExecute: false),
-            new object[] { this, message }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        turn.ContinueWith(static (t, state) => ((Message)state!).RunningOn!.FinishRequest((Message)state, t, insideExecute: false),
+            message, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return null;
     }
 
