@@ -125,6 +125,11 @@ public sealed class GrainHost : IHostedService, IAsyncDisposable
         }
 
         _disposed = true;
+        if (_runtime is { IsLive: true })
+        {
+            Kill(); // disposed without a graceful stop: abandon, as a crash would, so no timer outlives the host
+        }
+
         _export?.Dispose();
         _telemetry.Dispose();
         await _services.DisposeAsync();

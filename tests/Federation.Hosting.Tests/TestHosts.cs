@@ -20,7 +20,8 @@ internal static class TestHosts
             .AddGrain<ReentrantChainGrain>()
             .AddGrain<SlowGrain>()
             .AddGrain<AlarmGrain>()
-            .AddGrain<MeteredGrain>();
+            .AddGrain<MeteredGrain>()
+            .AddGrain<ArchiveGrain>();
     }
 
     /// <summary>A host on the simulation scheduler with memory providers (shared across restarts when passed in).</summary>

@@ -49,6 +49,10 @@ public sealed class GrainsBenchSuite : IBenchSuite
         results.Add(new BenchResult("grain_calls_per_s", Math.Round(grain), "calls/s",
             new BenchBaseline("channel_ping_pong_round_trips_per_s", Math.Round(channel), "round trips/s")));
 
+        var channelBytes = await AllocatedPerOperationAsync(() => ChannelPingPongCountAsync(CountedCalls));
+        var grainBytes = await AllocatedPerOperationAsync(() => GrainPingPongCountAsync(host, CountedCalls));
+        progress.WriteLine(Invariant($"allocated per call: grain {grainBytes:N0} bytes; channel round trip {channelBytes:N0} bytes"));
+
         var callers = Environment.ProcessorCount * 2;
         var (channelParallel, grainParallel) = await AlternateAsync(rounds, () => ChannelPingPongAsync(RoundLength(duration, rounds), callers), () => GrainPingPongAsync(host, RoundLength(duration, rounds), callers));
         progress.WriteLine(Invariant($"{callers} callers on {callers} grains: {grainParallel:N0} calls/s; {callers} channel pairs: {channelParallel:N0} round trips/s"));
@@ -86,6 +90,47 @@ public sealed class GrainsBenchSuite : IBenchSuite
             .Build();
         await host.StartAsync(cancellationToken);
         return host;
+    }
+
+    /// <summary>Calls made while counting allocations (a fixed count, so both sides do the same work).</summary>
+    private const int CountedCalls = 200_000;
+
+    /// <summary>Bytes allocated by the whole process per operation while <paramref name="run"/> does <see cref="CountedCalls"/> of them.</summary>
+    private static async Task<double> AllocatedPerOperationAsync(Func<Task> run)
+    {
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        await run();
+        return (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)CountedCalls;
+    }
+
+    private static async Task ChannelPingPongCountAsync(int count)
+    {
+        var requests = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var replies = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var server = Task.Run(async () =>
+        {
+            await foreach (var request in requests.Reader.ReadAllAsync())
+            {
+                await replies.Writer.WriteAsync(request + 1);
+            }
+        });
+        for (var i = 0; i < count; i++)
+        {
+            await requests.Writer.WriteAsync(i);
+            _ = await replies.Reader.ReadAsync();
+        }
+
+        requests.Writer.Complete();
+        await server;
+    }
+
+    private static async Task GrainPingPongCountAsync(GrainHost host, int count)
+    {
+        var grain = host.GrainFactory.GetGrain<IBenchGrain>("counted");
+        for (var i = 0; i < count; i++)
+        {
+            _ = await grain.Ping(i);
+        }
     }
 
     private static TimeSpan RoundLength(TimeSpan duration, int rounds) => duration / rounds;

@@ -1,5 +1,5 @@
-using Federation.Hosting.Telemetry;
 using Federation.Hosting.Runtime;
+using Federation.Hosting.Telemetry;
 
 namespace Federation.Hosting.Reminders;
 
@@ -126,12 +126,8 @@ internal sealed class ReminderService : IDisposable
     {
         var registration = new Registration(entry);
         var delay = entry.NextDue - _runtime.TimeProvider.GetUtcNow();
-        using (ExecutionContext.SuppressFlow())
-        {
-            // No flow: the tick must not inherit the call chain of the turn that registered it.
-            registration.Timer = _runtime.TimeProvider.CreateTimer(
-                static state => ((Registration)state!).Owner!.Fire((Registration)state!), registration, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        }
+        registration.Timer = NoFlow.CreateTimer(_runtime.TimeProvider,
+            static state => ((Registration)state!).Owner!.Fire((Registration)state!), registration, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
         registration.Owner = this;
         Registration? previous;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using Federation.Hosting.Persistence;
 using Federation.Hosting.Scheduling;
@@ -20,7 +19,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
     private readonly ActivationSynchronizationContext _syncContext;
     private Queue<Message>? _mailbox;
     private Queue<Message>? _interleaved;
-    private Queue<(SendOrPostCallback Callback, object? State)>? _posted;
+    private Queue<(SendOrPostCallback Callback, object? State, SynchronizationContext Context)>? _posted;
     private List<Message>? _running;
     private List<GrainTimer>? _timers;
     private ActivationStatus _status;
@@ -97,7 +96,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
             if (_status == ActivationStatus.Created)
             {
                 _status = ActivationStatus.Activating;
-                PostLocked(static state => ((Activation)state!).RunActivation(), this);
+                PostLocked(static state => ((Activation)state!).RunActivation(), this, _syncContext);
             }
 
             ScheduleIfRunnableLocked();
@@ -105,8 +104,11 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         }
     }
 
-    /// <summary>Posts a continuation or callback that must run as a step of this activation.</summary>
-    public void Post(SendOrPostCallback callback, object? state)
+    /// <summary>
+    /// Posts a continuation or callback that must run as a step of this activation, under
+    /// <paramref name="context"/>: the request it belongs to (a <see cref="Message"/>) or the activation itself.
+    /// </summary>
+    public void Post(SendOrPostCallback callback, object? state, SynchronizationContext context)
     {
         lock (_lock)
         {
@@ -115,7 +117,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                 return;
             }
 
-            PostLocked(callback, state);
+            PostLocked(callback, state, context);
             ScheduleIfRunnableLocked();
         }
     }
@@ -130,7 +132,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         {
             for (var step = 0; step < budget; step++)
             {
-                (SendOrPostCallback Callback, object? State) work = default;
+                (SendOrPostCallback Callback, object? State, SynchronizationContext Context) work = default;
                 Message? start = null;
                 lock (_lock)
                 {
@@ -169,6 +171,9 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                 }
                 else
                 {
+                    // The step runs under the context it was posted from, so the request it belongs to stays
+                    // current (SynchronizationContext.Current is the request: see Message).
+                    SynchronizationContext.SetSynchronizationContext(work.Context);
                     RunStep(work.Callback!, work.State);
                 }
             }
@@ -202,7 +207,9 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
     private Task? StartRequest(Message message)
     {
         var runtime = _runtime;
-        var previousRequest = runtime.EnterRequest(message);
+        message.RunningOn = this;
+        var previousActivity = runtime.EnterRequest(message);
+        SynchronizationContext.SetSynchronizationContext(message); // awaits in the request come back as this request
         Task turn;
         try
         {
@@ -214,7 +221,8 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         }
         finally
         {
-            runtime.LeaveRequest(previousRequest, message);
+            SynchronizationContext.SetSynchronizationContext(_syncContext);
+            runtime.LeaveRequest(previousActivity, message);
         }
 
         if (turn.IsCompleted)
@@ -222,8 +230,8 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
             return turn;
         }
 
-        turn.ContinueWith(static (t, state) => ((Activation)((object[])state!)[0]).FinishRequest((Message)((object[])state)[1], t, insideExecute: false),
-            new object[] { this, message }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        turn.ContinueWith(static (t, state) => ((Message)state!).RunningOn!.FinishRequest((Message)state, t, insideExecute: false),
+            message, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return null;
     }
 
@@ -331,7 +339,14 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
 
     private Message MarkRunningLocked(Message message, bool exclusive)
     {
-        (_running ??= new List<Message>(1)).Add(message);
+        _running ??= new List<Message>(1);
+        if (exclusive && _running.Count != 0)
+        {
+            // The turn-based guarantee itself: stop loudly rather than run two exclusive turns together.
+            throw new InvalidOperationException($"invariant violated: {GrainId} would start {message.Describe()} while {_running.Count} requests run ({string.Join(", ", _running.Select(m => m.Describe()))})");
+        }
+
+        _running.Add(message);
         message.RunningExclusive = exclusive;
         if (exclusive)
         {
@@ -354,7 +369,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         return false;
     }
 
-    private void PostLocked(SendOrPostCallback callback, object? state) => (_posted ??= new()).Enqueue((callback, state));
+    private void PostLocked(SendOrPostCallback callback, object? state, SynchronizationContext context) => (_posted ??= new()).Enqueue((callback, state, context));
 
     private void ScheduleIfRunnableLocked()
     {
@@ -526,7 +541,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         _status = ActivationStatus.Deactivating;
         _deactivationReason = reason;
         _deactivated ??= new TaskCompletionSource();
-        PostLocked(static state => ((Activation)state!).RunDeactivation(), this);
+        PostLocked(static state => ((Activation)state!).RunDeactivation(), this, _syncContext);
         ScheduleIfRunnableLocked();
     }
 
@@ -552,6 +567,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
 
             _status = ActivationStatus.Invalid;
             forward = TakeQueuedLocked();
+            _grain = null; // references may remember this activation; they must not keep the grain alive
         }
 
         GrainClass.ActivationEnded();
@@ -559,10 +575,18 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         _runtime.Catalog.Remove(this);
         _runtime.Log.Deactivated(GrainId.ToString(), _deactivationReason);
 
-        // Requests that arrived meanwhile go to a fresh activation (Orleans forwards them the same way).
+        // Requests that arrived meanwhile go to a fresh activation (Orleans forwards them the same way);
+        // timer ticks belonged to this activation and end with it.
         foreach (var message in forward)
         {
-            _runtime.Forward(message);
+            if (message.Method is null)
+            {
+                message.Fail(new GrainHostStoppedException($"{GrainId} deactivated"));
+            }
+            else
+            {
+                _runtime.Forward(message);
+            }
         }
 
         Message.WithoutContext(static d => d.TrySetResult(), _deactivated!);
@@ -733,19 +757,10 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
 
     public override string ToString() => $"activation {GrainId} ({_status})";
 
-    [Conditional("DEBUG")]
-    internal void AssertInvariants()
-    {
-        lock (_lock)
-        {
-            Debug.Assert(_runningWriters <= 1, $"{GrainId} runs {_runningWriters} exclusive turns at once");
-        }
-    }
-
-    /// <summary>Routes awaits inside grain code back to the activation's queue.</summary>
+    /// <summary>Routes awaits outside any request (activation, deactivation) back to the activation's queue.</summary>
     private sealed class ActivationSynchronizationContext(Activation activation) : SynchronizationContext
     {
-        public override void Post(SendOrPostCallback d, object? state) => activation.Post(d, state);
+        public override void Post(SendOrPostCallback d, object? state) => activation.Post(d, state, this);
 
         public override void Send(SendOrPostCallback d, object? state) => throw new NotSupportedException($"synchronous Send into {activation.GrainId} would block a turn");
 

@@ -43,6 +43,11 @@ internal abstract class GrainMethod
 
     public static GrainMethod Create(GrainClass grainClass, MethodInfo interfaceMethod, GrainTelemetry telemetry)
     {
+        if (interfaceMethod.IsGenericMethodDefinition || interfaceMethod.GetParameters().Any(p => p.ParameterType.IsByRef))
+        {
+            throw new ArgumentException($"grain method {interfaceMethod.DeclaringType?.Name}.{interfaceMethod.Name} is generic or has ref/out parameters: grain methods take plain arguments (they become a message)");
+        }
+
         var returnType = interfaceMethod.ReturnType;
         Type? resultType = null;
         if (returnType.IsGenericType && (returnType.GetGenericTypeDefinition() == typeof(Task<>) || returnType.GetGenericTypeDefinition() == typeof(ValueTask<>)))

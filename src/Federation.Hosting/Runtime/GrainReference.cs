@@ -13,6 +13,9 @@ public class GrainReference : DispatchProxy, IAddressable
 
     public GrainId GrainId { get; private set; }
 
+    /// <summary>The activation the last call reached: tried first, so a hot reference skips the catalog lookup.</summary>
+    internal Activation? LastActivation { get; set; }
+
     internal void Initialize(GrainRuntime runtime, GrainClass grainClass, GrainId grainId)
     {
         _runtime = runtime;
@@ -23,8 +26,13 @@ public class GrainReference : DispatchProxy, IAddressable
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         var method = _grainClass!.Method(targetMethod!);
-        return _runtime!.Send(method, GrainId, args ?? []);
+        return _runtime!.Send(method, GrainId, args ?? [], this);
     }
 
     public override string ToString() => GrainId.ToString();
+
+    /// <summary>References are equal when they name the same grain (as in Orleans), wherever they were made.</summary>
+    public override bool Equals(object? obj) => obj is GrainReference other && other.GrainId == GrainId;
+
+    public override int GetHashCode() => GrainId.GetHashCode();
 }

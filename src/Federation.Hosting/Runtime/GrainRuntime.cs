@@ -18,7 +18,6 @@ namespace Federation.Hosting.Runtime;
 internal sealed class GrainRuntime : IGrainFactory
 {
     private readonly ConcurrentDictionary<GrainId, Activation> _catalog = new();
-    private readonly AsyncLocal<Message?> _currentRequest = new();
     private readonly GrainMessagingOptions _messaging;
     private readonly GrainCollectionOptions _collection;
     private readonly long _callTimeoutTimestamps;
@@ -76,6 +75,9 @@ internal sealed class GrainRuntime : IGrainFactory
 
     public int ActivationCount => _catalog.Count;
 
+    /// <summary>True until a graceful stop has finished or the host was killed.</summary>
+    public bool IsLive => _state is RuntimeState.Running or RuntimeState.Stopping;
+
     // ---- references and delivery ----
 
     public TGrainInterface GetGrain<TGrainInterface>(string key)
@@ -89,16 +91,16 @@ internal sealed class GrainRuntime : IGrainFactory
     }
 
     /// <summary>A call through a grain reference: refuse cycles, build the message, deliver it, return the caller's task.</summary>
-    public object Send(GrainMethod method, GrainId target, object?[] arguments)
+    public object Send(GrainMethod method, GrainId target, object?[] arguments, GrainReference? reference = null)
     {
-        var parent = _currentRequest.Value;
+        var parent = SynchronizationContext.Current as Message; // the request whose code is calling, if any
         if (parent is not null && CheckChain(parent, method, target) is { } refusal)
         {
             return method.Refused(refusal);
         }
 
         var message = method.CreateMessage(target, arguments, parent);
-        Dispatch(message);
+        Dispatch(message, reference);
         return method.ToReturnValue(message);
     }
 
@@ -112,21 +114,21 @@ internal sealed class GrainRuntime : IGrainFactory
         return (Task)method.ToReturnValue(message);
     }
 
-    private void Dispatch(Message message)
+    private void Dispatch(Message message, GrainReference? reference = null)
     {
         var now = TimeProvider.GetTimestamp();
         message.SentTimestamp = now;
         message.Deadline = now + _callTimeoutTimestamps;
         if (Statistics.ActivitySource.HasListeners())
         {
-            message.ParentActivity = Activity.Current?.Context ?? default;
+            message.ParentActivity = Activity.Current;
         }
 
-        Deliver(message);
+        Deliver(message, reference);
     }
 
     /// <summary>Hands a message to its activation, creating the activation on first use (virtual actors).</summary>
-    private void Deliver(Message message)
+    private void Deliver(Message message, GrainReference? reference = null)
     {
         while (true)
         {
@@ -135,6 +137,17 @@ internal sealed class GrainRuntime : IGrainFactory
             {
                 Refuse(message, state);
                 return;
+            }
+
+            // A reference remembers the activation it reached; a stale one refuses the message and is forgotten.
+            if (reference?.LastActivation is { } last)
+            {
+                if (last.Enqueue(message))
+                {
+                    return;
+                }
+
+                reference.LastActivation = null;
             }
 
             if (!_catalog.TryGetValue(message.Target, out var activation))
@@ -151,6 +164,11 @@ internal sealed class GrainRuntime : IGrainFactory
 
             if (activation.Enqueue(message))
             {
+                if (reference is not null)
+                {
+                    reference.LastActivation = activation;
+                }
+
                 return;
             }
 
@@ -215,33 +233,26 @@ internal sealed class GrainRuntime : IGrainFactory
 
     // ---- turns ----
 
-    /// <summary>Marks <paramref name="message"/> as the request of the code about to run; returns what to restore.</summary>
-    public (Message? Request, Activity? Activity) EnterRequest(Message message)
+    /// <summary>Starts the span of a request when tracing listens; returns the span to restore afterwards.</summary>
+    public Activity? EnterRequest(Message message)
     {
-        var previous = (_currentRequest.Value, Activity.Current);
-        if (message.Method is null)
+        if (message.Method is null || !Statistics.ActivitySource.HasListeners())
         {
-            _currentRequest.Value = null;
-            return previous;
+            return null;
         }
 
-        _currentRequest.Value = message;
-        if (Statistics.ActivitySource.HasListeners())
-        {
-            var activity = Statistics.ActivitySource.StartActivity($"{message.Method.GrainClass.TypeName}.{message.Method.Name}", ActivityKind.Internal, message.ParentActivity);
-            activity?.SetTag("grain.id", message.Target.ToString());
-            message.Activity = activity;
-        }
-
+        var previous = Activity.Current;
+        var activity = Statistics.ActivitySource.StartActivity($"{message.Method.GrainClass.TypeName}.{message.Method.Name}", ActivityKind.Internal, message.ParentActivity?.Context ?? default);
+        activity?.SetTag("grain.id", message.Target.ToString());
+        message.Activity = activity;
         return previous;
     }
 
-    public void LeaveRequest((Message? Request, Activity? Activity) previous, Message message)
+    public void LeaveRequest(Activity? previous, Message message)
     {
-        _currentRequest.Value = previous.Request;
         if (message.Activity is not null)
         {
-            Activity.Current = previous.Activity;
+            Activity.Current = previous;
         }
     }
 
@@ -271,11 +282,8 @@ internal sealed class GrainRuntime : IGrainFactory
     {
         _state = RuntimeState.Running;
         var sweep = TimeSpan.FromTicks(Math.Clamp(_messaging.CallTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond, TimeSpan.TicksPerSecond));
-        using (ExecutionContext.SuppressFlow())
-        {
-            _timeoutSweeper = TimeProvider.CreateTimer(static s => ((GrainRuntime)s!).SweepTimeouts(), this, sweep, sweep);
-            _collector = TimeProvider.CreateTimer(static s => ((GrainRuntime)s!).CollectIdle(), this, _collection.CollectionQuantum, _collection.CollectionQuantum);
-        }
+        _timeoutSweeper = NoFlow.CreateTimer(TimeProvider, static s => ((GrainRuntime)s!).SweepTimeouts(), this, sweep, sweep);
+        _collector = NoFlow.CreateTimer(TimeProvider, static s => ((GrainRuntime)s!).CollectIdle(), this, _collection.CollectionQuantum, _collection.CollectionQuantum);
 
         await Reminders.StartAsync(cancellationToken);
     }

@@ -1,4 +1,5 @@
 using Federation.Hosting.Telemetry;
+
 namespace Federation.Hosting.Runtime;
 
 /// <summary>
@@ -18,7 +19,7 @@ internal sealed class GrainTimer : IDisposable
         _activation = activation;
         _callback = callback;
         _period = period;
-        _timer = activation.TimeProvider.CreateTimer(static state => ((GrainTimer)state!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = NoFlow.CreateTimer(activation.TimeProvider, static state => ((GrainTimer)state!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public void Start(TimeSpan dueTime) => _timer.Change(dueTime, Timeout.InfiniteTimeSpan);

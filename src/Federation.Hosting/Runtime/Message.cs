@@ -9,7 +9,7 @@ namespace Federation.Hosting.Runtime;
 /// simulation is posted back to its own context; a caller without a context continues inline on this thread,
 /// as with any TaskCompletionSource — never inside the callee's context.
 /// </summary>
-internal abstract class Message
+internal abstract class Message : SynchronizationContext
 {
     private int _finished;
 
@@ -35,8 +35,8 @@ internal abstract class Message
 
     public Activity? Activity { get; set; }
 
-    /// <summary>The caller's span, when tracing listens: the parent of this call's span.</summary>
-    public ActivityContext ParentActivity { get; set; }
+    /// <summary>The caller's span, when tracing listens: the parent of this call's span (a reference, so untraced messages stay small).</summary>
+    public Activity? ParentActivity { get; set; }
 
     /// <summary>Set while running: whether this request excludes other non-interleaving requests.</summary>
     public bool RunningExclusive { get; set; }
@@ -63,6 +63,18 @@ internal abstract class Message
     public bool MarkFinished() => Interlocked.Exchange(ref _finished, 1) == 0;
 
     public string Describe() => Method is null ? $"{Target}" : $"{Target}.{Method.Name}";
+
+    /// <summary>The activation running this request (set when it starts).</summary>
+    public Activation? RunningOn { get; set; }
+
+    // A running request is the SynchronizationContext of its own code: an await inside it posts the
+    // continuation back to its activation, and SynchronizationContext.Current tells the host which request
+    // is calling out (the call chain) — without an AsyncLocal, so without an ExecutionContext per call.
+    public override void Post(SendOrPostCallback d, object? state) => RunningOn!.Post(d, state, this);
+
+    public override void Send(SendOrPostCallback d, object? state) => throw new NotSupportedException($"synchronous Send into {Describe()} would block a turn");
+
+    public override SynchronizationContext CreateCopy() => this;
 
     /// <summary>Runs a completion with no SynchronizationContext current, so no continuation mistakes this thread's context for its own.</summary>
     public static void WithoutContext<TState>(Action<TState> action, TState state)
@@ -166,11 +178,8 @@ internal sealed class SystemMessage(GrainId target, Func<object, Task> body, Act
 {
     public override bool CallerCompleted => Finished;
 
-    public override bool Fail(Exception exception)
-    {
-        completed?.Invoke(Task.FromException(exception));
-        return true;
-    }
+    /// <summary>A system turn belongs to its activation: when that ends, the turn is dropped, not reported.</summary>
+    public override bool Fail(Exception exception) => MarkFinished();
 
     public override Task Invoke(object grain) => body(grain);
 

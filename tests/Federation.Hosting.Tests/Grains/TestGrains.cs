@@ -34,6 +34,8 @@ public interface ICounterGrain : IGrainWithStringKey
 
     Task Fail(string message);
 
+    Task FailAfterAwait(string message);
+
     ValueTask Touch();
 
     Task Clear();
@@ -74,6 +76,12 @@ public sealed class CounterGrain([PersistentState("counter")] IPersistentState<C
 
     public Task Fail(string message) => throw new ArgumentException(message);
 
+    public async Task FailAfterAwait(string message)
+    {
+        await Task.Yield();
+        throw new KeyNotFoundException(message);
+    }
+
     public ValueTask Touch() => ValueTask.CompletedTask;
 
     public Task Clear() => counter.ClearStateAsync();
@@ -91,6 +99,10 @@ public interface IProbeGrain : IGrainWithStringKey
 
     [ReadOnly]
     Task<int> MaxConcurrent();
+
+    /// <summary>How often a turn started while it should not have: a writer beside anything, a reader beside a writer.</summary>
+    [ReadOnly]
+    Task<int> Violations();
 }
 
 [GrainType("probe")]
@@ -98,12 +110,29 @@ public sealed class ProbeGrain : Grain, IProbeGrain
 {
     private int _inside;
     private int _max;
+    private int _writers;
+    private int _readers;
+    private int _violations;
 
-    public async Task Work(int yields) => await Run(yields);
+    public async Task Work(int yields)
+    {
+        _violations += _writers + _readers > 0 ? 1 : 0;
+        _writers++;
+        await Run(yields);
+        _writers--;
+    }
 
-    public async Task Read(int yields) => await Run(yields);
+    public async Task Read(int yields)
+    {
+        _violations += _writers > 0 ? 1 : 0;
+        _readers++;
+        await Run(yields);
+        _readers--;
+    }
 
     public Task<int> MaxConcurrent() => Task.FromResult(_max);
+
+    public Task<int> Violations() => Task.FromResult(_violations);
 
     private async Task Run(int yields)
     {
@@ -131,6 +160,16 @@ public interface IChainGrain : IGrainWithStringKey
 
     [AlwaysInterleave]
     Task<string> Hello();
+
+    /// <summary>Read-only all the way: next.LookBack(this) calls back <see cref="Peek"/>.</summary>
+    [ReadOnly]
+    Task<string> Look(string next);
+
+    [ReadOnly]
+    Task<string> LookBack(string back);
+
+    [ReadOnly]
+    Task<string> Peek();
 }
 
 [GrainType("chain")]
@@ -147,6 +186,12 @@ public sealed class ChainGrain : Grain, IChainGrain
     public Task<string> Ping() => Task.FromResult($"ping {GetPrimaryKeyString()}");
 
     public Task<string> Hello() => Task.FromResult($"hello {GetPrimaryKeyString()}");
+
+    public Task<string> Look(string next) => GrainFactory.GetGrain<IChainGrain>(next).LookBack(GetPrimaryKeyString());
+
+    public Task<string> LookBack(string back) => GrainFactory.GetGrain<IChainGrain>(back).Peek();
+
+    public Task<string> Peek() => Task.FromResult($"peek {GetPrimaryKeyString()}");
 }
 
 public interface IReentrantChainGrain : IGrainWithStringKey
@@ -266,4 +311,20 @@ public sealed class MeteredGrain : Grain, IMeteredGrain
     public Task Fail() => throw new InvalidOperationException("metered failure");
 
     public async Task<int> Forward(string other) => await GrainFactory.GetGrain<IMeteredGrain>(other).Ping() + 1;
+}
+
+/// <summary>Keeps its state in the storage provider named "Archive".</summary>
+public interface IArchiveGrain : IGrainWithStringKey
+{
+    Task Keep(int value);
+}
+
+[GrainType("archive")]
+public sealed class ArchiveGrain([PersistentState("log", "Archive")] IPersistentState<CounterState> log) : Grain, IArchiveGrain
+{
+    public Task Keep(int value)
+    {
+        log.State.Value = value;
+        return log.WriteStateAsync();
+    }
 }

@@ -40,6 +40,22 @@ public class GrainCallTests
     }
 
     [Fact]
+    public void References_to_the_same_grain_are_equal_and_name_it()
+    {
+        var (same, other, text) = Run(host =>
+        {
+            var a = host.GrainFactory.GetGrain<ICounterGrain>("eq");
+            var b = host.GrainFactory.GetGrain<ICounterGrain>("eq");
+            var c = host.GrainFactory.GetGrain<ICounterGrain>("other");
+            return Task.FromResult((a.Equals(b) && a.GetHashCode() == b.GetHashCode(), a.Equals(c), a.ToString()));
+        });
+
+        Assert.True(same);
+        Assert.False(other);
+        Assert.Equal("counter/eq", text);
+    }
+
+    [Fact]
     public void Task_ValueTask_and_result_methods_all_dispatch()
     {
         var echo = Run(async host =>
@@ -62,6 +78,21 @@ public class GrainCallTests
     }
 
     [Fact]
+    public void An_exception_thrown_after_an_await_reaches_the_caller_as_the_same_object()
+    {
+        var (error, grainUsable) = Run(async host =>
+        {
+            var grain = host.GrainFactory.GetGrain<ICounterGrain>("late");
+            var error = await Assert.ThrowsAsync<KeyNotFoundException>(() => grain.FailAfterAwait("no such node"));
+            return (error, await grain.Increment()); // the activation survives a failed request
+        });
+
+        Assert.Equal("no such node", error.Message);
+        Assert.Contains(nameof(CounterGrain.FailAfterAwait), error.StackTrace, StringComparison.Ordinal); // thrown in the grain, not re-created
+        Assert.Equal(1, grainUsable);
+    }
+
+    [Fact]
     public void A_non_reentrant_call_cycle_fails_at_once_with_the_chain_named()
     {
         var error = Run(async host =>
@@ -73,10 +104,48 @@ public class GrainCallTests
     }
 
     [Fact]
+    public void A_grain_awaiting_a_call_to_itself_fails_at_once()
+    {
+        var error = Run(async host =>
+            await Assert.ThrowsAsync<DeadlockException>(() => host.GrainFactory.GetGrain<IChainGrain>("self").Start("self", interleaving: false)));
+
+        Assert.Equal(["chain/self.Start", "chain/self.Relay"], error.CallChain);
+    }
+
+    [Fact]
     public void An_AlwaysInterleave_method_may_be_called_back_within_the_chain()
     {
         var answer = Run(host => host.GrainFactory.GetGrain<IChainGrain>("a").Start("b", interleaving: true));
         Assert.Equal("b>hello a", answer);
+    }
+
+    [Fact]
+    public void A_read_only_request_may_be_called_back_by_a_read_only_chain()
+    {
+        var answer = Run(host => host.GrainFactory.GetGrain<IChainGrain>("a").Look("b"));
+        Assert.Equal("peek a", answer);
+    }
+
+    [Fact]
+    public void State_goes_to_the_storage_named_in_its_PersistentState_attribute()
+    {
+        var archive = new Federation.Hosting.Persistence.MemoryGrainStorage();
+        var stored = _sim.Run(async () =>
+        {
+            var host = await TestHosts.StartAsync(TestHosts.Simulated(_sim, _journal).AddGrainStorage("Archive", archive));
+            await host.GrainFactory.GetGrain<IArchiveGrain>("x").Keep(42);
+            await host.StopAsync(CancellationToken.None);
+            return await archive.ReadAsync(new(new GrainId("archive", "x"), "log"));
+        });
+
+        Assert.Equal("{\"value\":42}", System.Text.Encoding.UTF8.GetString(stored!.Payload!));
+    }
+
+    [Fact]
+    public void A_grain_whose_storage_is_not_registered_fails_to_activate_naming_the_storage()
+    {
+        var error = Run(async host => await Assert.ThrowsAsync<GrainActivationException>(() => host.GrainFactory.GetGrain<IArchiveGrain>("y").Keep(1)));
+        Assert.Contains("no grain storage named 'Archive'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -67,6 +67,44 @@ public class LifecycleTests
     }
 
     [Fact]
+    public void Requests_queued_behind_DeactivateOnIdle_are_served_by_a_fresh_activation()
+    {
+        var (left, ticks) = _sim.Run(async () =>
+        {
+            var host = await TestHosts.StartAsync(TestHosts.Simulated(_sim, _journal));
+            var slow = host.GrainFactory.GetGrain<ISlowGrain>("relay");
+            await slow.StartTimer(TimeSpan.FromHours(1), TimeSpan.FromHours(1));
+            var leave = slow.Leave();
+            var queued = slow.Ticks(); // queued behind Leave: must not be lost with the old activation
+            await leave;
+            var result = (true, await queued);
+            await host.StopAsync(CancellationToken.None);
+            return result;
+        });
+
+        Assert.True(left);
+        Assert.Equal(0, ticks);
+        Assert.Contains("deactivate slow/relay ApplicationRequested", _journal.Entries);
+        Assert.Contains("deactivate slow/relay HostShutdown", _journal.Entries); // the fresh activation, at stop
+    }
+
+    [Fact]
+    public void Timer_ticks_do_not_keep_an_idle_activation_alive()
+    {
+        _sim.Run(async () =>
+        {
+            var host = await TestHosts.StartAsync(TestHosts.Simulated(_sim, _journal));
+            await host.GrainFactory.GetGrain<ISlowGrain>("busy-timer").StartTimer(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            await Task.Delay(TimeSpan.FromMinutes(17), _sim.Clock);
+            Assert.Empty(host.Management.ListActivations());
+            await host.StopAsync(CancellationToken.None);
+        });
+
+        Assert.Contains("deactivate slow/busy-timer IdleCollection", _journal.Entries);
+        Assert.InRange(Count("tick busy-timer at"), 14, 16); // ticked until collected, then stopped with the activation
+    }
+
+    [Fact]
     public void A_reminder_activates_its_grain_and_ticks_every_period()
     {
         _sim.Run(async () =>
