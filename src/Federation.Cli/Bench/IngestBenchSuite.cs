@@ -40,7 +40,7 @@ public sealed class IngestBenchSuite : IBenchSuite
         {
             progress.WriteLine($"{cores} core(s): {nodes} nodes × {epochs} epochs, plus the raw verify rate on the same cores");
             var run = await RunPinnedAsync(cores, nodes, epochs, progress, cancellationToken);
-            progress.WriteLine(Invariant($"  ingested {run.UpdatesPerSecond:N0} updates/s; raw verify {run.VerifiesPerSecond:N0}/s ({run.Pinning})"));
+            progress.WriteLine(Invariant($"  ingested {run.UpdatesPerSecond:N0} updates/s ({run.CpuMicrosecondsPerUpdate:N1} µs CPU each); raw verify {run.VerifiesPerSecond:N0}/s ({run.Pinning})"));
             results.Add(new BenchResult($"updates_ingested_per_s_{cores}core", Math.Round(run.UpdatesPerSecond), "updates/s",
                 new BenchBaseline($"libsodium_verifies_per_s_{cores}core", Math.Round(run.VerifiesPerSecond), "verifies/s")));
         }
@@ -48,7 +48,8 @@ public sealed class IngestBenchSuite : IBenchSuite
         return new BenchReport(Name, results);
     }
 
-    public sealed record WorkerResult(double UpdatesPerSecond, double VerifiesPerSecond, long Updates, double Seconds, string Pinning);
+    /// <param name="CpuMicrosecondsPerUpdate">Process CPU time (user + system) per acknowledged update while ingesting.</param>
+    public sealed record WorkerResult(double UpdatesPerSecond, double VerifiesPerSecond, long Updates, double Seconds, string Pinning, double CpuMicrosecondsPerUpdate);
 
     /// <summary>Runs the measurement in a child process pinned to the first <paramref name="cores"/> cores.</summary>
     private static async Task<WorkerResult> RunPinnedAsync(int cores, int nodes, int epochs, TextWriter progress, CancellationToken cancellationToken)
@@ -120,6 +121,7 @@ public sealed class IngestBenchSuite : IBenchSuite
 
                 var gateway = new IngestGateway(grains, federations);
                 long acknowledged = 0;
+                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                 var stopwatch = Stopwatch.StartNew();
                 for (var e = 0; e < epochs; e++)
                 {
@@ -141,8 +143,9 @@ public sealed class IngestBenchSuite : IBenchSuite
                 }
 
                 var seconds = stopwatch.Elapsed.TotalSeconds;
+                var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
                 var verifies = MeasureVerifies(signed[0][0], keys[0].PublicKey, threads, TimeSpan.FromSeconds(2));
-                return new WorkerResult(acknowledged / seconds, verifies, acknowledged, seconds, pinning);
+                return new WorkerResult(acknowledged / seconds, verifies, acknowledged, seconds, pinning, cpu / acknowledged);
             }
             finally
             {
