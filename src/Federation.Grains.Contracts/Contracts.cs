@@ -60,6 +60,13 @@ public interface IFederationGrain : IGrainWithStringKey
 
     /// <summary>Opens the next epoch on the given global state (the committed result of the closed one).</summary>
     Task<EpochInfo> OpenNextEpochAsync(Sha256Digest newStateHash);
+
+    /// <summary>Applies a committed epoch: the new global state and the divergence streaks it leaves; opens the next epoch.</summary>
+    Task<EpochInfo> ApplyEpochAsync(long epoch, Sha256Digest newStateHash, IReadOnlyDictionary<string, int> streaks);
+
+    /// <summary>The committed divergence streaks (consecutive epochs above the quarantine threshold, per node).</summary>
+    [ReadOnly]
+    Task<IReadOnlyDictionary<string, int>> GetStreaksAsync();
 }
 
 /// <summary>One node of one federation. Key: <c>&lt;federation id&gt;/&lt;fingerprint&gt;</c> (see <see cref="NodeKey"/>).</summary>
@@ -130,4 +137,66 @@ public static class FederationScrolls
         System.Text.RegularExpressions.Regex.IsMatch(federationId, "^[a-z0-9][a-z0-9-]{0,31}$")
             ? federationId
             : throw new FormatException($"federation id \"{federationId}\" must be 1 to 32 lowercase letters, digits or '-', starting with a letter or digit");
+}
+
+/// <summary>What every validator recomputes an epoch from (all of it committed or sealed, so honest validators agree).</summary>
+/// <param name="Cutoff">Update receipts with seq below this count (the scroll's size when the epoch closed).</param>
+public sealed record EpochInputs(
+    long Epoch,
+    long Cutoff,
+    Sha256Digest BaseState,
+    IReadOnlyList<KeyFingerprint> Active,
+    IReadOnlyDictionary<string, int> Streaks,
+    IReadOnlyList<Core.Consensus.QuarantineEntry> QuarantinedAtIngest);
+
+/// <summary>One step of a validator: messages to send to every other validator, and where it stands.</summary>
+public sealed record ValidatorStep(
+    IReadOnlyList<byte[]> Outbound,
+    Sha256Digest? Committed,
+    long View,
+    IReadOnlyList<byte[]> CommitCertificate,
+    IReadOnlyList<byte[]> Evidence,
+    IReadOnlyList<string> Refused,
+    Sha256Digest? LocalProposal);
+
+/// <summary>A validator of a federation (key <c>&lt;federation&gt;/&lt;validator id&gt;</c>), with its own Ed25519 key.</summary>
+public interface IValidatorGrain : IGrainWithStringKey
+{
+    Task<ValidatorStep> BeginAsync(EpochInputs inputs);
+
+    Task<ValidatorStep> ReceiveAsync(long epoch, byte[] message);
+
+    Task<ValidatorStep> TimeoutAsync(long epoch);
+}
+
+public enum EpochState
+{
+    Open,
+    Closing,
+    Proposing,
+    Committed,
+    Failed,
+}
+
+/// <summary>The outcome of one epoch as the aggregator ran it.</summary>
+public sealed record EpochReport(
+    long Epoch,
+    EpochState State,
+    string? Reason,
+    Sha256Digest? Digest,
+    string? CommitReceipt,
+    long View,
+    IReadOnlyList<string> Quarantined,
+    IReadOnlyList<string> Evidence,
+    int Included,
+    int Excluded);
+
+/// <summary>The aggregator of a federation (key: the federation id): closes the open epoch, runs consensus, applies.</summary>
+public interface IEpochGrain : IGrainWithStringKey
+{
+    /// <summary>Closes the open epoch and drives it to committed, or to failed with a reason.</summary>
+    Task<EpochReport> RunAsync();
+
+    [ReadOnly]
+    Task<IReadOnlyList<EpochReport>> HistoryAsync();
 }

@@ -13,14 +13,19 @@ public static class FederationGrainsExtensions
     /// Adds the federation grains and the services they share (one <c>Add&lt;Feature&gt;()</c>, STYLE.md).
     /// The <see cref="IngestGateway"/> is made from the started host's grain factory.
     /// </summary>
-    public static GrainHostBuilder AddFederationGrains(this GrainHostBuilder builder, FederationDirectory federations, LedgerDirectory ledgers)
+    public static GrainHostBuilder AddFederationGrains(this GrainHostBuilder builder, FederationDirectory federations, LedgerDirectory ledgers,
+        ValidatorDirectory? validators = null, GovernanceLog? governanceLog = null)
     {
         builder.Services.AddSingleton(federations);
         builder.Services.AddSingleton(ledgers);
+        builder.Services.AddSingleton(validators ?? new ValidatorDirectory());
+        builder.Services.AddSingleton(governanceLog ?? new GovernanceLog(GovernanceLog.FileName));
         builder.Services.AddSingleton<UpdateIndex>();
         return builder
             .AddGrain<FederationGrain>()
             .AddGrain<NodeGrain>()
-            .AddGrain<ScrollGrain>();
+            .AddGrain<ScrollGrain>()
+            .AddGrain<Epoch.EpochGrain>()
+            .AddGrain<Epoch.ValidatorGrain>();
     }
 }

@@ -33,10 +33,40 @@ public sealed class FederationFixture : IAsyncDisposable
             _store = ScrollStores.Create(new ScrollStoreOptions { DataDirectory = Path.Combine(_directory.Path, "scrolls") });
             _ledgers = new LedgerDirectory(_store, Ed25519PrivateKey.FromSeed(Seed(200)), new ScrollLedgerOptions(), Time);
             var federations = new FederationDirectory([Settings(Fed1), Settings(Fed2)]);
+            var validators = new ValidatorDirectory { ViewTimeout = TimeSpan.FromSeconds(1), MaxViewChanges = 4 };
+            foreach (var federation in new[] { Fed1, Fed2 })
+            {
+                validators.Add(federation, Enumerable.Range(0, ValidatorCount).Select(i => new ValidatorSettings($"v{i}", Ed25519PrivateKey.FromSeed(Seed(150 + i)), Behaviours.GetValueOrDefault($"v{i}"))).ToList(), Aggregation);
+            }
+
             builder.UseThreadPool(Time)
                 .Configure<GrainStorageOptions>(o => o.DataDirectory = Path.Combine(_directory.Path, "grains"))
-                .AddFederationGrains(federations, _ledgers);
+                .AddFederationGrains(federations, _ledgers, validators, new GovernanceLog(GovernanceLogPath));
         });
+    }
+
+    public int ValidatorCount { get; init; } = 4;
+
+    public Dictionary<string, ValidatorBehaviour> Behaviours { get; } = [];
+
+    public Core.Consensus.AggregationPolicy Aggregation { get; set; } = Core.Consensus.AggregationPolicy.DefaultVector;
+
+    public string GovernanceLogPath => Path.Combine(_directory.Path, GovernanceLog.FileName);
+
+    public static Core.Consensus.ValidatorSet ValidatorSetOf(int n) =>
+        new(Enumerable.Range(0, n).Select(i => ($"v{i}", Ed25519PrivateKey.FromSeed(Seed(150 + i)).PublicKey)).ToList());
+
+    /// <summary>Runs an epoch while advancing the manual clock, so view-change timers can expire.</summary>
+    public async Task<EpochReport> RunEpochAsync(string federation)
+    {
+        var run = Grains.GetGrain<IEpochGrain>(federation).RunAsync();
+        for (var i = 0; i < 2000 && !run.IsCompleted; i++)
+        {
+            await Task.Delay(5);
+            Time.Advance(TimeSpan.FromMilliseconds(250));
+        }
+
+        return await run;
     }
 
     public ManualTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero));

@@ -83,10 +83,21 @@ public static class EpochComputation
             .Select(u => (u.Seq, u.Envelope, Update: u.Envelope.PayloadAs<MetaUpdate>()))
             .Where(u => u.Update.FederatedEpoch == epoch)
             .ToList();
+
+        // The scroll is not trusted blindly: a receipt whose signed update does not verify is excluded.
+        var forged = parsed.Where(u => !u.Envelope.Verify(Ed25519Verifier.Trusting(Ed25519PublicKey.FromFingerprint(u.Update.NodeFingerprint))).IsValid).ToList();
+        parsed = parsed.Except(forged).ToList();
         var alignment = DynamicNodeAlignment.Align(
             parsed.Select(u => new EpochUpdate(u.Seq, u.Update.NodeFingerprint, u.Update.UpdateHash, u.Update.BaseStateHash)).ToList(),
             baseState,
             activeAtStart);
+        if (forged.Count > 0)
+        {
+            alignment = alignment with
+            {
+                Excluded = [.. alignment.Excluded, .. forged.Select(f => new ExcludedUpdate(f.Seq, f.Update.NodeFingerprint, "bad_signature", "the sealed update's signature does not verify"))],
+            };
+        }
         var bySeq = parsed.ToDictionary(u => u.Seq);
         var included = alignment.Included
             .Select(a => (a.Node, Delta: UpdatePayload.Decode(Convert.FromBase64String(bySeq[a.Seq].Update.Payload), federation)))

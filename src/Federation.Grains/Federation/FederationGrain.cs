@@ -28,6 +28,9 @@ public sealed class FederationState
     /// <summary>Handshakes per node: how many sessions it has started (part of its session id).</summary>
     public Dictionary<string, long> JoinCounts { get; set; } = [];
 
+    /// <summary>Committed divergence streaks per node fingerprint.</summary>
+    public Dictionary<string, int> Streaks { get; set; } = [];
+
     /// <summary>Accepts sent and not yet acknowledged: session id → signed accept (JSON).</summary>
     public Dictionary<string, string> PendingSessions { get; set; } = [];
 }
@@ -185,6 +188,20 @@ public sealed class FederationGrain(
 
     // Every update asks for the epoch: build the answer once per change, not per call.
     private EpochInfo? _info;
+
+    public async Task<EpochInfo> ApplyEpochAsync(long epoch, Sha256Digest newStateHash, IReadOnlyDictionary<string, int> streaks)
+    {
+        if (state.State.ClosingEpoch != epoch)
+        {
+            throw new InvalidOperationException($"epoch {epoch} is not the closing epoch ({state.State.ClosingEpoch?.ToString() ?? "none"}); nothing to apply");
+        }
+
+        state.State.Streaks = streaks.ToDictionary();
+        return await OpenNextEpochAsync(newStateHash);
+    }
+
+    public Task<IReadOnlyDictionary<string, int>> GetStreaksAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, int>>(state.State.Streaks.ToDictionary());
 
     private EpochInfo Info()
     {

@@ -381,3 +381,44 @@ public class DivergenceAndProposalTests
         Assert.NotEqual(genesis, EpochProposal.Genesis("fed2"));
     }
 }
+
+public class EpochComputationTests
+{
+    private static (byte[] Signed, KeyFingerprint Node) Update(Ed25519PrivateKey key, long epoch, Sha256Digest baseState, Federation.Core.Ingest.UpdateDelta delta)
+    {
+        var (payload, hash) = delta.Encode();
+        var update = Federation.Core.Protocol.MetaUpdate.Create("fed1", epoch, key.Fingerprint, hash, "fed1.membership:0", baseState, payload);
+        return (SignedEnvelope.Sign(update, new Ed25519Signer(key)).ToCanonicalJson(), key.Fingerprint);
+    }
+
+    [Fact]
+    public void Every_validator_computes_the_same_proposal_and_an_outlier_is_quarantined_after_its_streak()
+    {
+        var keys = Enumerable.Range(1, 7).Select(i => Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)(40 + i), 32).ToArray())).ToList();
+        try
+        {
+            var policy = new Federation.Core.Membership.FederationPolicy("fed1", Federation.Core.Membership.AggregationKind.Vector, [], VectorDimension: 3);
+            var aggregation = AggregationPolicy.DefaultVector with { Divergence = new DivergencePolicy(DivergenceMetric.Distance, 1.0, 2, 0.3) };
+            var baseState = EpochProposal.Genesis("fed1");
+            var active = keys.Select(k => k.Fingerprint).ToHashSet();
+            List<ScrollUpdate> Epoch(long epoch) => keys.Select((k, i) => Update(k, epoch, baseState, Federation.Core.Ingest.UpdateDelta.Vector(i == 6 ? [9.0, 9.0, 9.0] : [1.0 + i * 0.01, 2.0, 3.0])))
+                .Select((u, i) => new ScrollUpdate(10 + i, u.Signed)).ToList();
+
+            var first = EpochComputation.Compute(1, baseState, Epoch(1), active, policy, aggregation, new Dictionary<KeyFingerprint, int>(), []);
+            var again = EpochComputation.Compute(1, baseState, Epoch(1).AsEnumerable().Reverse().ToList(), active, policy, aggregation, new Dictionary<KeyFingerprint, int>(), []);
+            Assert.Equal(first.Proposal.Digest(), again.Proposal.Digest());
+            Assert.Empty(first.Proposal.Quarantined); // one epoch above the threshold is a watch, not a quarantine
+            Assert.Contains(first.Assessments, a => a.Node == keys[6].Fingerprint && a.Verdict == DivergenceVerdict.Watch);
+
+            var second = EpochComputation.Compute(1, baseState, Epoch(1), active, policy, aggregation, first.Streaks, []);
+            var quarantined = Assert.Single(second.Proposal.Quarantined);
+            Assert.Equal(keys[6].Fingerprint, quarantined.Node);
+            Assert.Equal(second.DivergenceEvidence.Single().Hash(), quarantined.EvidenceHash);
+            Assert.Equal(7, second.Proposal.Included.Count);
+        }
+        finally
+        {
+            keys.ForEach(k => k.Dispose());
+        }
+    }
+}

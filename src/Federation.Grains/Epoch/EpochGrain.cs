@@ -1,0 +1,264 @@
+using System.Text.Json.Nodes;
+using Federation.Core.Canonical;
+using Federation.Core.Consensus;
+using Federation.Core.Crypto;
+using Federation.Core.Hashing;
+using Federation.Core.Membership;
+using Federation.Core.Scrolls;
+using Federation.Grains.Services;
+using Federation.Hosting;
+using Federation.Storage.Ledger;
+
+namespace Federation.Grains.Epoch;
+
+/// <summary>Reports of the epochs this aggregator ran (names are part of the storage format).</summary>
+public sealed class EpochHistory
+{
+    public List<EpochReport> Reports { get; set; } = [];
+}
+
+/// <summary>
+/// The aggregator of one federation (SPEC A): closes the open epoch, hands every validator the same inputs,
+/// relays their PBFT messages (it is their network, and the one place timeouts are driven), and applies the
+/// committed result: evidence and the decision with its commit certificate sealed in the governance scroll,
+/// quarantines, <c>META-GOVERNANCE-LOG.md</c> entries, and the next epoch on the new global state.
+/// </summary>
+[GrainType("epoch")]
+public sealed class EpochGrain(
+    [PersistentState("epochs")] IPersistentState<EpochHistory> history,
+    ValidatorDirectory validators,
+    FederationDirectory federations,
+    LedgerDirectory ledgers,
+    GovernanceLog governanceLog) : Grain, IEpochGrain
+{
+    public Task<IReadOnlyList<EpochReport>> HistoryAsync() => Task.FromResult<IReadOnlyList<EpochReport>>(history.State.Reports.ToList());
+
+    public async Task<EpochReport> RunAsync()
+    {
+        var federationId = GetPrimaryKeyString();
+        var federation = GrainFactory.GetGrain<IFederationGrain>(federationId);
+        var info = await federation.GetEpochAsync();
+        var epoch = info.ClosingEpoch ?? info.OpenEpoch;
+        EpochReport report;
+        try
+        {
+            report = await RunCoreAsync(federationId, federation, epoch);
+        }
+        catch (LedgerHaltedException ex)
+        {
+            // SPEC A: a ledger mismatch at the coordinator halts new epochs; rollback is the operator's step.
+            report = new EpochReport(epoch, EpochState.Failed, $"halted: {ex.Message}", null, null, 0, [], [], 0, 0);
+        }
+
+        history.State.Reports.Add(report);
+        await history.WriteStateAsync();
+        return report;
+    }
+
+    private async Task<EpochReport> RunCoreAsync(string federationId, IFederationGrain federation, long epoch)
+    {
+        var settings = federations.Get(federationId);
+        var set = validators.SetOf(federationId);
+        var updates = await ledgers.GetAsync(FederationScrolls.Updates(federationId));
+        var governance = await ledgers.GetAsync(FederationScrolls.Governance(federationId));
+
+        // Close: from here updates for this epoch are refused ("epoch closed") or, later, sealed as late.
+        var info = await federation.CloseEpochAsync();
+        var cutoff = updates.Size;
+        var nodes = await federation.ListNodesAsync();
+        var active = new List<KeyFingerprint>();
+        foreach (var node in nodes)
+        {
+            var view = await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(federationId, node)).GetAsync();
+            if (view?.Record.Status == NodeStatus.Active)
+            {
+                active.Add(node);
+            }
+        }
+
+        var inputs = new EpochInputs(epoch, cutoff, info.BaseStates[epoch], active, await federation.GetStreaksAsync(), await QuarantinedAtIngestAsync(governance, epoch));
+
+        // Propose and vote: every validator recomputes from the scroll; this grain relays their messages.
+        var members = set.Ids.Select(id => GrainFactory.GetGrain<IValidatorGrain>($"{federationId}/{id}")).ToList();
+        var queue = new Queue<(int From, byte[] Message)>();
+        var steps = new ValidatorStep?[members.Count];
+        var evidence = new List<byte[]>();
+        for (var i = 0; i < members.Count; i++)
+        {
+            Absorb(i, await members[i].BeginAsync(inputs));
+        }
+
+        var timeout = validators.ViewTimeout;
+        for (var round = 0; ; round++)
+        {
+            while (queue.Count > 0)
+            {
+                var (from, message) = queue.Dequeue();
+                for (var to = 0; to < members.Count; to++)
+                {
+                    if (to != from)
+                    {
+                        Absorb(to, await members[to].ReceiveAsync(epoch, message));
+                    }
+                }
+            }
+
+            if (steps.Count(s => s?.Committed is not null) >= set.CommitQuorum || round >= validators.MaxViewChanges)
+            {
+                break;
+            }
+
+            // No quorum has committed and the network is quiet: the view timer expires; it doubles each time.
+            await Task.Delay(timeout, TimeProvider);
+            timeout *= 2;
+            for (var i = 0; i < members.Count; i++)
+            {
+                if (steps[i]?.Committed is null)
+                {
+                    Absorb(i, await members[i].TimeoutAsync(epoch));
+                }
+            }
+        }
+
+        void Absorb(int index, ValidatorStep step)
+        {
+            steps[index] = step with { Outbound = [] };
+            evidence.AddRange(step.Evidence);
+            foreach (var message in step.Outbound)
+            {
+                queue.Enqueue((index, message));
+            }
+        }
+
+        var flagged = await SealValidatorEvidenceAsync(federationId, governance, evidence, set);
+        var committed = steps.Where(s => s?.Committed is not null).Select(s => s!).ToList();
+        var digests = committed.Select(s => s.Committed!.Value).Distinct().ToList();
+        if (digests.Count > 1)
+        {
+            // Safety is the replicas' to keep; if it ever broke, say so loudly rather than apply anything.
+            return new EpochReport(epoch, EpochState.Failed, $"validators committed {digests.Count} different digests: refusing to apply", null, null, 0, [], flagged, 0, 0);
+        }
+
+        if (committed.Count < set.CommitQuorum)
+        {
+            var views = string.Join(", ", steps.Select((s, i) => $"{set.Ids[i]}@view{s?.View ?? 0}"));
+            return new EpochReport(epoch, EpochState.Failed,
+                $"no 2f + 1 = {set.CommitQuorum} validators committed after {validators.MaxViewChanges} view changes ({views}); more than f = {set.F} validators are faulty or unreachable: halted safely, nothing applied",
+                null, null, steps.Max(s => s?.View ?? 0), [], flagged, 0, 0);
+        }
+
+        // Apply: the aggregator recomputes too; it applies only the committed digest.
+        var outcome = EpochInputsReader.Compute(inputs, await EpochInputsReader.ReadUpdatesAsync(ledgers, federationId, epoch, cutoff), settings.Policy, validators.PolicyOf(federationId));
+        var digest = digests[0];
+        if (outcome.Proposal.Digest() != digest)
+        {
+            return new EpochReport(epoch, EpochState.Failed, $"the committed digest {digest} is not the aggregator's own recomputation {outcome.Proposal.Digest()}", digest, null, committed[0].View, [], flagged, 0, 0);
+        }
+
+        return await ApplyAsync(federationId, federation, governance, outcome, digest, committed[0], flagged);
+    }
+
+    private async Task<EpochReport> ApplyAsync(string federationId, IFederationGrain federation, ScrollLedger governance, EpochOutcome outcome, Sha256Digest digest, ValidatorStep committed, IReadOnlyList<string> flagged)
+    {
+        var proposal = outcome.Proposal;
+        var governanceScroll = GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(federationId));
+        var evidenceReceipts = new Dictionary<KeyFingerprint, string>();
+        foreach (var divergence in outcome.DivergenceEvidence)
+        {
+            var sealedEvidence = await governanceScroll.AppendAsync(new ReceiptDraft(DivergenceEvidence.Type,
+                new JsonObject { ["evidence"] = divergence.ToJson(), ["evidence_hash"] = divergence.Hash().ToString(), ["federated_epoch"] = proposal.Epoch },
+                ["evidence", "divergence"], divergence.Node.ToString()));
+            evidenceReceipts[divergence.Node] = sealedEvidence.Id;
+        }
+
+        var decision = new JsonObject
+        {
+            ["epoch"] = proposal.Epoch,
+            ["digest"] = digest.ToString(),
+            ["view"] = committed.View,
+            ["proposal"] = proposal.ToJson(),
+            ["aggregate"] = outcome.Aggregate.DeepClone(),
+            ["alignment_proofs"] = new JsonArray(outcome.Alignment.Included.Select(a => (JsonNode?)new JsonObject
+            {
+                ["index"] = a.Index,
+                ["seq"] = a.Seq,
+                ["node"] = a.Node.ToString(),
+                ["update_hash"] = a.UpdateHash.ToString(),
+                ["leaf_hash"] = a.LeafHash.ToHex(),
+                ["proof"] = new JsonArray(a.Proof.Select(p => (JsonNode?)JsonValue.Create(p.ToHex())).ToArray()),
+            }).ToArray()),
+            ["commit_certificate"] = new JsonArray(committed.CommitCertificate.Select(c => CanonicalJson.Parse(c)).ToArray()),
+        };
+        var sealedDecision = await governanceScroll.AppendAsync(new ReceiptDraft("epoch_committed", decision, ["apply", $"epoch-{proposal.Epoch}"]));
+        governanceLog.Append(GovernanceLog.Apply, federationId, $"epoch {proposal.Epoch}", sealedDecision.Id,
+        [
+            ("digest", $"`{digest}`"),
+            ("new global state", $"`{proposal.NewStateHash}`"),
+            ("alignment hash", $"`{proposal.AlignmentHash}`"),
+            ("aggregate hash", $"`{proposal.AggregateHash}`"),
+            ("included", proposal.Included.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("excluded", string.Join(", ", proposal.Excluded.Select(e => $"{e.Node.Short}:{e.Reason}")) is { Length: > 0 } x ? x : "none"),
+            ("commit certificate", $"{committed.CommitCertificate.Count} signed commit votes in view {committed.View}"),
+        ]);
+
+        var quarantined = new List<string>();
+        foreach (var entry in proposal.Quarantined)
+        {
+            var receipt = evidenceReceipts.GetValueOrDefault(entry.Node) ?? (await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(federationId, entry.Node)).GetAsync())?.QuarantineEvidence ?? sealedDecision.Id;
+            await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(federationId, entry.Node)).SetStatusAsync(NodeStatus.Quarantined, $"{entry.Reason} in epoch {proposal.Epoch} (evidence {receipt})", receipt);
+            governanceLog.Append(GovernanceLog.Quarantine, federationId, $"node {entry.Node} (epoch {proposal.Epoch})", receipt,
+            [
+                ("reason", entry.Reason),
+                ("evidence hash", $"`{entry.EvidenceHash}`"),
+                ("decided in", sealedDecision.Id),
+                ("review", "pending: `fed review show` then `approve` or `reject`"),
+            ]);
+            quarantined.Add(entry.Node.ToString());
+        }
+
+        await federation.ApplyEpochAsync(proposal.Epoch, proposal.NewStateHash, outcome.Streaks.ToDictionary(s => s.Key.ToString(), s => s.Value));
+        return new EpochReport(proposal.Epoch, EpochState.Committed, null, digest, sealedDecision.Id, committed.View, quarantined, flagged, proposal.Included.Count, proposal.Excluded.Count);
+    }
+
+    /// <summary>Nodes quarantined during the epoch with cryptographic evidence (equivocation) join the decision's quarantine list.</summary>
+    private static async Task<IReadOnlyList<QuarantineEntry>> QuarantinedAtIngestAsync(ScrollLedger governance, long epoch)
+    {
+        var entries = new List<QuarantineEntry>();
+        await foreach (var (_, line) in governance.ReadAsync(0, governance.Size))
+        {
+            var receipt = Receipt.Parse(line);
+            if (receipt.Type == Core.Ingest.EquivocationEvidence.Type && receipt.Node is not null
+                && receipt.Body["federated_epoch"] is { } e && (long)e.GetValue<double>() == epoch)
+            {
+                entries.Add(new QuarantineEntry(KeyFingerprint.Parse(receipt.Node), "equivocation", Sha256Digest.Parse(receipt.Body["evidence_hash"]!.GetValue<string>())));
+            }
+        }
+
+        return entries.GroupBy(q => q.Node).Select(g => g.First()).ToList();
+    }
+
+    /// <summary>A validator that signed two different votes for one epoch, view and phase is flagged to governance with both votes.</summary>
+    private async Task<IReadOnlyList<string>> SealValidatorEvidenceAsync(string federationId, ScrollLedger governance, IReadOnlyList<byte[]> evidence, ValidatorSet set)
+    {
+        _ = governance;
+        var flagged = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var raw in evidence)
+        {
+            var json = (JsonObject)CanonicalJson.Parse(raw)!;
+            var validator = json["validator"]!.GetValue<string>();
+            if (!seen.Add(validator))
+            {
+                continue;
+            }
+
+            var receipt = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(federationId)).AppendAsync(new ReceiptDraft(
+                VoteEquivocation.Type, new JsonObject { ["evidence"] = json, ["validator"] = validator, ["evidence_hash"] = Sha256Digest.Of(raw).ToString() }, ["evidence", "validator"]));
+            governanceLog.Append(GovernanceLog.ValidatorFlagged, federationId, $"validator {validator}", receipt.Id,
+                [("reason", "signed two different votes for the same epoch, view and phase"), ("validator set size", set.N.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+            flagged.Add(receipt.Id);
+        }
+
+        return flagged;
+    }
+}

@@ -1,0 +1,92 @@
+using Federation.Core.Consensus;
+using Federation.Core.Hashing;
+using Federation.Core.Signing;
+using Federation.Grains.Services;
+using Federation.Hosting;
+
+namespace Federation.Grains.Epoch;
+
+/// <summary>
+/// One validator (key <c>&lt;federation&gt;/&lt;id&gt;</c>): recomputes each epoch's proposal from the update scroll
+/// itself and runs its PBFT replica. Byzantine behaviours are injected for simulations only.
+/// </summary>
+[GrainType("validator")]
+public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDirectory federations, LedgerDirectory ledgers) : Grain, IValidatorGrain
+{
+    private readonly Dictionary<long, PbftReplica> _replicas = [];
+    private string _federationId = string.Empty;
+    private ValidatorSettings _self = null!;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var key = GetPrimaryKeyString();
+        var slash = key.IndexOf('/');
+        _federationId = key[..slash];
+        _self = validators.Member(_federationId, key[(slash + 1)..]);
+        return Task.CompletedTask;
+    }
+
+    public async Task<ValidatorStep> BeginAsync(EpochInputs inputs)
+    {
+        var updates = await EpochInputsReader.ReadUpdatesAsync(ledgers, _federationId, inputs.Epoch, inputs.Cutoff);
+        var outcome = EpochInputsReader.Compute(inputs, updates, federations.Get(_federationId).Policy, validators.PolicyOf(_federationId));
+        var digest = outcome.Proposal.Digest();
+        var replica = new PbftReplica(validators.SetOf(_federationId), _self.Id, new Ed25519Signer(_self.Key), inputs.Epoch);
+        _replicas[inputs.Epoch] = replica;
+        return Step(replica, replica.SetLocalProposal(digest), digest);
+    }
+
+    public Task<ValidatorStep> ReceiveAsync(long epoch, byte[] message) =>
+        Task.FromResult(_replicas.TryGetValue(epoch, out var replica)
+            ? Step(replica, replica.Receive(SignedEnvelope.Parse(message)), null)
+            : new ValidatorStep([], null, 0, [], [], [$"{_self.Id} has not begun epoch {epoch}"], null));
+
+    public Task<ValidatorStep> TimeoutAsync(long epoch) =>
+        Task.FromResult(_replicas.TryGetValue(epoch, out var replica) ? Step(replica, replica.OnTimeout(), null) : new ValidatorStep([], null, 0, [], [], [], null));
+
+    private ValidatorStep Step(PbftReplica replica, PbftOutput output, Sha256Digest? local)
+    {
+        var outbound = Misbehave(replica, output.Broadcast).Select(m => m.ToCanonicalJson()).ToList();
+        return new ValidatorStep(
+            outbound,
+            replica.CommittedDigest,
+            replica.View,
+            replica.CommitCertificate.Select(c => c.ToCanonicalJson()).ToList(),
+            output.Evidence.Select(e => Core.Canonical.CanonicalJson.Write(e.ToJson())).ToList(),
+            output.Refused,
+            local);
+    }
+
+    /// <summary>Simulation faults: what a Byzantine validator sends instead of (or beside) the honest messages.</summary>
+    private IEnumerable<SignedEnvelope> Misbehave(PbftReplica replica, IReadOnlyList<SignedEnvelope> honest)
+    {
+        switch (_self.Behaviour)
+        {
+            case ValidatorBehaviour.Silent:
+                yield break;
+            case ValidatorBehaviour.EquivocatingPrimary:
+            case ValidatorBehaviour.ConflictingVotes:
+                foreach (var message in honest)
+                {
+                    yield return message;
+                    var phase = message.Payload["phase"]?.GetValue<string>();
+                    var lie = _self.Behaviour == ValidatorBehaviour.EquivocatingPrimary ? phase == "pre-prepare" : phase is "prepare" or "commit";
+                    if (lie)
+                    {
+                        var vote = Vote.Open(message, validators.SetOf(_federationId));
+                        var other = Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes($"lie {vote.Epoch} {vote.View} {_self.Id}"));
+                        yield return Vote.Create(vote.Phase, vote.Epoch, vote.View, other, _self.Id, new Ed25519Signer(_self.Key)).Signed;
+                    }
+                }
+
+                break;
+            default:
+                foreach (var message in honest)
+                {
+                    yield return message;
+                }
+
+                break;
+        }
+    }
+}

@@ -1,0 +1,163 @@
+using System.Text;
+using Federation.Core.Consensus;
+using Federation.Core.Hashing;
+using Federation.Core.Ingest;
+using Federation.Core.Membership;
+using Federation.Core.Scrolls;
+using Federation.Core.Signing;
+using Federation.Grains.Services;
+using static Federation.Grains.Tests.FederationFixture;
+
+namespace Federation.Grains.Tests;
+
+public sealed class EpochTests : IAsyncDisposable
+{
+    private FederationFixture _fx = new();
+
+    public ValueTask DisposeAsync() => _fx.DisposeAsync();
+
+    private async Task<List<(Core.Crypto.Ed25519PrivateKey Key, string Block)>> JoinAsync(int count)
+    {
+        var nodes = new List<(Core.Crypto.Ed25519PrivateKey, string)>();
+        for (var i = 1; i <= count; i++)
+        {
+            nodes.Add((_fx.Node(i), await _fx.JoinAsync(Fed1, _fx.Node(i))));
+        }
+
+        return nodes;
+    }
+
+    private async Task SubmitAllAsync(List<(Core.Crypto.Ed25519PrivateKey Key, string Block)> nodes, long epoch, int outlier = -1)
+    {
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var ack = await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, nodes[i].Key, nodes[i].Block, epoch, seed: i == outlier ? 50 : 1 + i * 0.001));
+            Assert.True(ack.Acknowledged, ack.Message);
+        }
+    }
+
+    private async Task<Receipt> GovernanceReceiptAsync(string id)
+    {
+        var seq = int.Parse(id.Split(':')[1]);
+        return Receipt.Parse(Encoding.UTF8.GetBytes((await _fx.LinesAsync(FederationScrolls.Governance(Fed1)))[seq]));
+    }
+
+    [Fact]
+    public async Task An_epoch_commits_with_a_verifiable_certificate_and_alignment_proofs_and_advances_the_state()
+    {
+        await _fx.StartAsync();
+        var nodes = await JoinAsync(5);
+        await SubmitAllAsync(nodes, 1);
+
+        var report = await _fx.RunEpochAsync(Fed1);
+        Assert.True(report.State == EpochState.Committed, report.Reason);
+        Assert.Equal(5, report.Included);
+
+        var decision = await GovernanceReceiptAsync(report.CommitReceipt!);
+        var certificate = decision.Body["commit_certificate"]!.AsArray().Select(v => SignedEnvelope.Parse(v!.ToJsonString())).ToList();
+        Assert.Empty(CommitCertificate.Verify(certificate, ValidatorSetOf(4), 1, report.Digest!.Value));
+        var proposal = decision.Body["proposal"]!.AsObject();
+        var alignmentHash = Sha256Digest.Parse(proposal["alignment_hash"]!.GetValue<string>());
+        foreach (var proof in decision.Body["alignment_proofs"]!.AsArray())
+        {
+            var aligned = new AlignedUpdate((int)proof!["index"]!.GetValue<double>(), (long)proof["seq"]!.GetValue<double>(), Core.Crypto.KeyFingerprint.Parse(proof["node"]!.GetValue<string>()),
+                Sha256Digest.Parse(proof["update_hash"]!.GetValue<string>()), Sha256Digest.ParseHex(proof["leaf_hash"]!.GetValue<string>()),
+                proof["proof"]!.AsArray().Select(p => Sha256Digest.ParseHex(p!.GetValue<string>())).ToList());
+            Assert.True(AlignmentResult.VerifyProof(alignmentHash, 5, aligned).IsValid);
+        }
+
+        var log = new GovernanceLog(_fx.GovernanceLogPath).Entries();
+        Assert.Contains((GovernanceLog.Apply, report.CommitReceipt!), log);
+
+        var info = await _fx.Grains.GetGrain<IFederationGrain>(Fed1).GetEpochAsync();
+        Assert.Equal(2, info.OpenEpoch);
+        Assert.Equal(Sha256Digest.Parse(proposal["new_state_hash"]!.GetValue<string>()), info.OpenStateHash);
+        // Epoch 2 builds on the committed state.
+        await SubmitAllAsync(nodes, 2);
+        Assert.Equal(EpochState.Committed, (await _fx.RunEpochAsync(Fed1)).State);
+    }
+
+    [Fact]
+    public async Task A_node_diverging_for_two_consecutive_epochs_is_quarantined_with_statistical_evidence_and_logged()
+    {
+        await _fx.StartAsync();
+        var nodes = await JoinAsync(6);
+        await SubmitAllAsync(nodes, 1, outlier: 5);
+        var first = await _fx.RunEpochAsync(Fed1);
+        Assert.Empty(first.Quarantined);
+
+        await SubmitAllAsync(nodes, 2, outlier: 5);
+        var second = await _fx.RunEpochAsync(Fed1);
+        Assert.Equal(EpochState.Committed, second.State);
+        Assert.Equal([nodes[5].Key.Fingerprint.ToString()], second.Quarantined);
+
+        var view = await _fx.Grains.GetGrain<INodeGrain>(NodeKey.For(Fed1, nodes[5].Key.Fingerprint)).GetAsync();
+        Assert.Equal(NodeStatus.Quarantined, view!.Record.Status);
+        var evidence = await GovernanceReceiptAsync(view.QuarantineEvidence!);
+        Assert.Equal(DivergenceEvidence.Type, evidence.Type);
+        Assert.True(evidence.Body["evidence"]!["value"]!.GetValue<double>() > evidence.Body["evidence"]!["threshold"]!.GetValue<double>());
+        Assert.Contains((GovernanceLog.Quarantine, view.QuarantineEvidence!), new GovernanceLog(_fx.GovernanceLogPath).Entries());
+
+        var refused = await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, nodes[5].Key, nodes[5].Block, 3));
+        Assert.Equal("quarantined_node", refused.Code);
+    }
+
+    [Fact]
+    public async Task An_equivocating_node_is_in_the_epochs_quarantine_list_and_its_updates_are_excluded()
+    {
+        await _fx.StartAsync();
+        var nodes = await JoinAsync(5);
+        await SubmitAllAsync(nodes, 1);
+        var second = await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, nodes[0].Key, nodes[0].Block, 1, seed: 7));
+        Assert.Equal("equivocation", second.Code);
+
+        var report = await _fx.RunEpochAsync(Fed1);
+        Assert.Equal(EpochState.Committed, report.State);
+        Assert.Contains(nodes[0].Key.Fingerprint.ToString(), report.Quarantined);
+        Assert.Equal(4, report.Included);
+        Assert.Contains((GovernanceLog.Quarantine, second.EvidenceReceipt!), new GovernanceLog(_fx.GovernanceLogPath).Entries());
+    }
+
+    [Fact]
+    public async Task A_silent_primary_is_replaced_by_a_view_change_and_the_epoch_commits()
+    {
+        _fx.Behaviours["v0"] = ValidatorBehaviour.Silent;
+        await _fx.StartAsync();
+        await SubmitAllAsync(await JoinAsync(4), 1);
+        var report = await _fx.RunEpochAsync(Fed1);
+        Assert.True(report.State == EpochState.Committed, report.Reason);
+        Assert.True(report.View >= 1);
+    }
+
+    [Fact]
+    public async Task With_more_than_f_faulty_validators_the_epoch_halts_safely_and_says_why()
+    {
+        _fx.Behaviours["v1"] = ValidatorBehaviour.Silent;
+        _fx.Behaviours["v2"] = ValidatorBehaviour.Silent;
+        await _fx.StartAsync();
+        await SubmitAllAsync(await JoinAsync(4), 1);
+        var report = await _fx.RunEpochAsync(Fed1);
+        Assert.Equal(EpochState.Failed, report.State);
+        Assert.Contains("halted safely, nothing applied", report.Reason);
+        Assert.Equal(1, (await _fx.Grains.GetGrain<IFederationGrain>(Fed1).GetEpochAsync()).ClosingEpoch);
+        Assert.DoesNotContain(new GovernanceLog(_fx.GovernanceLogPath).Entries(), e => e.Action == GovernanceLog.Apply);
+    }
+
+    [Fact]
+    public async Task A_validator_signing_conflicting_votes_is_flagged_with_its_two_votes_and_the_epoch_still_commits()
+    {
+        _fx.Behaviours["v3"] = ValidatorBehaviour.ConflictingVotes;
+        await _fx.StartAsync();
+        await SubmitAllAsync(await JoinAsync(4), 1);
+        var report = await _fx.RunEpochAsync(Fed1);
+        Assert.Equal(EpochState.Committed, report.State);
+        var flagged = await GovernanceReceiptAsync(Assert.Single(report.Evidence));
+        Assert.Equal("v3", flagged.Body["validator"]!.GetValue<string>());
+        var votes = flagged.Body["evidence"]!;
+        var evidence = new VoteEquivocation(
+            Vote.Open(SignedEnvelope.Parse(votes["first"]!.ToJsonString()), ValidatorSetOf(4)),
+            Vote.Open(SignedEnvelope.Parse(votes["second"]!.ToJsonString()), ValidatorSetOf(4)));
+        Assert.Empty(evidence.Verify(ValidatorSetOf(4)));
+        Assert.Contains(new GovernanceLog(_fx.GovernanceLogPath).Entries(), e => e.Action == GovernanceLog.ValidatorFlagged);
+    }
+}
