@@ -85,6 +85,12 @@ public interface INodeGrain : IGrainWithStringKey
     /// <summary>Governance or the monitor changes the node's standing (revoke takes effect with the next message).</summary>
     Task SetStatusAsync(NodeStatus status, string reason, string? evidenceReceipt = null);
 
+    /// <summary>
+    /// Applies a sealed review verdict on the case <paramref name="evidenceReceipt"/>: approve → active, reject → revoked
+    /// (excluded with its key revoked). The evidence is then reviewed: a later quarantine citing it changes nothing.
+    /// </summary>
+    Task ApplyVerdictAsync(Core.Governance.VerdictKind verdict, string reason, string evidenceReceipt, string verdictReceipt);
+
     [ReadOnly]
     Task<NodeView?> GetAsync();
 }

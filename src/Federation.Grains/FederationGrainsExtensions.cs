@@ -26,6 +26,9 @@ public static class FederationGrainsExtensions
             .AddGrain<NodeGrain>()
             .AddGrain<ScrollGrain>()
             .AddGrain<Epoch.EpochGrain>()
-            .AddGrain<Epoch.ValidatorGrain>();
+            .AddGrain<Epoch.ValidatorGrain>()
+            .AddGrain<Governance.ReviewGrain>()
+            .AddGrain<Governance.AdvisoryGrain>()
+            .AddGrain<Governance.AdvisoryIndexGrain>();
     }
 }

@@ -217,7 +217,20 @@ public sealed class EpochGrain(
         }
 
         await federation.ApplyEpochAsync(proposal.Epoch, proposal.NewStateHash, outcome.Streaks.ToDictionary(s => s.Key.ToString(), s => s.Value));
+        await PublishAdvisoriesAsync(federationId, outcome);
         return new EpochReport(proposal.Epoch, EpochState.Committed, null, digest, sealedDecision.Id, committed.View, quarantined, flagged, proposal.Included.Count, proposal.Excluded.Count);
+    }
+
+    /// <summary>
+    /// SPEC B: the committed epoch's drift (canon drift detections; vector nodes above the flag threshold) becomes
+    /// advisories. Ids are deterministic, so publishing again after a crash finds the same advisories.
+    /// </summary>
+    private async Task PublishAdvisoriesAsync(string federationId, EpochOutcome outcome)
+    {
+        foreach (var advisory in Core.Governance.Advisories.FromOutcome(federationId, outcome))
+        {
+            await GrainFactory.GetGrain<IAdvisoryGrain>(AdvisoryKey.For(federationId, advisory.AdvisoryId)).PublishAsync(advisory);
+        }
     }
 
     /// <summary>Nodes quarantined during the epoch with cryptographic evidence (equivocation) join the decision's quarantine list.</summary>

@@ -33,6 +33,9 @@ public sealed class NodeState
     public string? SessionId { get; set; }
 
     public string? LedgerBlockId { get; set; }
+
+    /// <summary>Evidence receipts a reviewer has decided (review verdicts); a quarantine citing one changes nothing.</summary>
+    public List<string> ReviewedEvidence { get; set; } = [];
 }
 
 /// <summary>
@@ -221,9 +224,35 @@ public sealed class NodeGrain(
             throw new InvalidOperationException($"node {_fingerprint} is not registered in federation \"{_federationId}\"");
         }
 
+        // A reviewer's verdict outranks a later replay of the same evidence (an epoch committing after the verdict
+        // lists the node it quarantined at ingest), and a quarantine never un-revokes or un-excludes a node.
+        if (status == NodeStatus.Quarantined
+            && ((evidenceReceipt is not null && state.State.ReviewedEvidence.Contains(evidenceReceipt))
+                || state.State.Status is NodeStatus.Revoked or NodeStatus.Excluded))
+        {
+            return;
+        }
+
         state.State.Status = status;
         state.State.StatusReason = reason;
         state.State.EvidenceReceipt = evidenceReceipt ?? state.State.EvidenceReceipt;
+        await state.WriteStateAsync();
+    }
+
+    public async Task ApplyVerdictAsync(Core.Governance.VerdictKind verdict, string reason, string evidenceReceipt, string verdictReceipt)
+    {
+        if (state.State.Status != NodeStatus.Quarantined || state.State.EvidenceReceipt != evidenceReceipt)
+        {
+            throw new InvalidOperationException($"node {_fingerprint} is {state.State.Status.ToString().ToLowerInvariant()} on evidence {state.State.EvidenceReceipt ?? "none"}, not quarantined on {evidenceReceipt}");
+        }
+
+        // Approve: active at once, so the node's next update (for the open epoch) is accepted. Reject: Revoked, the
+        // strongest standing — every message (update, hello, heartbeat) is refused, so it is excluded as well.
+        state.State.Status = verdict == Core.Governance.VerdictKind.Approve ? NodeStatus.Active : NodeStatus.Revoked;
+        state.State.StatusReason = verdict == Core.Governance.VerdictKind.Approve
+            ? $"approved by review ({verdictReceipt}): {reason}"
+            : $"rejected by review ({verdictReceipt}): excluded and key revoked: {reason}";
+        state.State.ReviewedEvidence.Add(evidenceReceipt);
         await state.WriteStateAsync();
     }
 

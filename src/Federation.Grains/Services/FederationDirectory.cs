@@ -16,6 +16,9 @@ public sealed class FederationSettings
 
     public IReadOnlyList<NodeRegistration> Nodes { get; init; } = [];
 
+    /// <summary>The public keys whose signed verdicts decide quarantine cases (<c>Federations:N:ReviewerKeys</c>); none: no verdict is accepted.</summary>
+    public IReadOnlyList<Ed25519PublicKey> ReviewerKeys { get; init; } = [];
+
     public TimeSpan InactivityTimeout { get; init; } = DefaultInactivityTimeout;
 
     public string Id => Policy.FederationId;

@@ -6,7 +6,7 @@ namespace Federation.Grains.Services;
 
 /// <summary>
 /// Reads the <c>Federations</c> section of appsettings.json: per federation its policy, governance key file,
-/// inactivity timeout and seed registry of nodes (fingerprint, trust level, sync policy, capabilities).
+/// reviewer public key files, inactivity timeout and seed registry of nodes (fingerprint, trust level, sync policy, capabilities).
 /// Bad settings stop start-up with a message naming the setting.
 /// </summary>
 public static class FederationsConfiguration
@@ -74,8 +74,22 @@ public static class FederationsConfiguration
                     node.GetSection("Capabilities").Get<string[]>() ?? []));
             }
 
+            var reviewers = new List<Ed25519PublicKey>();
+            foreach (var reviewer in section.GetSection("ReviewerKeys").GetChildren())
+            {
+                try
+                {
+                    reviewers.Add(Storage.Keys.KeyFiles.ReadPublicKey(Path.Combine(baseDirectory, reviewer.Value ?? string.Empty)));
+                }
+                catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+                {
+                    throw new ArgumentException($"{Setting("ReviewerKeys")}:{reviewer.Key}: {ex.Message}", ex);
+                }
+            }
+
             federations.Add(new FederationSettings
             {
+                ReviewerKeys = reviewers,
                 Policy = policy,
                 GovernanceKey = key,
                 Nodes = nodes,
