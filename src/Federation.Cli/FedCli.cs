@@ -16,6 +16,8 @@ public static class FedCli
         root.Subcommands.Add(ScrollCommand.Build(console));
         root.Subcommands.Add(ScrollCommand.VerifyBundle(console));
         root.Subcommands.Add(BenchCommand.Build(console));
+        root.Subcommands.Add(ReviewCommand.Build(console));
+        root.Subcommands.Add(AdvisoryCommand.Build(console));
         return root;
     }
 

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using Federation.Grains;
+using Federation.Grains.Services;
+using Microsoft.Extensions.Configuration;
+
+namespace Federation.Cli;
+
+/// <summary>Options of the commands that act on a coordinator's state (review, advisory).</summary>
+public sealed class CoordinatorCliOptions
+{
+    public Option<string> Federation { get; } = new("--federation") { Description = "Federation id", Required = true };
+
+    public Option<string> DataDir { get; } = new("--data-dir") { Description = "The coordinator's data directory (default: appsettings Federation:DataDirectory or ./data)" };
+
+    public Option<string> Settings { get; } = new("--settings") { Description = "appsettings.json to read (default: $FED_SETTINGS or ./appsettings.json)" };
+
+    public Option<bool> Json { get; } = new("--json") { Description = "Print JSON instead of text" };
+
+    public void AddTo(Command command, bool withJson = false)
+    {
+        command.Options.Add(Federation);
+        command.Options.Add(DataDir);
+        command.Options.Add(Settings);
+        if (withJson)
+        {
+            command.Options.Add(Json);
+        }
+    }
+}
+
+/// <summary>
+/// One CLI invocation's coordinator: starts the grain host over the data directory (the same bootstrap as the
+/// coordinator, <see cref="CoordinatorHost"/>), runs the command, stops it. The file store lets one process own
+/// a scroll at a time: run these commands while the coordinator is stopped, or use PostgreSQL.
+/// </summary>
+internal static class CoordinatorSession
+{
+    public static async Task<(CoordinatorHost Host, string FederationId)> OpenAsync(ParseResult parse, CoordinatorCliOptions options, CancellationToken ct)
+    {
+        var explicitPath = parse.GetValue(options.Settings);
+        var path = Path.GetFullPath(explicitPath ?? Environment.GetEnvironmentVariable("FED_SETTINGS") ?? "appsettings.json");
+        var builder = new ConfigurationBuilder();
+        if (File.Exists(path))
+        {
+            builder.AddJsonFile(path, optional: false, reloadOnChange: false);
+        }
+        else if (explicitPath is not null)
+        {
+            throw new FileNotFoundException($"settings file {path} does not exist", path);
+        }
+
+        var federationId = FederationScrolls.ValidateFederationId(parse.GetValue(options.Federation)!);
+        var host = await CoordinatorHost.StartAsync(builder.Build(), Path.GetDirectoryName(path)!, parse.GetValue(options.DataDir), ct: ct);
+        if (!host.FederationIds.Contains(federationId))
+        {
+            await host.DisposeAsync();
+            throw new ArgumentException($"federation \"{federationId}\" is not configured in {path} (Federations:N:Id)");
+        }
+
+        return (host, federationId);
+    }
+}
