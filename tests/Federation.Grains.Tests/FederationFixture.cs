@@ -88,7 +88,13 @@ public sealed class FederationFixture : IAsyncDisposable
         Policy = Policy(federation),
         GovernanceKey = Ed25519PrivateKey.FromSeed(Seed(federation == Fed1 ? 101 : 102)),
         InactivityTimeout = TimeSpan.FromMinutes(5),
+        ReviewerKeys = [ReviewerKey.PublicKey],
     };
+
+    /// <summary>The one reviewer of both federations (seed 120); seed 121 is a key that is not a reviewer's.</summary>
+    public static Ed25519PrivateKey ReviewerKey { get; } = Ed25519PrivateKey.FromSeed(Seed(120));
+
+    public static Ed25519PrivateKey NotAReviewerKey { get; } = Ed25519PrivateKey.FromSeed(Seed(121));
 
     public static Ed25519PublicKey GovernanceKey(string federation)
     {
