@@ -134,6 +134,7 @@ public sealed class ReviewCommandTests : IDisposable
         Assert.Contains("case_decided", again.Err);
         Assert.Single(again.Err.Trim().Split('\n'));
 
+        Assert.Contains("\tapproved by ", Fed_("review", "list").Out);
         var decided = JsonDocument.Parse(Fed_("review", "list", "--json").Out).RootElement.EnumerateArray().Single();
         Assert.Equal("approve", decided.GetProperty("verdict").GetString());
         Assert.Equal("active", decided.GetProperty("node_status").GetString());

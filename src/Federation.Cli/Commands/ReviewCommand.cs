@@ -44,7 +44,7 @@ public static class ReviewCommand
 
             foreach (var c in cases)
             {
-                console.Out.WriteLine($"{c.Case}\t{c.Node}\t{c.EvidenceType}\t{(c.Verdict is null ? "pending" : $"{c.Verdict}d by {c.Reviewer} ({c.VerdictReceipt})")}\tnode {c.NodeStatus.ToString().ToLowerInvariant()}");
+                console.Out.WriteLine($"{c.Case}\t{c.Node}\t{c.EvidenceType}\t{(c.Verdict is null ? "pending" : $"{(c.Verdict == "approve" ? "approved" : "rejected")} by {c.Reviewer} ({c.VerdictReceipt})")}\tnode {c.NodeStatus.ToString().ToLowerInvariant()}");
             }
 
             return ExitCodes.Ok;
