@@ -148,7 +148,7 @@ public sealed class ReviewCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Unusable_input_exits_2_with_one_line()
+    public async Task Unusable_input_exits_2_and_a_refused_verdict_exits_1_each_with_one_line()
     {
         var (caseId, _) = await PrepareAsync();
 
@@ -161,6 +161,12 @@ public sealed class ReviewCommandTests : IDisposable
         Assert.Equal(2, unknownFederation.ExitCode);
         Assert.Contains("fed9", unknownFederation.Err);
         Assert.Equal(2, Fed_("advisory", "accept", "adv-1-000000000000").ExitCode);
+
+        // As a real process: a refused verdict is exit 1 and one line, never a stack trace.
+        var refused = FedRunner.Process(null, "review", "approve", caseId, "--key", Key("stranger"), "--reason", "x", "--federation", Fed, "--data-dir", Data, "--settings", Settings);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.StartsWith("fed: verdict refused (not_a_reviewer)", refused.Err);
+        Assert.Single(refused.Err.Trim().Split('\n'));
 
         // Nothing was decided by any of that.
         Assert.Contains("pending", Fed_("review", "list").Out);
