@@ -100,6 +100,7 @@ public sealed class GovernanceTests : IAsyncDisposable
         Assert.Equal(EpochState.Committed, report.State);
         Assert.Contains(node.ToString(), report.Quarantined);
         Assert.Equal(NodeStatus.Active, (await NodeAsync(node)).Record.Status);
+        Assert.Contains("review: already decided: the node is active", File.ReadAllText(_fx.GovernanceLogPath));
 
         // From the next epoch on its updates are accepted again.
         var ack = await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, nodes[0].Key, nodes[0].Block, 2));

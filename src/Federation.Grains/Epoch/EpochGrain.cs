@@ -205,13 +205,19 @@ public sealed class EpochGrain(
         foreach (var entry in proposal.Quarantined)
         {
             var receipt = evidenceReceipts.GetValueOrDefault(entry.Node) ?? (await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(federationId, entry.Node)).GetAsync())?.QuarantineEvidence ?? sealedDecision.Id;
-            await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(federationId, entry.Node)).SetStatusAsync(NodeStatus.Quarantined, $"{entry.Reason} in epoch {proposal.Epoch} (evidence {receipt})", receipt);
+            var quarantinedNode = GrainFactory.GetGrain<INodeGrain>(NodeKey.For(federationId, entry.Node));
+            await quarantinedNode.SetStatusAsync(NodeStatus.Quarantined, $"{entry.Reason} in epoch {proposal.Epoch} (evidence {receipt})", receipt);
+
+            // A reviewer may have decided this evidence before the epoch committed (the node then keeps its verdict's standing).
+            var standing = (await quarantinedNode.GetAsync())?.Record.Status ?? NodeStatus.Quarantined;
             governanceLog.Append(GovernanceLog.Quarantine, federationId, $"node {entry.Node} (epoch {proposal.Epoch})", receipt,
             [
                 ("reason", entry.Reason),
                 ("evidence hash", $"`{entry.EvidenceHash}`"),
                 ("decided in", sealedDecision.Id),
-                ("review", "pending: `fed review show` then `approve` or `reject`"),
+                ("review", standing == NodeStatus.Quarantined
+                    ? "pending: `fed review show` then `approve` or `reject`"
+                    : $"already decided: the node is {standing.ToString().ToLowerInvariant()}"),
             ]);
             quarantined.Add(entry.Node.ToString());
         }
