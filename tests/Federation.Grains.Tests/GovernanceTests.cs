@@ -142,6 +142,49 @@ public sealed class GovernanceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_divergence_case_shows_the_committed_decision_with_its_votes_and_an_approved_node_submits_again()
+    {
+        await _fx.StartAsync();
+        var nodes = await JoinAsync(6);
+        await SubmitAllAsync(nodes, 1, outlierSeed: 50, outlier: 5);
+        Assert.Empty((await _fx.RunEpochAsync(Fed1)).Quarantined);
+        await SubmitAllAsync(nodes, 2, outlierSeed: 50, outlier: 5);
+        var second = await _fx.RunEpochAsync(Fed1);
+        var node = nodes[5].Key.Fingerprint;
+        Assert.Equal([node.ToString()], second.Quarantined);
+
+        var listed = Assert.Single(await Review.ListAsync());
+        Assert.Equal(Core.Consensus.DivergenceEvidence.Type, listed.EvidenceType);
+        var detail = (await Review.ShowAsync(listed.Case))!;
+        var decision = Assert.Single(detail.Decisions);
+        Assert.Equal(second.CommitReceipt, decision.Id);
+        var certificate = Receipt.Parse(Encoding.UTF8.GetBytes(decision.Line)).Body["commit_certificate"]!.AsArray();
+        Assert.True(certificate.Count >= 3, "a commit certificate holds 2f + 1 signed votes");
+        Assert.Contains(detail.History, h => h.Id == listed.Case);
+
+        Assert.True((await Review.DecideAsync(Verdict(listed.Case, node, VerdictKind.Approve, ReviewerKey))).Sealed);
+        var ack = await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, nodes[5].Key, nodes[5].Block, 3));
+        Assert.Equal(Core.Ingest.Disposition.Accepted, ack.Disposition);
+    }
+
+    [Fact]
+    public async Task Two_verdicts_on_one_case_at_once_seal_exactly_one()
+    {
+        var (nodes, caseId) = await QuarantineOneAsync();
+        var node = nodes[0].Key.Fingerprint;
+
+        var outcomes = await Task.WhenAll(
+            Review.DecideAsync(Verdict(caseId, node, VerdictKind.Approve, ReviewerKey)),
+            Review.DecideAsync(Verdict(caseId, node, VerdictKind.Reject, ReviewerKey)));
+
+        var sealedOne = Assert.Single(outcomes, o => o.Sealed);
+        Assert.Equal(ReviewRefusal.CaseDecided, Assert.Single(outcomes, o => !o.Sealed).Code);
+        var lines = await _fx.LinesAsync(FederationScrolls.Governance(Fed1));
+        Assert.Single(lines, l => l.Contains("\"type\":\"review_verdict\"", StringComparison.Ordinal));
+        Assert.Equal(sealedOne.Message.Contains("approved", StringComparison.Ordinal) ? NodeStatus.Active : NodeStatus.Revoked, (await NodeAsync(node)).Record.Status);
+    }
+
+    [Fact]
     public async Task Verdicts_from_a_non_reviewer_with_a_bad_signature_or_on_an_unknown_case_are_refused_and_change_nothing()
     {
         var (nodes, caseId) = await QuarantineOneAsync();
