@@ -42,6 +42,9 @@ public interface IFederationGrain : IGrainWithStringKey
 {
     Task RegisterNodeAsync(NodeRegistration registration);
 
+    /// <summary>Registers many nodes with one state write (operators importing a registry).</summary>
+    Task RegisterNodesAsync(IReadOnlyList<NodeRegistration> registrations);
+
     Task<HandshakeReply> HelloAsync(byte[] signedHello);
 
     Task<SessionReply> CompleteSessionAsync(byte[] signedSessionAck);

@@ -58,12 +58,23 @@ public sealed class EpochTests : IAsyncDisposable
         Assert.Empty(CommitCertificate.Verify(certificate, ValidatorSetOf(4), 1, report.Digest!.Value));
         var proposal = decision.Body["proposal"]!.AsObject();
         var alignmentHash = Sha256Digest.Parse(proposal["alignment_hash"]!.GetValue<string>());
-        foreach (var proof in decision.Body["alignment_proofs"]!.AsArray())
+        var leaves = new List<AlignedUpdate>();
+        foreach (var chunkId in decision.Body["alignment_receipts"]!.AsArray())
         {
-            var aligned = new AlignedUpdate((int)proof!["index"]!.GetValue<double>(), (long)proof["seq"]!.GetValue<double>(), Core.Crypto.KeyFingerprint.Parse(proof["node"]!.GetValue<string>()),
-                Sha256Digest.Parse(proof["update_hash"]!.GetValue<string>()), Sha256Digest.ParseHex(proof["leaf_hash"]!.GetValue<string>()),
-                proof["proof"]!.AsArray().Select(p => Sha256Digest.ParseHex(p!.GetValue<string>())).ToList());
-            Assert.True(AlignmentResult.VerifyProof(alignmentHash, 5, aligned).IsValid);
+            foreach (var u in (await GovernanceReceiptAsync(chunkId!.GetValue<string>())).Body["updates"]!.AsArray())
+            {
+                leaves.Add(new AlignedUpdate((int)u!["index"]!.GetValue<double>(), (long)u["seq"]!.GetValue<double>(), Core.Crypto.KeyFingerprint.Parse(u["node"]!.GetValue<string>()), Sha256Digest.Parse(u["update_hash"]!.GetValue<string>()), default, []));
+            }
+        }
+
+        // Rebuild the alignment tree from the sealed leaves: its root is the committed alignment hash, and every proof verifies.
+        var tree = new Core.Merkle.MerkleTree();
+        leaves.ForEach(l => tree.AppendData(AlignmentResult.LeafData(l.Seq, l.Node, l.UpdateHash)));
+        Assert.Equal(alignmentHash, tree.Root());
+        foreach (var leaf in leaves)
+        {
+            var aligned = leaf with { LeafHash = tree.LeafHash(leaf.Index), Proof = tree.InclusionProof(leaf.Index, tree.Size) };
+            Assert.True(AlignmentResult.VerifyProof(alignmentHash, leaves.Count, aligned).IsValid);
         }
 
         var log = new GovernanceLog(_fx.GovernanceLogPath).Entries();

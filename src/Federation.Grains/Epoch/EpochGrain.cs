@@ -31,6 +31,9 @@ public sealed class EpochGrain(
     LedgerDirectory ledgers,
     GovernanceLog governanceLog) : Grain, IEpochGrain
 {
+    /// <summary>Aligned updates per <c>epoch_alignment</c> receipt (about 90 KB of JSON).</summary>
+    public const int AlignmentChunk = 500;
+
     public Task<IReadOnlyList<EpochReport>> HistoryAsync() => Task.FromResult<IReadOnlyList<EpochReport>>(history.State.Reports.ToList());
 
     public async Task<EpochReport> RunAsync()
@@ -83,9 +86,11 @@ public sealed class EpochGrain(
         var queue = new Queue<(int From, byte[] Message)>();
         var steps = new ValidatorStep?[members.Count];
         var evidence = new List<byte[]>();
+        // Validators recompute in parallel (each re-reads and re-verifies the epoch's updates).
+        var begun = await Task.WhenAll(members.Select(m => m.BeginAsync(inputs)));
         for (var i = 0; i < members.Count; i++)
         {
-            Absorb(i, await members[i].BeginAsync(inputs));
+            Absorb(i, begun[i]);
         }
 
         var timeout = validators.ViewTimeout;
@@ -171,6 +176,25 @@ public sealed class EpochGrain(
             evidenceReceipts[divergence.Node] = sealedEvidence.Id;
         }
 
+        // The aligned updates (alignment-tree leaves, in order) go in chunks so no receipt outgrows a scroll line;
+        // with them anyone rebuilds the alignment tree, its root and every update's alignment proof.
+        var alignmentReceipts = new JsonArray();
+        var leaves = outcome.Alignment.Included;
+        for (var start = 0; start == 0 || start < leaves.Count; start += AlignmentChunk)
+        {
+            var chunk = leaves.Skip(start).Take(AlignmentChunk).Select(a => (JsonNode?)new JsonObject
+            {
+                ["index"] = a.Index,
+                ["seq"] = a.Seq,
+                ["node"] = a.Node.ToString(),
+                ["update_hash"] = a.UpdateHash.ToString(),
+            }).ToArray();
+            var sealedChunk = await governanceScroll.AppendAsync(new ReceiptDraft("epoch_alignment",
+                new JsonObject { ["epoch"] = proposal.Epoch, ["first_index"] = start, ["count"] = leaves.Count, ["updates"] = new JsonArray(chunk) },
+                ["alignment", $"epoch-{proposal.Epoch}"]));
+            alignmentReceipts.Add(sealedChunk.Id);
+        }
+
         var decision = new JsonObject
         {
             ["epoch"] = proposal.Epoch,
@@ -178,15 +202,7 @@ public sealed class EpochGrain(
             ["view"] = committed.View,
             ["proposal"] = proposal.ToJson(),
             ["aggregate"] = outcome.Aggregate.DeepClone(),
-            ["alignment_proofs"] = new JsonArray(outcome.Alignment.Included.Select(a => (JsonNode?)new JsonObject
-            {
-                ["index"] = a.Index,
-                ["seq"] = a.Seq,
-                ["node"] = a.Node.ToString(),
-                ["update_hash"] = a.UpdateHash.ToString(),
-                ["leaf_hash"] = a.LeafHash.ToHex(),
-                ["proof"] = new JsonArray(a.Proof.Select(p => (JsonNode?)JsonValue.Create(p.ToHex())).ToArray()),
-            }).ToArray()),
+            ["alignment_receipts"] = alignmentReceipts,
             ["commit_certificate"] = new JsonArray(committed.CommitCertificate.Select(c => CanonicalJson.Parse(c)).ToArray()),
         };
         var sealedDecision = await governanceScroll.AppendAsync(new ReceiptDraft("epoch_committed", decision, ["apply", $"epoch-{proposal.Epoch}"]));

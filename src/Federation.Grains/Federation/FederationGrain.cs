@@ -70,6 +70,16 @@ public sealed class FederationGrain(
         await state.WriteStateAsync();
     }
 
+    public async Task RegisterNodesAsync(IReadOnlyList<NodeRegistration> registrations)
+    {
+        foreach (var registration in registrations)
+        {
+            await RegisterCoreAsync(registration);
+        }
+
+        await state.WriteStateAsync();
+    }
+
     private async Task RegisterCoreAsync(NodeRegistration registration)
     {
         await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(Settings.Id, registration.Fingerprint)).RegisterAsync(registration);
