@@ -172,3 +172,79 @@ public sealed class EpochTests : IAsyncDisposable
         Assert.Contains(new GovernanceLog(_fx.GovernanceLogPath).Entries(), e => e.Action == GovernanceLog.ValidatorFlagged);
     }
 }
+
+public sealed class EpochScheduleTests : IAsyncDisposable
+{
+    private readonly FederationFixture _fx = new()
+    {
+        Epochs = new EpochOptions { QuorumFraction = 0.6, Grace = TimeSpan.FromSeconds(5), Deadline = TimeSpan.FromMinutes(2), CheckInterval = TimeSpan.FromSeconds(1) },
+    };
+
+    public ValueTask DisposeAsync() => _fx.DisposeAsync();
+
+    private async Task<IReadOnlyList<EpochReport>> AdvanceUntilAsync(TimeSpan limit, Func<IReadOnlyList<EpochReport>, bool> done)
+    {
+        var epochs = _fx.Grains.GetGrain<IEpochGrain>(Fed1);
+        for (var elapsed = TimeSpan.Zero; elapsed < limit; elapsed += TimeSpan.FromMilliseconds(500))
+        {
+            _fx.Time.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.Delay(2);
+            var history = await epochs.HistoryAsync();
+            if (done(history))
+            {
+                return history;
+            }
+        }
+
+        return await epochs.HistoryAsync();
+    }
+
+    [Fact]
+    public async Task A_quorum_of_active_nodes_plus_the_grace_period_closes_the_epoch_without_waiting_for_slow_nodes()
+    {
+        await _fx.StartAsync();
+        var nodes = new List<(Core.Crypto.Ed25519PrivateKey Key, string Block)>();
+        for (var i = 1; i <= 5; i++)
+        {
+            nodes.Add((_fx.Node(i), await _fx.JoinAsync(Fed1, _fx.Node(i))));
+        }
+
+        await _fx.Grains.GetGrain<IEpochGrain>(Fed1).StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True((await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, nodes[i].Key, nodes[i].Block, 1))).Acknowledged);
+        }
+
+        // 3 of 5 = 0.6: quorum; the epoch closes after the 5 s grace, long before the 2 min deadline.
+        var history = await AdvanceUntilAsync(TimeSpan.FromSeconds(30), h => h.Count > 0);
+        var report = Assert.Single(history);
+        Assert.Equal(EpochState.Committed, report.State);
+        Assert.Equal(3, report.Included);
+
+        // The slow nodes are not punished: their late updates are recorded as late.
+        var late = await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, nodes[4].Key, nodes[4].Block, 1));
+        Assert.Equal(Disposition.Late, late.Disposition);
+        Assert.Equal(NodeStatus.Active, (await _fx.Grains.GetGrain<INodeGrain>(NodeKey.For(Fed1, nodes[4].Key.Fingerprint)).GetAsync())!.Record.Status);
+    }
+
+    [Fact]
+    public async Task Without_a_quorum_the_durable_deadline_closes_the_epoch()
+    {
+        await _fx.StartAsync();
+        var nodes = new List<(Core.Crypto.Ed25519PrivateKey Key, string Block)>();
+        for (var i = 1; i <= 5; i++)
+        {
+            nodes.Add((_fx.Node(i), await _fx.JoinAsync(Fed1, _fx.Node(i))));
+        }
+
+        await _fx.Grains.GetGrain<IEpochGrain>(Fed1).StartAsync();
+        Assert.True((await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, nodes[0].Key, nodes[0].Block, 1))).Acknowledged);
+
+        var early = await AdvanceUntilAsync(TimeSpan.FromSeconds(60), h => h.Count > 0);
+        Assert.Empty(early);
+        var history = await AdvanceUntilAsync(TimeSpan.FromSeconds(120), h => h.Count > 0);
+        var report = Assert.Single(history);
+        Assert.Equal(EpochState.Committed, report.State);
+        Assert.Equal(1, report.Included);
+    }
+}

@@ -29,8 +29,85 @@ public sealed class EpochGrain(
     ValidatorDirectory validators,
     FederationDirectory federations,
     LedgerDirectory ledgers,
-    GovernanceLog governanceLog) : Grain, IEpochGrain
+    GovernanceLog governanceLog,
+    EpochOptions options,
+    UpdateIndex updateIndex) : Grain, IEpochGrain, IRemindable
 {
+    public const string DeadlineReminder = "epoch-deadline";
+
+    private IDisposable? _quorumTimer;
+    private DateTimeOffset? _quorumSince;
+    private bool _running;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _quorumTimer = RegisterTimer(_ => CheckQuorumAsync(), options.CheckInterval, options.CheckInterval);
+        return Task.CompletedTask;
+    }
+
+    public async Task StartAsync() =>
+        await RegisterOrUpdateReminderAsync(DeadlineReminder, options.Deadline, options.Deadline);
+
+    /// <summary>The durable deadline: after downtime it fires once; an epoch open past its deadline closes.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        var info = await GrainFactory.GetGrain<IFederationGrain>(GetPrimaryKeyString()).GetEpochAsync();
+        if (reminderName == DeadlineReminder && TimeProvider.GetUtcNow() - info.OpenedAt >= options.Deadline)
+        {
+            await RunOnceAsync();
+        }
+    }
+
+    /// <summary>A quorum of active nodes has submitted for the open epoch: wait the grace period, then close.</summary>
+    private async Task CheckQuorumAsync()
+    {
+        var federationId = GetPrimaryKeyString();
+        var federation = GrainFactory.GetGrain<IFederationGrain>(federationId);
+        var info = await federation.GetEpochAsync();
+        var submitted = (await updateIndex.ForAsync(federationId)).ForEpoch(info.OpenEpoch).Count(u => !u.Update.Late);
+        if (info.ClosingEpoch is not null || submitted == 0)
+        {
+            _quorumSince = null;
+            return;
+        }
+
+        var active = 0;
+        foreach (var node in await federation.ListNodesAsync())
+        {
+            if ((await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(federationId, node)).GetAsync())?.Record.Status == NodeStatus.Active)
+            {
+                active++;
+            }
+        }
+
+        if (submitted < Math.Ceiling(options.QuorumFraction * active))
+        {
+            _quorumSince = null;
+            return;
+        }
+
+        _quorumSince ??= TimeProvider.GetUtcNow();
+        if (TimeProvider.GetUtcNow() - _quorumSince >= options.Grace)
+        {
+            _quorumSince = null;
+            await RunOnceAsync();
+        }
+    }
+
+    private async Task RunOnceAsync()
+    {
+        if (!_running)
+        {
+            await RunAsync();
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _quorumTimer?.Dispose();
+        return Task.CompletedTask;
+    }
+
     /// <summary>Aligned updates per <c>epoch_alignment</c> receipt (about 90 KB of JSON).</summary>
     public const int AlignmentChunk = 500;
 
@@ -43,6 +120,7 @@ public sealed class EpochGrain(
         var info = await federation.GetEpochAsync();
         var epoch = info.ClosingEpoch ?? info.OpenEpoch;
         EpochReport report;
+        _running = true;
         try
         {
             report = await RunCoreAsync(federationId, federation, epoch);
@@ -51,6 +129,10 @@ public sealed class EpochGrain(
         {
             // SPEC A: a ledger mismatch at the coordinator halts new epochs; rollback is the operator's step.
             report = new EpochReport(epoch, EpochState.Failed, $"halted: {ex.Message}", null, null, 0, [], [], 0, 0);
+        }
+        finally
+        {
+            _running = false;
         }
 
         history.State.Reports.Add(report);
