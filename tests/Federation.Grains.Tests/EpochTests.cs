@@ -155,6 +155,27 @@ public sealed class EpochTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_coordinator_whose_update_scroll_no_longer_verifies_halts_new_epochs_and_says_so()
+    {
+        await _fx.StartAsync();
+        var nodes = await JoinAsync(4);
+        await SubmitAllAsync(nodes, 1);
+        await (await _fx.Ledgers.GetAsync(FederationScrolls.Updates(Fed1))).SealAsync();
+        _fx.Cluster.Kill();
+        var file = _fx.ScrollFile(FederationScrolls.Updates(Fed1));
+        var lines = File.ReadAllLines(file);
+        lines[1] = lines[1].Replace("\"federated_epoch\":1", "\"federated_epoch\":2");
+        File.WriteAllLines(file, lines);
+        await _fx.RestartAfterKillAsync();
+
+        var report = await _fx.RunEpochAsync(Fed1);
+        Assert.Equal(EpochState.Failed, report.State);
+        Assert.StartsWith("halted:", report.Reason);
+        Assert.Contains("fed1.updates", report.Reason);
+        Assert.DoesNotContain(new GovernanceLog(_fx.GovernanceLogPath).Entries(), e => e.Action == GovernanceLog.Apply);
+    }
+
+    [Fact]
     public async Task A_validator_signing_conflicting_votes_is_flagged_with_its_two_votes_and_the_epoch_still_commits()
     {
         _fx.Behaviours["v3"] = ValidatorBehaviour.ConflictingVotes;

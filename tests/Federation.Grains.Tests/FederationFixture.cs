@@ -122,6 +122,15 @@ public sealed class FederationFixture : IAsyncDisposable
         await Cluster.StartAsync();
     }
 
+    public string ScrollFile(string scroll) => Path.Combine(_directory.Path, "scrolls", "receipts", scroll, scroll + ".jsonl");
+
+    /// <summary>After <see cref="TestCluster.Kill"/>: release the killed process's files and start a new host.</summary>
+    public async Task RestartAfterKillAsync()
+    {
+        await _store!.DisposeAsync();
+        await Cluster.StartAsync();
+    }
+
     public async Task RegisterAsync(string federation, Ed25519PrivateKey node, IReadOnlyList<string>? capabilities = null) =>
         await Grains.GetGrain<IFederationGrain>(federation).RegisterNodeAsync(
             new NodeRegistration(node.Fingerprint, TrustLevel.Federated, SyncPolicy.Bidirectional, capabilities ?? ["ingest.v1", "delta.vector.v1"]));
