@@ -26,7 +26,7 @@ public sealed record HandshakeReply(bool Accepted, byte[]? Accept, string? Code,
 public sealed record SessionReply(bool Active, string? LedgerBlockId, long? Seq, Sha256Digest? LeafHash, string? Code, string Message);
 
 /// <summary>The epoch accepting updates, the one closing (if any) and the global state chain.</summary>
-public sealed record EpochInfo(long OpenEpoch, long? ClosingEpoch, Sha256Digest OpenStateHash, IReadOnlyDictionary<long, Sha256Digest> BaseStates);
+public sealed record EpochInfo(long OpenEpoch, long? ClosingEpoch, Sha256Digest OpenStateHash, IReadOnlyDictionary<long, Sha256Digest> BaseStates, DateTimeOffset OpenedAt = default);
 
 /// <summary>What a heartbeat told the coordinator: consistent, ahead (unprovable yet) or divergent (quarantined with evidence).</summary>
 public sealed record HeartbeatAck(HeadVerdict Verdict, string Message, string? EvidenceReceipt = null, string? Code = null);
@@ -41,6 +41,9 @@ public sealed record ScrollHead(string Scroll, long Size, Sha256Digest Root, str
 public interface IFederationGrain : IGrainWithStringKey
 {
     Task RegisterNodeAsync(NodeRegistration registration);
+
+    /// <summary>Registers many nodes with one state write (operators importing a registry).</summary>
+    Task RegisterNodesAsync(IReadOnlyList<NodeRegistration> registrations);
 
     Task<HandshakeReply> HelloAsync(byte[] signedHello);
 
@@ -202,6 +205,9 @@ public interface IEpochGrain : IGrainWithStringKey
 {
     /// <summary>Closes the open epoch and drives it to committed, or to failed with a reason.</summary>
     Task<EpochReport> RunAsync();
+
+    /// <summary>Starts the schedule: the quorum-plus-grace check and the durable deadline reminder.</summary>
+    Task StartAsync();
 
     [ReadOnly]
     Task<IReadOnlyList<EpochReport>> HistoryAsync();

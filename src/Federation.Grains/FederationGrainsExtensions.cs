@@ -14,8 +14,9 @@ public static class FederationGrainsExtensions
     /// The <see cref="IngestGateway"/> is made from the started host's grain factory.
     /// </summary>
     public static GrainHostBuilder AddFederationGrains(this GrainHostBuilder builder, FederationDirectory federations, LedgerDirectory ledgers,
-        ValidatorDirectory? validators = null, GovernanceLog? governanceLog = null)
+        ValidatorDirectory? validators = null, GovernanceLog? governanceLog = null, EpochOptions? epochs = null)
     {
+        builder.Services.AddSingleton((epochs ?? new EpochOptions()).Validate());
         builder.Services.AddSingleton(federations);
         builder.Services.AddSingleton(ledgers);
         builder.Services.AddSingleton(validators ?? new ValidatorDirectory());

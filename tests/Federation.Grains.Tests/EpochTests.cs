@@ -58,12 +58,23 @@ public sealed class EpochTests : IAsyncDisposable
         Assert.Empty(CommitCertificate.Verify(certificate, ValidatorSetOf(4), 1, report.Digest!.Value));
         var proposal = decision.Body["proposal"]!.AsObject();
         var alignmentHash = Sha256Digest.Parse(proposal["alignment_hash"]!.GetValue<string>());
-        foreach (var proof in decision.Body["alignment_proofs"]!.AsArray())
+        var leaves = new List<AlignedUpdate>();
+        foreach (var chunkId in decision.Body["alignment_receipts"]!.AsArray())
         {
-            var aligned = new AlignedUpdate((int)proof!["index"]!.GetValue<double>(), (long)proof["seq"]!.GetValue<double>(), Core.Crypto.KeyFingerprint.Parse(proof["node"]!.GetValue<string>()),
-                Sha256Digest.Parse(proof["update_hash"]!.GetValue<string>()), Sha256Digest.ParseHex(proof["leaf_hash"]!.GetValue<string>()),
-                proof["proof"]!.AsArray().Select(p => Sha256Digest.ParseHex(p!.GetValue<string>())).ToList());
-            Assert.True(AlignmentResult.VerifyProof(alignmentHash, 5, aligned).IsValid);
+            foreach (var u in (await GovernanceReceiptAsync(chunkId!.GetValue<string>())).Body["updates"]!.AsArray())
+            {
+                leaves.Add(new AlignedUpdate((int)u!["index"]!.GetValue<double>(), (long)u["seq"]!.GetValue<double>(), Core.Crypto.KeyFingerprint.Parse(u["node"]!.GetValue<string>()), Sha256Digest.Parse(u["update_hash"]!.GetValue<string>()), default, []));
+            }
+        }
+
+        // Rebuild the alignment tree from the sealed leaves: its root is the committed alignment hash, and every proof verifies.
+        var tree = new Core.Merkle.MerkleTree();
+        leaves.ForEach(l => tree.AppendData(AlignmentResult.LeafData(l.Seq, l.Node, l.UpdateHash)));
+        Assert.Equal(alignmentHash, tree.Root());
+        foreach (var leaf in leaves)
+        {
+            var aligned = leaf with { LeafHash = tree.LeafHash(leaf.Index), Proof = tree.InclusionProof(leaf.Index, tree.Size) };
+            Assert.True(AlignmentResult.VerifyProof(alignmentHash, leaves.Count, aligned).IsValid);
         }
 
         var log = new GovernanceLog(_fx.GovernanceLogPath).Entries();
@@ -144,6 +155,27 @@ public sealed class EpochTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_coordinator_whose_update_scroll_no_longer_verifies_halts_new_epochs_and_says_so()
+    {
+        await _fx.StartAsync();
+        var nodes = await JoinAsync(4);
+        await SubmitAllAsync(nodes, 1);
+        await (await _fx.Ledgers.GetAsync(FederationScrolls.Updates(Fed1))).SealAsync();
+        _fx.Cluster.Kill();
+        var file = _fx.ScrollFile(FederationScrolls.Updates(Fed1));
+        var lines = File.ReadAllLines(file);
+        lines[1] = lines[1].Replace("\"federated_epoch\":1", "\"federated_epoch\":2");
+        File.WriteAllLines(file, lines);
+        await _fx.RestartAfterKillAsync();
+
+        var report = await _fx.RunEpochAsync(Fed1);
+        Assert.Equal(EpochState.Failed, report.State);
+        Assert.StartsWith("halted:", report.Reason);
+        Assert.Contains("fed1.updates", report.Reason);
+        Assert.DoesNotContain(new GovernanceLog(_fx.GovernanceLogPath).Entries(), e => e.Action == GovernanceLog.Apply);
+    }
+
+    [Fact]
     public async Task A_validator_signing_conflicting_votes_is_flagged_with_its_two_votes_and_the_epoch_still_commits()
     {
         _fx.Behaviours["v3"] = ValidatorBehaviour.ConflictingVotes;
@@ -159,5 +191,81 @@ public sealed class EpochTests : IAsyncDisposable
             Vote.Open(SignedEnvelope.Parse(votes["second"]!.ToJsonString()), ValidatorSetOf(4)));
         Assert.Empty(evidence.Verify(ValidatorSetOf(4)));
         Assert.Contains(new GovernanceLog(_fx.GovernanceLogPath).Entries(), e => e.Action == GovernanceLog.ValidatorFlagged);
+    }
+}
+
+public sealed class EpochScheduleTests : IAsyncDisposable
+{
+    private readonly FederationFixture _fx = new()
+    {
+        Epochs = new EpochOptions { QuorumFraction = 0.6, Grace = TimeSpan.FromSeconds(5), Deadline = TimeSpan.FromMinutes(2), CheckInterval = TimeSpan.FromSeconds(1) },
+    };
+
+    public ValueTask DisposeAsync() => _fx.DisposeAsync();
+
+    private async Task<IReadOnlyList<EpochReport>> AdvanceUntilAsync(TimeSpan limit, Func<IReadOnlyList<EpochReport>, bool> done)
+    {
+        var epochs = _fx.Grains.GetGrain<IEpochGrain>(Fed1);
+        for (var elapsed = TimeSpan.Zero; elapsed < limit; elapsed += TimeSpan.FromMilliseconds(500))
+        {
+            _fx.Time.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.Delay(2);
+            var history = await epochs.HistoryAsync();
+            if (done(history))
+            {
+                return history;
+            }
+        }
+
+        return await epochs.HistoryAsync();
+    }
+
+    [Fact]
+    public async Task A_quorum_of_active_nodes_plus_the_grace_period_closes_the_epoch_without_waiting_for_slow_nodes()
+    {
+        await _fx.StartAsync();
+        var nodes = new List<(Core.Crypto.Ed25519PrivateKey Key, string Block)>();
+        for (var i = 1; i <= 5; i++)
+        {
+            nodes.Add((_fx.Node(i), await _fx.JoinAsync(Fed1, _fx.Node(i))));
+        }
+
+        await _fx.Grains.GetGrain<IEpochGrain>(Fed1).StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True((await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, nodes[i].Key, nodes[i].Block, 1))).Acknowledged);
+        }
+
+        // 3 of 5 = 0.6: quorum; the epoch closes after the 5 s grace, long before the 2 min deadline.
+        var history = await AdvanceUntilAsync(TimeSpan.FromSeconds(30), h => h.Count > 0);
+        var report = Assert.Single(history);
+        Assert.Equal(EpochState.Committed, report.State);
+        Assert.Equal(3, report.Included);
+
+        // The slow nodes are not punished: their late updates are recorded as late.
+        var late = await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, nodes[4].Key, nodes[4].Block, 1));
+        Assert.Equal(Disposition.Late, late.Disposition);
+        Assert.Equal(NodeStatus.Active, (await _fx.Grains.GetGrain<INodeGrain>(NodeKey.For(Fed1, nodes[4].Key.Fingerprint)).GetAsync())!.Record.Status);
+    }
+
+    [Fact]
+    public async Task Without_a_quorum_the_durable_deadline_closes_the_epoch()
+    {
+        await _fx.StartAsync();
+        var nodes = new List<(Core.Crypto.Ed25519PrivateKey Key, string Block)>();
+        for (var i = 1; i <= 5; i++)
+        {
+            nodes.Add((_fx.Node(i), await _fx.JoinAsync(Fed1, _fx.Node(i))));
+        }
+
+        await _fx.Grains.GetGrain<IEpochGrain>(Fed1).StartAsync();
+        Assert.True((await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, nodes[0].Key, nodes[0].Block, 1))).Acknowledged);
+
+        var early = await AdvanceUntilAsync(TimeSpan.FromSeconds(60), h => h.Count > 0);
+        Assert.Empty(early);
+        var history = await AdvanceUntilAsync(TimeSpan.FromSeconds(120), h => h.Count > 0);
+        var report = Assert.Single(history);
+        Assert.Equal(EpochState.Committed, report.State);
+        Assert.Equal(1, report.Included);
     }
 }

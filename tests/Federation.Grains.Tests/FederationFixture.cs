@@ -8,6 +8,7 @@ using Federation.Core.Signing;
 using Federation.Grains.Services;
 using Federation.Hosting;
 using Federation.Hosting.Configuration;
+using Federation.Hosting.Reminders;
 using Federation.Hosting.Testing;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
@@ -41,11 +42,15 @@ public sealed class FederationFixture : IAsyncDisposable
 
             builder.UseThreadPool(Time)
                 .Configure<GrainStorageOptions>(o => o.DataDirectory = Path.Combine(_directory.Path, "grains"))
-                .AddFederationGrains(federations, _ledgers, validators, new GovernanceLog(GovernanceLogPath));
+                .Configure<ReminderOptions>(o => o.MinimumPeriod = TimeSpan.FromSeconds(1))
+                .AddFederationGrains(federations, _ledgers, validators, new GovernanceLog(GovernanceLogPath), Epochs);
         });
     }
 
     public int ValidatorCount { get; init; } = 4;
+
+    /// <summary>Quorum, grace and deadline of the epoch schedule (long by default so tests drive epochs explicitly).</summary>
+    public EpochOptions Epochs { get; set; } = new() { Grace = TimeSpan.FromHours(1), Deadline = TimeSpan.FromHours(2), CheckInterval = TimeSpan.FromHours(1) };
 
     public Dictionary<string, ValidatorBehaviour> Behaviours { get; } = [];
 
@@ -119,6 +124,15 @@ public sealed class FederationFixture : IAsyncDisposable
     public async Task KillAndRestartAsync()
     {
         Cluster.Kill();
+        await _store!.DisposeAsync();
+        await Cluster.StartAsync();
+    }
+
+    public string ScrollFile(string scroll) => Path.Combine(_directory.Path, "scrolls", "receipts", scroll, scroll + ".jsonl");
+
+    /// <summary>After <see cref="TestCluster.Kill"/>: release the killed process's files and start a new host.</summary>
+    public async Task RestartAfterKillAsync()
+    {
         await _store!.DisposeAsync();
         await Cluster.StartAsync();
     }

@@ -14,6 +14,7 @@ public static class BenchCommand
         new ScrollBenchSuite(),
         new GrainsBenchSuite(),
         new IngestBenchSuite(),
+        new EpochBenchSuite(),
     ];
 
     public static Command Build(CliConsole console)

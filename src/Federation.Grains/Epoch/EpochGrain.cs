@@ -29,8 +29,88 @@ public sealed class EpochGrain(
     ValidatorDirectory validators,
     FederationDirectory federations,
     LedgerDirectory ledgers,
-    GovernanceLog governanceLog) : Grain, IEpochGrain
+    GovernanceLog governanceLog,
+    EpochOptions options,
+    UpdateIndex updateIndex) : Grain, IEpochGrain, IRemindable
 {
+    public const string DeadlineReminder = "epoch-deadline";
+
+    private IDisposable? _quorumTimer;
+    private DateTimeOffset? _quorumSince;
+    private bool _running;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _quorumTimer = RegisterTimer(_ => CheckQuorumAsync(), options.CheckInterval, options.CheckInterval);
+        return Task.CompletedTask;
+    }
+
+    public async Task StartAsync() =>
+        await RegisterOrUpdateReminderAsync(DeadlineReminder, options.Deadline, options.Deadline);
+
+    /// <summary>The durable deadline: after downtime it fires once; an epoch open past its deadline closes.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        var info = await GrainFactory.GetGrain<IFederationGrain>(GetPrimaryKeyString()).GetEpochAsync();
+        if (reminderName == DeadlineReminder && TimeProvider.GetUtcNow() - info.OpenedAt >= options.Deadline)
+        {
+            await RunOnceAsync();
+        }
+    }
+
+    /// <summary>A quorum of active nodes has submitted for the open epoch: wait the grace period, then close.</summary>
+    private async Task CheckQuorumAsync()
+    {
+        var federationId = GetPrimaryKeyString();
+        var federation = GrainFactory.GetGrain<IFederationGrain>(federationId);
+        var info = await federation.GetEpochAsync();
+        var submitted = (await updateIndex.ForAsync(federationId)).ForEpoch(info.OpenEpoch).Count(u => !u.Update.Late);
+        if (info.ClosingEpoch is not null || submitted == 0)
+        {
+            _quorumSince = null;
+            return;
+        }
+
+        var active = 0;
+        foreach (var node in await federation.ListNodesAsync())
+        {
+            if ((await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(federationId, node)).GetAsync())?.Record.Status == NodeStatus.Active)
+            {
+                active++;
+            }
+        }
+
+        if (submitted < Math.Ceiling(options.QuorumFraction * active))
+        {
+            _quorumSince = null;
+            return;
+        }
+
+        _quorumSince ??= TimeProvider.GetUtcNow();
+        if (TimeProvider.GetUtcNow() - _quorumSince >= options.Grace)
+        {
+            _quorumSince = null;
+            await RunOnceAsync();
+        }
+    }
+
+    private async Task RunOnceAsync()
+    {
+        if (!_running)
+        {
+            await RunAsync();
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _quorumTimer?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Aligned updates per <c>epoch_alignment</c> receipt (about 90 KB of JSON).</summary>
+    public const int AlignmentChunk = 500;
+
     public Task<IReadOnlyList<EpochReport>> HistoryAsync() => Task.FromResult<IReadOnlyList<EpochReport>>(history.State.Reports.ToList());
 
     public async Task<EpochReport> RunAsync()
@@ -40,6 +120,7 @@ public sealed class EpochGrain(
         var info = await federation.GetEpochAsync();
         var epoch = info.ClosingEpoch ?? info.OpenEpoch;
         EpochReport report;
+        _running = true;
         try
         {
             report = await RunCoreAsync(federationId, federation, epoch);
@@ -48,6 +129,10 @@ public sealed class EpochGrain(
         {
             // SPEC A: a ledger mismatch at the coordinator halts new epochs; rollback is the operator's step.
             report = new EpochReport(epoch, EpochState.Failed, $"halted: {ex.Message}", null, null, 0, [], [], 0, 0);
+        }
+        finally
+        {
+            _running = false;
         }
 
         history.State.Reports.Add(report);
@@ -83,9 +168,11 @@ public sealed class EpochGrain(
         var queue = new Queue<(int From, byte[] Message)>();
         var steps = new ValidatorStep?[members.Count];
         var evidence = new List<byte[]>();
+        // Validators recompute in parallel (each re-reads and re-verifies the epoch's updates).
+        var begun = await Task.WhenAll(members.Select(m => m.BeginAsync(inputs)));
         for (var i = 0; i < members.Count; i++)
         {
-            Absorb(i, await members[i].BeginAsync(inputs));
+            Absorb(i, begun[i]);
         }
 
         var timeout = validators.ViewTimeout;
@@ -171,6 +258,25 @@ public sealed class EpochGrain(
             evidenceReceipts[divergence.Node] = sealedEvidence.Id;
         }
 
+        // The aligned updates (alignment-tree leaves, in order) go in chunks so no receipt outgrows a scroll line;
+        // with them anyone rebuilds the alignment tree, its root and every update's alignment proof.
+        var alignmentReceipts = new JsonArray();
+        var leaves = outcome.Alignment.Included;
+        for (var start = 0; start == 0 || start < leaves.Count; start += AlignmentChunk)
+        {
+            var chunk = leaves.Skip(start).Take(AlignmentChunk).Select(a => (JsonNode?)new JsonObject
+            {
+                ["index"] = a.Index,
+                ["seq"] = a.Seq,
+                ["node"] = a.Node.ToString(),
+                ["update_hash"] = a.UpdateHash.ToString(),
+            }).ToArray();
+            var sealedChunk = await governanceScroll.AppendAsync(new ReceiptDraft("epoch_alignment",
+                new JsonObject { ["epoch"] = proposal.Epoch, ["first_index"] = start, ["count"] = leaves.Count, ["updates"] = new JsonArray(chunk) },
+                ["alignment", $"epoch-{proposal.Epoch}"]));
+            alignmentReceipts.Add(sealedChunk.Id);
+        }
+
         var decision = new JsonObject
         {
             ["epoch"] = proposal.Epoch,
@@ -178,15 +284,7 @@ public sealed class EpochGrain(
             ["view"] = committed.View,
             ["proposal"] = proposal.ToJson(),
             ["aggregate"] = outcome.Aggregate.DeepClone(),
-            ["alignment_proofs"] = new JsonArray(outcome.Alignment.Included.Select(a => (JsonNode?)new JsonObject
-            {
-                ["index"] = a.Index,
-                ["seq"] = a.Seq,
-                ["node"] = a.Node.ToString(),
-                ["update_hash"] = a.UpdateHash.ToString(),
-                ["leaf_hash"] = a.LeafHash.ToHex(),
-                ["proof"] = new JsonArray(a.Proof.Select(p => (JsonNode?)JsonValue.Create(p.ToHex())).ToArray()),
-            }).ToArray()),
+            ["alignment_receipts"] = alignmentReceipts,
             ["commit_certificate"] = new JsonArray(committed.CommitCertificate.Select(c => CanonicalJson.Parse(c)).ToArray()),
         };
         var sealedDecision = await governanceScroll.AppendAsync(new ReceiptDraft("epoch_committed", decision, ["apply", $"epoch-{proposal.Epoch}"]));

@@ -28,6 +28,9 @@ public sealed class FederationState
     /// <summary>Handshakes per node: how many sessions it has started (part of its session id).</summary>
     public Dictionary<string, long> JoinCounts { get; set; } = [];
 
+    /// <summary>When the open epoch opened (its deadline counts from here).</summary>
+    public DateTimeOffset OpenedAt { get; set; }
+
     /// <summary>Committed divergence streaks per node fingerprint.</summary>
     public Dictionary<string, int> Streaks { get; set; } = [];
 
@@ -55,6 +58,7 @@ public sealed class FederationGrain(
         if (!state.RecordExists)
         {
             state.State.BaseStates[1] = EpochProposal.Genesis(settings.Id).ToString();
+            state.State.OpenedAt = TimeProvider.GetUtcNow();
             foreach (var node in settings.Nodes)
             {
                 await RegisterCoreAsync(node);
@@ -67,6 +71,16 @@ public sealed class FederationGrain(
     public async Task RegisterNodeAsync(NodeRegistration registration)
     {
         await RegisterCoreAsync(registration);
+        await state.WriteStateAsync();
+    }
+
+    public async Task RegisterNodesAsync(IReadOnlyList<NodeRegistration> registrations)
+    {
+        foreach (var registration in registrations)
+        {
+            await RegisterCoreAsync(registration);
+        }
+
         await state.WriteStateAsync();
     }
 
@@ -181,6 +195,7 @@ public sealed class FederationGrain(
     {
         state.State.ClosingEpoch = null;
         state.State.OpenEpoch++;
+        state.State.OpenedAt = TimeProvider.GetUtcNow();
         state.State.BaseStates[state.State.OpenEpoch] = newStateHash.ToString();
         await state.WriteStateAsync();
         return Info();
@@ -211,7 +226,8 @@ public sealed class FederationGrain(
                 state.State.OpenEpoch,
                 state.State.ClosingEpoch,
                 Sha256Digest.Parse(state.State.BaseStates[state.State.OpenEpoch]),
-                state.State.BaseStates.ToDictionary(b => b.Key, b => Sha256Digest.Parse(b.Value)));
+                state.State.BaseStates.ToDictionary(b => b.Key, b => Sha256Digest.Parse(b.Value)),
+                state.State.OpenedAt);
         }
 
         return _info;

@@ -68,3 +68,34 @@ public sealed class ValidatorDirectory : IDisposable
         }
     }
 }
+
+/// <summary>When an epoch closes: a quorum of active nodes has submitted plus a grace period, or its deadline passed.</summary>
+public sealed class EpochOptions
+{
+    public const double DefaultQuorumFraction = 2.0 / 3.0;
+
+    public static readonly TimeSpan DefaultGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>Epochs never stay open longer (a durable reminder, so a restart does not lose it).</summary>
+    public static readonly TimeSpan DefaultDeadline = TimeSpan.FromMinutes(2);
+
+    public static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromSeconds(1);
+
+    public double QuorumFraction { get; init; } = DefaultQuorumFraction;
+
+    public TimeSpan Grace { get; init; } = DefaultGrace;
+
+    public TimeSpan Deadline { get; init; } = DefaultDeadline;
+
+    public TimeSpan CheckInterval { get; init; } = DefaultCheckInterval;
+
+    public EpochOptions Validate()
+    {
+        if (QuorumFraction is <= 0 or > 1 || Grace < TimeSpan.Zero || Deadline <= TimeSpan.Zero || CheckInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"EpochOptions: QuorumFraction must be in (0, 1], Grace ≥ 0, Deadline and CheckInterval > 0 (got {QuorumFraction}, {Grace}, {Deadline}, {CheckInterval})");
+        }
+
+        return this;
+    }
+}

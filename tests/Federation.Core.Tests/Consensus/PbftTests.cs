@@ -422,3 +422,54 @@ public class EpochComputationTests
         }
     }
 }
+
+public class EpochComputationExclusionTests
+{
+    [Fact]
+    public void A_sealed_update_whose_signature_no_longer_verifies_is_excluded_as_bad_signature()
+    {
+        using var a = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)61, 32).ToArray());
+        using var b = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)62, 32).ToArray());
+        var policy = new Federation.Core.Membership.FederationPolicy("fed1", Federation.Core.Membership.AggregationKind.Vector, [], VectorDimension: 2);
+        var baseState = EpochProposal.Genesis("fed1");
+        byte[] Signed(Ed25519PrivateKey key, double v)
+        {
+            var (payload, hash) = Federation.Core.Ingest.UpdateDelta.Vector([v, v]).Encode();
+            return SignedEnvelope.Sign(Federation.Core.Protocol.MetaUpdate.Create("fed1", 1, key.Fingerprint, hash, "fed1.membership:0", baseState, payload), new Ed25519Signer(key)).ToCanonicalJson();
+        }
+
+        var forged = System.Text.Encoding.UTF8.GetString(Signed(b, 2)).Replace("fed1.membership:0", "fed1.membership:1");
+        var outcome = EpochComputation.Compute(1, baseState, [new ScrollUpdate(1, Signed(a, 1)), new ScrollUpdate(2, System.Text.Encoding.UTF8.GetBytes(forged))],
+            new HashSet<KeyFingerprint> { a.Fingerprint, b.Fingerprint }, policy, AggregationPolicy.DefaultVector, new Dictionary<KeyFingerprint, int>(), []);
+        Assert.Equal([a.Fingerprint], outcome.Proposal.Included);
+        var excluded = Assert.Single(outcome.Proposal.Excluded);
+        Assert.Equal(("bad_signature", b.Fingerprint), (excluded.Reason, excluded.Node));
+    }
+
+    [Fact]
+    public void Canon_federations_aggregate_by_majority_and_report_drift()
+    {
+        var keys = Enumerable.Range(0, 4).Select(i => Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)(70 + i), 32).ToArray())).ToList();
+        try
+        {
+            var policy = new Federation.Core.Membership.FederationPolicy("fed1", Federation.Core.Membership.AggregationKind.Canon, []);
+            var baseState = EpochProposal.Genesis("fed1");
+            var updates = keys.Select((key, i) =>
+            {
+                var entries = new Dictionary<string, Federation.Core.Ingest.CanonEntry> { ["sig-1"] = new(i == 3 ? 1 : 2, 0.9, "p") };
+                var (payload, hash) = Federation.Core.Ingest.UpdateDelta.Canon(entries).Encode();
+                var signed = SignedEnvelope.Sign(Federation.Core.Protocol.MetaUpdate.Create("fed1", 1, key.Fingerprint, hash, "fed1.membership:0", baseState, payload), new Ed25519Signer(key)).ToCanonicalJson();
+                return new ScrollUpdate(i, signed);
+            }).ToList();
+            var outcome = EpochComputation.Compute(1, baseState, updates, keys.Select(k => k.Fingerprint).ToHashSet(), policy, AggregationPolicy.DefaultCanon, new Dictionary<KeyFingerprint, int>(), []);
+            Assert.Equal(2, outcome.Aggregate["entries"]!["sig-1"]!["revision"]!.GetValue<long>());
+            var drift = Assert.Single(outcome.Drift);
+            Assert.Equal((keys[3].Fingerprint.ToString(), Federation.Core.Aggregation.DriftType.VersionSkew), (drift.Node, drift.Type));
+            Assert.Contains(outcome.Assessments, a => a.Node == keys[3].Fingerprint && a.Verdict == DivergenceVerdict.Watch);
+        }
+        finally
+        {
+            keys.ForEach(k => k.Dispose());
+        }
+    }
+}
