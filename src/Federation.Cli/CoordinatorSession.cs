@@ -50,7 +50,7 @@ internal static class CoordinatorSession
         }
 
         var federationId = FederationScrolls.ValidateFederationId(parse.GetValue(options.Federation)!);
-        var host = await CoordinatorHost.StartAsync(builder.Build(), Path.GetDirectoryName(path)!, parse.GetValue(options.DataDir), ct: ct);
+        var host = await CoordinatorHost.StartAsync(builder.Build(), Path.GetDirectoryName(path)!, parse.GetValue(options.DataDir), CoordinatorRole.Command, ct);
         if (!host.FederationIds.Contains(federationId))
         {
             await host.DisposeAsync();

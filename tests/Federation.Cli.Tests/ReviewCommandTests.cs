@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Federation.Core.Consensus;
 using Federation.Core.Crypto;
 using Federation.Core.Hashing;
 using Federation.Core.Ingest;
@@ -39,7 +38,7 @@ public sealed class ReviewCommandTests : IDisposable
     /// <summary>Prepares the data directory; returns the quarantined node's case id and the drifting node.</summary>
     private async Task<(string Case, KeyFingerprint Drifting)> PrepareAsync()
     {
-        foreach (var name in new[] { "governance", "reviewer", "stranger" })
+        foreach (var name in new[] { "governance", "reviewer", "stranger", "v0", "v1", "v2", "v3" })
         {
             using var generated = Ed25519PrivateKey.Generate();
             KeyFiles.WriteKeyPair(Key(name), generated);
@@ -55,15 +54,16 @@ public sealed class ReviewCommandTests : IDisposable
               "Federation": { "DataDirectory": "data" },
               "Federations": [
                 { "Id": "{{Fed}}", "Aggregation": "vector", "VectorDimension": {{Dimension}}, "RequiredCapabilities": ["ingest.v1"], "MaxPayloadBytes": 8192,
-                  "GovernanceKeyFile": "keys/governance.key", "ReviewerKeys": ["keys/reviewer.key.pub"] }
+                  "GovernanceKeyFile": "keys/governance.key", "ReviewerKeys": ["keys/reviewer.key.pub"],
+                  "Validators": [ { "Id": "v0", "KeyFile": "keys/v0.key" }, { "Id": "v1", "KeyFile": "keys/v1.key" },
+                                  { "Id": "v2", "KeyFile": "keys/v2.key" }, { "Id": "v3", "KeyFile": "keys/v3.key" } ] }
               ]
             }
             """);
 
+        // The coordinator as it runs: validators, federations and keys all from the settings file.
         var configuration = new ConfigurationBuilder().AddJsonFile(Settings).Build();
-        var validators = new ValidatorDirectory();
-        validators.Add(Fed, Enumerable.Range(0, 4).Select(i => new ValidatorSettings($"v{i}", Ed25519PrivateKey.Generate())).ToList(), AggregationPolicy.DefaultVector);
-        await using var coordinator = await CoordinatorHost.StartAsync(configuration, _dir.Path, Data, validators);
+        await using var coordinator = await CoordinatorHost.StartAsync(configuration, _dir.Path, Data);
         var grains = coordinator.Grains;
         var gateway = new IngestGateway(grains, (FederationDirectory)coordinator.Host.Services.GetService(typeof(FederationDirectory))!);
         var federation = grains.GetGrain<IFederationGrain>(Fed);

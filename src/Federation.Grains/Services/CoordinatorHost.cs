@@ -1,12 +1,26 @@
 using Federation.Core.Crypto;
 using Federation.Hosting;
 using Federation.Hosting.Configuration;
+using Federation.Hosting.Reminders;
 using Federation.Storage.Keys;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 using Microsoft.Extensions.Configuration;
 
 namespace Federation.Grains.Services;
+
+/// <summary>What a <see cref="CoordinatorHost"/> is started for.</summary>
+public enum CoordinatorRole
+{
+    /// <summary>The running coordinator: validators and epoch rules from configuration, durable reminders (epoch deadlines) fire.</summary>
+    Coordinator,
+
+    /// <summary>
+    /// One command over the data directory (<c>fed review</c>, <c>fed advisory</c>): no validators are loaded (their keys
+    /// need not be on the reviewer's machine) and no durable reminder fires — closing epochs is the coordinator's business.
+    /// </summary>
+    Command,
+}
 
 /// <summary>
 /// A coordinator's grain host over its data directory, built from appsettings.json: the <c>Hosting</c> section
@@ -46,8 +60,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     /// <param name="baseDirectory">What relative key file paths of the <c>Federations</c> section are relative to (the settings file's directory).</param>
     /// <param name="dataDirectory">Overrides <c>Federation:DataDirectory</c> and <c>Hosting:DataDirectory</c>.</param>
-    /// <param name="validators">The federations' validators (needed to run epochs; review and advisories need none).</param>
-    public static async Task<CoordinatorHost> StartAsync(IConfiguration configuration, string baseDirectory, string? dataDirectory = null, ValidatorDirectory? validators = null, CancellationToken ct = default)
+    public static async Task<CoordinatorHost> StartAsync(IConfiguration configuration, string baseDirectory, string? dataDirectory = null, CoordinatorRole role = CoordinatorRole.Coordinator, CancellationToken ct = default)
     {
         var data = dataDirectory ?? configuration[DataDirectorySetting] ?? GrainStorageOptions.DefaultDataDirectory;
         var effective = new ConfigurationBuilder()
@@ -62,14 +75,19 @@ public sealed class CoordinatorHost : IAsyncDisposable
         }
 
         var federations = FederationsConfiguration.Load(effective, baseDirectory);
-        validators ??= new ValidatorDirectory();
+        ValidatorDirectory? validators = null;
+        EpochOptions epochs;
         Ed25519PrivateKey scrollKey;
         try
         {
+            (validators, epochs) = role == CoordinatorRole.Coordinator
+                ? ValidatorsConfiguration.Load(effective, baseDirectory, federations)
+                : (new ValidatorDirectory(), new EpochOptions());
             scrollKey = KeyFiles.ReadPrivateKey(keyPath);
         }
         catch
         {
+            validators?.Dispose();
             federations.Dispose();
             throw;
         }
@@ -83,7 +101,13 @@ public sealed class CoordinatorHost : IAsyncDisposable
         var ledgerOptions = new ScrollLedgerOptions { OriginPrefix = configuration["Federation:Scrolls:OriginPrefix"] ?? ScrollLedgerOptions.DefaultOriginPrefix }.Validate();
         var ledgers = new LedgerDirectory(store, scrollKey, ledgerOptions, TimeProvider.System);
         var governanceLog = new GovernanceLog(Path.Combine(data, GovernanceLog.FileName));
-        var host = new GrainHostBuilder(effective).AddFederationGrains(federations, ledgers, validators, governanceLog).Build();
+        var builder = new GrainHostBuilder(effective).AddFederationGrains(federations, ledgers, validators, governanceLog, epochs);
+        if (role == CoordinatorRole.Command)
+        {
+            builder.UseReminderTable(new MemoryReminderTable());
+        }
+
+        var host = builder.Build();
         try
         {
             await host.StartAsync(ct);
@@ -93,6 +117,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
             await host.DisposeAsync();
             await ledgers.DisposeAsync();
             federations.Dispose();
+            validators.Dispose();
             throw;
         }
 
