@@ -16,6 +16,7 @@ public static class FedCli
         root.Subcommands.Add(ScrollCommand.Build(console));
         root.Subcommands.Add(ScrollCommand.VerifyBundle(console));
         root.Subcommands.Add(BenchCommand.Build(console));
+        root.Subcommands.Add(SimulateCommand.Build(console));
         return root;
     }
 

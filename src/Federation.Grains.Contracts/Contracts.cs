@@ -170,6 +170,10 @@ public interface IValidatorGrain : IGrainWithStringKey
     Task<ValidatorStep> ReceiveAsync(long epoch, byte[] message);
 
     Task<ValidatorStep> TimeoutAsync(long epoch);
+
+    /// <summary>The digest this validator committed for an epoch, if any (simulations check agreement with it).</summary>
+    [ReadOnly]
+    Task<Sha256Digest?> CommittedAsync(long epoch);
 }
 
 public enum EpochState
