@@ -17,6 +17,7 @@ public static class FedCli
         root.Subcommands.Add(ScrollCommand.VerifyBundle(console));
         root.Subcommands.Add(BenchCommand.Build(console));
         root.Subcommands.Add(SimulateCommand.Build(console));
+        root.Subcommands.Add(VerifyCommand.Build(console));
         return root;
     }
 
