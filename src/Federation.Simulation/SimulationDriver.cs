@@ -328,8 +328,9 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
         }
     }
 
+    /// <summary>An honest node's local result: the same for everyone up to a small per-node jitter that does not grow with the federation.</summary>
     private double[] Values(int node, long epoch) =>
-        Enumerable.Range(0, scenario.Dimension).Select(d => 1 + (0.001 * node) + (0.01 * d) + (0.0001 * epoch)).ToArray();
+        Enumerable.Range(0, scenario.Dimension).Select(d => 1 + (0.01 * d) + (0.0001 * epoch) + (((((long)node * 7919) + (epoch * 104_729) + d) % 100) * 1e-5)).ToArray();
 
     private byte[] Update(SimNode node, long epoch, EpochInfo info, double[] values)
     {
@@ -438,7 +439,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
         var invariants = new List<InvariantResult>
         {
             Agreement(),
-            new("validity", validity.Count == 0, validity.Count == 0 ? $"every included update of {committed} committed epoch(s) is an accepted, validly signed update of a node active in that epoch" : string.Join("; ", validity.Take(10))),
+            new("validity", validity.Count == 0, validity.Count == 0 ? $"every included update of {committed} committed epoch(s) is an accepted, validly signed update of a node active in that epoch" : Summarise(validity)),
             Detection(views, flags),
             Liveness(committed, validatorSet),
             await NothingLostAsync(ledgers, anchors, updates),
@@ -626,7 +627,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
             }
         }
 
-        return new("agreement", problems.Count == 0, problems.Count == 0 ? $"in every epoch every honest validator that committed ({honest.Count} honest) committed the decision's digest" : string.Join("; ", problems));
+        return new("agreement", problems.Count == 0, problems.Count == 0 ? $"in every epoch every honest validator that committed ({honest.Count} honest) committed the decision's digest" : Summarise(problems));
     }
 
     private InvariantResult Detection(Dictionary<int, NodeView?> views, JsonArray flags)
@@ -660,8 +661,11 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
         var quarantined = views.Count(v => v.Value?.Record.Status == NodeStatus.Quarantined);
         return new("detection", problems.Count == 0, problems.Count == 0
             ? $"{quarantined} node(s) quarantined, every one with evidence among the faulty; {flags.Count} validator flag(s), all Byzantine; no honest node or validator punished"
-            : string.Join("; ", problems));
+            : Summarise(problems));
     }
+
+    private static string Summarise(List<string> problems) =>
+        string.Join("; ", problems.Take(10)) + (problems.Count > 10 ? $"; … {problems.Count - 10} more" : string.Empty);
 
     private InvariantResult Liveness(int committed, ValidatorSet set)
     {
@@ -714,6 +718,6 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
 
         return new("nothing_lost", problems.Count == 0, problems.Count == 0
             ? $"{_acks.Count(a => a.Ack.Acknowledged)} acknowledged update(s) all sealed; {receipts} receipt inclusion proof(s) verify against the final checkpoints; checkpoints and anchors consistent"
-            : string.Join("; ", problems.Take(10)));
+            : Summarise(problems));
     }
 }
