@@ -58,7 +58,8 @@ public sealed record Scenario(
     [property: JsonPropertyName("join_epochs")] IReadOnlyDictionary<string, long>? JoinEpochs = null,
     [property: JsonPropertyName("node_faults")] IReadOnlyList<NodeFault>? NodeFaults = null,
     [property: JsonPropertyName("validator_faults")] IReadOnlyList<ValidatorFault>? ValidatorFaults = null,
-    [property: JsonPropertyName("network")] NetworkFaults? Network = null)
+    [property: JsonPropertyName("network")] NetworkFaults? Network = null,
+    [property: JsonPropertyName("coordinator_crashes")] IReadOnlyList<long>? CoordinatorCrashes = null)
 {
     public const int DefaultDimension = 4;
     public const int MaxNodes = 100_000;
@@ -76,6 +77,9 @@ public sealed record Scenario(
     public IReadOnlyList<ValidatorFault> ValidatorFaultList => ValidatorFaults ?? [];
 
     public NetworkFaults NetworkFaultsOrNone => Network ?? new NetworkFaults();
+
+    /// <summary>Whether the coordinator crashes (killed, no graceful stop) in the middle of this epoch's submissions.</summary>
+    public bool CoordinatorCrashesIn(long epoch) => CoordinatorCrashes?.Contains(epoch) ?? false;
 
     /// <summary>The epoch node <paramref name="node"/> joins in (1 unless the scenario says otherwise).</summary>
     public long JoinEpochOf(int node) => JoinEpochs?.GetValueOrDefault(node.ToString(System.Globalization.CultureInfo.InvariantCulture), 1) ?? 1;
@@ -118,6 +122,7 @@ public sealed record Scenario(
             Require(fault.Validator >= 0 && fault.Validator < Validators, $"validator fault names validator {fault.Validator}; validators are 0 … {Validators - 1}");
         }
 
+        Require((CoordinatorCrashes ?? []).All(e => e >= 1 && e <= Epochs), $"coordinator_crashes: epochs must be between 1 and {Epochs}");
         Require(ValidatorFaultList.Select(f => f.Validator).Distinct().Count() == ValidatorFaultList.Count, "a validator has more than one fault");
         var network = NetworkFaultsOrNone;
         Require(network.Duplicate is >= 0 and <= 1 && network.Drop is >= 0 and <= 1, "network probabilities must be between 0 and 1");

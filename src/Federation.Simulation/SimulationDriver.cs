@@ -52,6 +52,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
     private readonly List<EpochReport> _reports = [];
     private readonly Dictionary<long, List<(string Validator, Sha256Digest? Digest)>> _validatorDigests = [];
     private readonly JsonArray _networkEvents = [];
+    private readonly JsonArray _crashes = [];
     private readonly Dictionary<int, long> _quarantinedAt = [];
     private string Fed => scenario.Federation;
 
@@ -85,22 +86,32 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
         var validators = new ValidatorDirectory { ViewTimeout = TimeSpan.FromSeconds(1), MaxViewChanges = 6 };
         validators.Add(Fed, Enumerable.Range(0, scenario.Validators)
             .Select(i => new ValidatorSettings(ValidatorId(i), keys.Copy(SimulationKeys.Validator, i), BehaviourOf(i))).ToList(), AggregationPolicy.DefaultVector);
-        var ledgers = new LedgerDirectory(new MemoryScrollStore(volume), keys.Copy(SimulationKeys.Scroll), new ScrollLedgerOptions(), clock);
         var governanceLog = new GovernanceLog(Path.Combine(outDirectory, GovernanceLog.FileName));
-        var host = new GrainHostBuilder()
-            .UseSimulation(scheduler)
-            .Configure<GrainStorageOptions>(o =>
-            {
-                o.StorageProvider = GrainStorageOptions.MemoryProvider;
-                o.ReminderProvider = GrainStorageOptions.MemoryProvider;
-            })
-            .AddGrainStorage(GrainStorageOptions.DefaultStorageName, new MemoryGrainStorage())
-            .UseReminderTable(new MemoryReminderTable())
-            .AddFederationGrains(federations, ledgers, validators, governanceLog,
-                // The driver closes every epoch itself: the schedule's own checks stay out of the way.
-                new EpochOptions { Grace = TimeSpan.FromDays(1), Deadline = TimeSpan.FromDays(2), CheckInterval = TimeSpan.FromDays(1) })
-            .Build();
-        await host.StartAsync(CancellationToken.None);
+        var grainStorage = new MemoryGrainStorage();
+        var reminders = new MemoryReminderTable();
+        // The driver closes every epoch itself: the schedule's own checks stay out of the way.
+        var epochOptions = new EpochOptions { Grace = TimeSpan.FromDays(1), Deadline = TimeSpan.FromDays(2), CheckInterval = TimeSpan.FromDays(1) };
+
+        // Grain state, reminders and scrolls outlive a host: a crash loses only what was in memory of the activations.
+        async Task<(GrainHost Host, LedgerDirectory Ledgers)> StartHostAsync()
+        {
+            var ledgers = new LedgerDirectory(new MemoryScrollStore(volume), keys.Copy(SimulationKeys.Scroll), new ScrollLedgerOptions(), clock);
+            var host = new GrainHostBuilder()
+                .UseSimulation(scheduler)
+                .Configure<GrainStorageOptions>(o =>
+                {
+                    o.StorageProvider = GrainStorageOptions.MemoryProvider;
+                    o.ReminderProvider = GrainStorageOptions.MemoryProvider;
+                })
+                .AddGrainStorage(GrainStorageOptions.DefaultStorageName, grainStorage)
+                .UseReminderTable(reminders)
+                .AddFederationGrains(federations, ledgers, validators, governanceLog, epochOptions)
+                .Build();
+            await host.StartAsync(CancellationToken.None);
+            return (host, ledgers);
+        }
+
+        var (host, ledgers) = await StartHostAsync();
         try
         {
             var grains = host.GrainFactory;
@@ -123,6 +134,20 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
                 var info = await federation.GetEpochAsync();
                 var (first, second) = ApplyNetwork(Submissions(info, epoch));
                 await SubmitAsync(gateway, first);
+                if (scenario.CoordinatorCrashesIn(epoch))
+                {
+                    // Killed between two waves: no graceful stop; a new host recovers from storage and the scrolls.
+                    host.Kill();
+                    await host.DisposeAsync();
+                    await ledgers.DisposeAsync();
+                    (host, ledgers) = await StartHostAsync();
+                    grains = host.GrainFactory;
+                    gateway = new IngestGateway(grains, federations);
+                    federation = grains.GetGrain<IFederationGrain>(Fed);
+                    progress.WriteLine(Invariant($"epoch {epoch}: coordinator crashed after {first.Count} submission(s) and restarted"));
+                    _crashes.Add(new JsonObject { ["epoch"] = epoch, ["after_submissions"] = first.Count });
+                }
+
                 await SubmitAsync(gateway, second);
 
                 var report = await grains.GetGrain<IEpochGrain>(Fed).RunAsync();
@@ -492,6 +517,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
             ["epochs"] = "all",
         }).ToArray()),
         ["network"] = _networkEvents.DeepClone(),
+        ["coordinator_crashes"] = _crashes.DeepClone(),
     };
 
     private static string Snake(string name) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(name);

@@ -144,4 +144,15 @@ public sealed class SimulatorTests : IDisposable
             Assert.True(File.ReadAllBytes(original).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(Out("a"), file))), $"artifacts/{file} differs from a fresh run of m5-baseline seed 1");
         }
     }
+
+    [Fact]
+    public void A_coordinator_crashing_mid_epoch_recovers_from_storage_and_loses_no_acknowledged_update()
+    {
+        var run = Fed("simulate", "--scenario", ScenarioPath("m5-crash"), "--seed", "2", "--out", Out("a"));
+        Assert.True(run.Exit == 0, run.Out + run.Err);
+        Assert.Contains("coordinator crashed", run.Out);
+        var report = Json(Path.Combine(Out("a"), FederationSimulator.ReportFileName));
+        Assert.Equal(2, report["faults"]!["coordinator_crashes"]!.AsArray().Count);
+        Assert.Equal(0, Fed("verify", "--phase", "M5", "--artifacts", Out("a")).Exit);
+    }
 }
