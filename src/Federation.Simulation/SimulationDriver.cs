@@ -103,6 +103,8 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
                     o.StorageProvider = GrainStorageOptions.MemoryProvider;
                     o.ReminderProvider = GrainStorageOptions.MemoryProvider;
                 })
+                // An epoch whose view changes double up to MaxViewChanges outlasts the default 30 s call timeout (virtual time).
+                .Configure<GrainMessagingOptions>(o => o.CallTimeout = TimeSpan.FromHours(1))
                 .AddGrainStorage(GrainStorageOptions.DefaultStorageName, grainStorage)
                 .UseReminderTable(reminders)
                 .AddFederationGrains(federations, ledgers, validators, governanceLog, epochOptions)

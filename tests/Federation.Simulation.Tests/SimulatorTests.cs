@@ -155,4 +155,24 @@ public sealed class SimulatorTests : IDisposable
         Assert.Equal(2, report["faults"]!["coordinator_crashes"]!.AsArray().Count);
         Assert.Equal(0, Fed("verify", "--phase", "M5", "--artifacts", Out("a")).Exit);
     }
+
+    [Fact]
+    public void More_than_f_silent_validators_halt_the_federation_safely_and_the_compliance_validator_says_consensus_failed()
+    {
+        File.WriteAllText(Out("dead.json"), """
+            {"name":"dead","federation":"m5","nodes":5,"validators":4,"epochs":2,
+             "validator_faults":[{"validator":0,"behaviour":"silent"},{"validator":1,"behaviour":"silent"}]}
+            """);
+        var run = Fed("simulate", "--scenario", Out("dead.json"), "--seed", "1", "--out", Out("a"));
+        Assert.True(run.Exit == 0, run.Out + run.Err); // safety holds; liveness is not owed beyond f faults
+        Assert.Contains("liveness not required", run.Out);
+
+        var plan = Json(Path.Combine(Out("a"), "mec", "M5", "federated_plan.json"));
+        Assert.False(plan["consensus_passed"]!.GetValue<bool>());
+        Assert.Equal("failed", plan["epochs"]![0]!["state"]!.GetValue<string>());
+        var verify = Fed("verify", "--phase", "M5", "--artifacts", Out("a"));
+        Assert.Equal(1, verify.Exit);
+        Assert.Contains("consensus_passed is not true", verify.Err);
+        Assert.Contains("plan epoch 1: not committed", verify.Err);
+    }
 }
