@@ -20,7 +20,8 @@ public sealed record SimulationSummary(
     long AcknowledgedUpdates,
     TimeSpan VirtualTime,
     TimeSpan WallClock,
-    IReadOnlyList<InvariantResult> Invariants)
+    IReadOnlyList<InvariantResult> Invariants,
+    TimeSpan EpochsWallClock = default)
 {
     public bool Passed => Invariants.All(i => i.Pass);
 
@@ -63,7 +64,7 @@ public static class FederationSimulator
         DurableFile.WriteAtomic(planPath, Pretty(FederatedPlan.Sign(result.Plan, keys.Get(SimulationKeys.Plan))));
         DurableFile.WriteAtomic(Path.Combine(outDirectory, ReportFileName), Pretty(CanonicalJson.Write(result.Report)));
         wall.Stop();
-        return new SimulationSummary(scenario.Name, seed, scenario.Epochs, result.EpochsCommitted, result.ViewChanges, result.Quarantines, result.Acknowledged, result.VirtualTime, wall.Elapsed, result.Invariants);
+        return new SimulationSummary(scenario.Name, seed, scenario.Epochs, result.EpochsCommitted, result.ViewChanges, result.Quarantines, result.Acknowledged, result.VirtualTime, wall.Elapsed, result.Invariants, result.EpochsWallClock);
     }
 
     /// <summary>Canonical JSON (RFC 8785) with a final newline: stable bytes, and what a verifier re-canonicalises anyway.</summary>

@@ -30,7 +30,8 @@ public sealed record InvariantResult(string Name, bool Pass, string Detail)
 }
 
 /// <summary>What the driver hands back from inside the simulation: the plan (unsigned), the report and the numbers.</summary>
-internal sealed record DriverResult(JsonObject Plan, JsonObject Report, IReadOnlyList<InvariantResult> Invariants, int EpochsCommitted, int ViewChanges, int Quarantines, long Acknowledged, TimeSpan VirtualTime);
+/// <param name="EpochsWallClock">Wall-clock time spent in epochs (submissions through commit), joins excluded: the benchmark's measure. Never written to an artifact.</param>
+internal sealed record DriverResult(JsonObject Plan, JsonObject Report, IReadOnlyList<InvariantResult> Invariants, int EpochsCommitted, int ViewChanges, int Quarantines, long Acknowledged, TimeSpan VirtualTime, TimeSpan EpochsWallClock);
 
 /// <summary>
 /// The client side of a simulated federation, run inside <see cref="SimulationScheduler.Run{T}"/>: starts the real
@@ -53,6 +54,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
     private readonly Dictionary<long, List<(string Validator, Sha256Digest? Digest)>> _validatorDigests = [];
     private readonly JsonArray _networkEvents = [];
     private readonly JsonArray _crashes = [];
+    private readonly System.Diagnostics.Stopwatch _epochsWallClock = new();
     private readonly Dictionary<int, long> _quarantinedAt = [];
     private string Fed => scenario.Federation;
 
@@ -133,6 +135,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
                     await LieAboutLedgerHeadAsync(grains, gateway, liar, epoch);
                 }
 
+                _epochsWallClock.Start();
                 var info = await federation.GetEpochAsync();
                 var (first, second) = ApplyNetwork(Submissions(info, epoch));
                 await SubmitAsync(gateway, first);
@@ -153,6 +156,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
                 await SubmitAsync(gateway, second);
 
                 var report = await grains.GetGrain<IEpochGrain>(Fed).RunAsync();
+                _epochsWallClock.Stop();
                 _reports.Add(report);
                 foreach (var node in report.Quarantined)
                 {
@@ -500,7 +504,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
             ["invariants"] = new JsonArray(invariants.Select(i => (JsonNode?)i.ToJson()).ToArray()),
         };
 
-        return new DriverResult(plan, simReport, invariants, committed, _reports.Sum(r => (int)r.View), quarantines.Count, _acks.Count(a => a.Ack.Acknowledged), scheduler.Clock.Elapsed);
+        return new DriverResult(plan, simReport, invariants, committed, _reports.Sum(r => (int)r.View), quarantines.Count, _acks.Count(a => a.Ack.Acknowledged), scheduler.Clock.Elapsed, _epochsWallClock.Elapsed);
     }
 
     private JsonObject FaultsJson() => new()
