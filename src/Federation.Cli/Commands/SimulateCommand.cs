@@ -35,7 +35,10 @@ public static class SimulateCommand
     private static int RunOne(CliConsole console, Scenario scenario, long seed, string output)
     {
         console.Out.WriteLine(Invariant($"simulating {scenario.Name} (seed {seed}): {scenario.Nodes} nodes, {scenario.Validators} validators, {scenario.Epochs} epochs"));
-        var summary = FederationSimulator.Run(scenario, seed, output, console.Out);
+        // On a terminal the per-epoch lines become one progress bar; redirected output keeps plain lines (CI logs).
+        using var bar = ReferenceEquals(console.Out, Console.Out) && !Console.IsOutputRedirected ? new EpochProgressBar(console.Out, scenario.Epochs) : null;
+        var summary = FederationSimulator.Run(scenario, seed, output, (TextWriter?)bar ?? console.Out);
+        bar?.Finish();
         PrintSummary(console.Out, summary);
         foreach (var invariant in summary.Invariants)
         {
@@ -57,19 +60,24 @@ public static class SimulateCommand
         var failed = new List<(long Seed, string Invariants)>();
         for (var seed = from; seed <= to; seed++)
         {
-            var summary = FederationSimulator.Run(scenario, seed, Path.Combine(output, "sweep", Invariant($"seed-{seed}")), TextWriter.Null);
+            var directory = Path.Combine(output, "sweep", Invariant($"seed-{seed}"));
+            var summary = FederationSimulator.Run(scenario, seed, directory, TextWriter.Null);
             var violated = string.Join(", ", summary.Invariants.Where(i => !i.Pass).Select(i => i.Name));
             console.Out.WriteLine(Invariant($"seed {seed}: {(summary.Passed ? "pass" : "FAIL " + violated)} ({summary.EpochsCommitted}/{summary.Epochs} epochs, {summary.ViewChanges} view changes, {summary.Quarantines} quarantines, {summary.WallClock.TotalSeconds:F2} s)"));
             if (!summary.Passed)
             {
                 failed.Add((seed, violated));
             }
+            else
+            {
+                Directory.Delete(directory, recursive: true); // a sweep keeps only the evidence of failing seeds
+            }
         }
 
         console.Out.WriteLine(Invariant($"{to - from + 1} seed(s), {failed.Count} violated an invariant"));
         foreach (var (seed, violated) in failed)
         {
-            console.Out.WriteLine(Invariant($"  seed {seed} ({violated}): replay with  fed simulate --scenario {file} --seed {seed} --out {Path.Combine(output, "replay")}"));
+            console.Out.WriteLine(Invariant($"  seed {seed} ({violated}): replay with  fed simulate --scenario {file} --seed {seed} --out {Path.Combine(output, "replay")}  (its artifacts: {Path.Combine(output, "sweep", Invariant($"seed-{seed}"))})"));
         }
 
         return failed.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
@@ -85,4 +93,43 @@ public static class SimulateCommand
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Turns the simulator's "epoch k/N: …" lines into one redrawn bar; other lines pass through.</summary>
+    private sealed class EpochProgressBar(TextWriter terminal, int epochs) : TextWriter
+    {
+        private const int Width = 30;
+        private readonly System.Text.StringBuilder _line = new();
+        private int _done;
+
+        public override System.Text.Encoding Encoding => terminal.Encoding;
+
+        public override void Write(char value)
+        {
+            if (value != '\n')
+            {
+                _line.Append(value);
+                return;
+            }
+
+            var line = _line.ToString();
+            _line.Clear();
+            var slash = line.IndexOf('/', StringComparison.Ordinal);
+            if (line.StartsWith("epoch ", StringComparison.Ordinal) && slash > 6 && int.TryParse(line[6..slash], CultureInfo.InvariantCulture, out var epoch))
+            {
+                _done = epoch;
+                var filled = Width * _done / Math.Max(1, epochs);
+                var status = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Split(';')[0].Trim();
+                terminal.Write(Invariant($"\r[{new string('#', filled)}{new string('-', Width - filled)}] epoch {_done}/{epochs} {status,-12}"));
+            }
+            else
+            {
+                terminal.Write("\r" + new string(' ', Width + 40) + "\r");
+                terminal.WriteLine(line);
+            }
+
+            terminal.Flush();
+        }
+
+        public void Finish() => terminal.WriteLine();
+    }
 }
