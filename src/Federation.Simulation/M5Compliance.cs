@@ -49,7 +49,13 @@ public static class M5Compliance
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or CanonicalJsonException)
         {
-            throw new UnusableArtifactsException($"{FederatedPlan.RelativePath} is not a signed JSON object: {ex.Message}");
+            if (IsJsonObject(planPath))
+            {
+                // A readable plan whose signature block is missing or malformed fails the "signed" check.
+                return new ComplianceReport([$"{FederatedPlan.RelativePath}: not signed: {ex.Message}"], checkedItems);
+            }
+
+            throw new UnusableArtifactsException($"{FederatedPlan.RelativePath} is not a JSON object: {ex.Message}");
         }
 
         var plan = envelope.Payload;
@@ -86,6 +92,18 @@ public static class M5Compliance
         }
 
         return new ComplianceReport(failures, checkedItems);
+    }
+
+    private static bool IsJsonObject(string path)
+    {
+        try
+        {
+            return CanonicalJson.Parse(File.ReadAllBytes(path)) is JsonObject;
+        }
+        catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or CanonicalJsonException)
+        {
+            return false;
+        }
     }
 
     private static void Check(List<string> failures, bool condition, string failure)

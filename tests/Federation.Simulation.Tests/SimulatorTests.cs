@@ -107,6 +107,22 @@ public sealed class SimulatorTests : IDisposable
     }
 
     [Fact]
+    public void An_unsigned_plan_fails_the_compliance_validator_and_one_that_is_not_JSON_is_unusable()
+    {
+        Fed("simulate", "--scenario", ScenarioPath("m5-baseline"), "--seed", "1", "--out", Out("a"));
+        var path = Path.Combine(Out("a"), "mec", "M5", "federated_plan.json");
+        var plan = Json(path);
+        plan.Remove("signature");
+        File.WriteAllText(path, plan.ToJsonString());
+        var unsigned = Fed("verify", "--phase", "M5", "--artifacts", Out("a"));
+        Assert.Equal(1, unsigned.Exit);
+        Assert.Contains("federated_plan.json: not signed", unsigned.Err);
+
+        File.WriteAllText(path, "{ not json");
+        Assert.Equal(2, Fed("verify", "--phase", "M5", "--artifacts", Out("a")).Exit);
+    }
+
+    [Fact]
     public void The_compliance_validator_refuses_a_missing_directory_as_unusable_input()
     {
         Assert.Equal(2, Fed("verify", "--phase", "M5", "--artifacts", Out("nothing-here")).Exit);
