@@ -18,6 +18,8 @@ public static class FedCli
         root.Subcommands.Add(BenchCommand.Build(console));
         root.Subcommands.Add(ReviewCommand.Build(console));
         root.Subcommands.Add(AdvisoryCommand.Build(console));
+        root.Subcommands.Add(SimulateCommand.Build(console));
+        root.Subcommands.Add(VerifyCommand.Build(console));
         return root;
     }
 

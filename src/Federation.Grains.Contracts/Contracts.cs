@@ -176,6 +176,10 @@ public interface IValidatorGrain : IGrainWithStringKey
     Task<ValidatorStep> ReceiveAsync(long epoch, byte[] message);
 
     Task<ValidatorStep> TimeoutAsync(long epoch);
+
+    /// <summary>The digest this validator committed for an epoch, if any (simulations check agreement with it).</summary>
+    [ReadOnly]
+    Task<Sha256Digest?> CommittedAsync(long epoch);
 }
 
 public enum EpochState
@@ -187,13 +191,15 @@ public enum EpochState
     Failed,
 }
 
-/// <summary>The outcome of one epoch as the aggregator ran it.</summary>
+/// <summary>The outcome of one epoch as the aggregator ran it (persisted in the epoch grain's history).</summary>
+/// <remarks>The nullable members are always written, even when null: the state serializer omits nulls and requires
+/// every constructor parameter on reading, so an omitted one would make the history unreadable after a restart.</remarks>
 public sealed record EpochReport(
     long Epoch,
     EpochState State,
-    string? Reason,
-    Sha256Digest? Digest,
-    string? CommitReceipt,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Reason,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] Sha256Digest? Digest,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? CommitReceipt,
     long View,
     IReadOnlyList<string> Quarantined,
     IReadOnlyList<string> Evidence,

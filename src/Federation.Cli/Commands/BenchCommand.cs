@@ -15,6 +15,7 @@ public static class BenchCommand
         new GrainsBenchSuite(),
         new IngestBenchSuite(),
         new EpochBenchSuite(),
+        new SimulateBenchSuite(),
     ];
 
     public static Command Build(CliConsole console)

@@ -44,6 +44,9 @@ public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDire
     public Task<ValidatorStep> TimeoutAsync(long epoch) =>
         Task.FromResult(_replicas.TryGetValue(epoch, out var replica) ? Step(replica, replica.OnTimeout(), null) : new ValidatorStep([], null, 0, [], [], [], null));
 
+    public Task<Sha256Digest?> CommittedAsync(long epoch) =>
+        Task.FromResult(_replicas.TryGetValue(epoch, out var replica) ? replica.CommittedDigest : null);
+
     private ValidatorStep Step(PbftReplica replica, PbftOutput output, Sha256Digest? local)
     {
         var outbound = Misbehave(replica, output.Broadcast).Select(m => m.ToCanonicalJson()).ToList();

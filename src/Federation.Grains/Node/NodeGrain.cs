@@ -49,7 +49,8 @@ public sealed class NodeGrain(
     [PersistentState("node")] IPersistentState<NodeState> state,
     FederationDirectory federations,
     UpdateIndex updates,
-    LedgerDirectory ledgers) : Grain, INodeGrain
+    LedgerDirectory ledgers,
+    GovernanceLog governanceLog) : Grain, INodeGrain
 {
     private string _federationId = string.Empty;
     private KeyFingerprint _fingerprint;
@@ -199,6 +200,14 @@ public sealed class NodeGrain(
             ["evidence", "ledger-divergence"],
             _fingerprint.ToString()));
         await SetStatusAsync(NodeStatus.Quarantined, $"ledger divergence on {head.Scroll} at size {head.Size} (evidence {sealedEvidence.Id})", sealedEvidence.Id);
+        // No epoch decides this one (the heartbeat monitor does), so the review entry is written here.
+        governanceLog.Append(GovernanceLog.Quarantine, _federationId, $"node {_fingerprint} (ledger divergence)", sealedEvidence.Id,
+        [
+            ("reason", "ledger_divergence"),
+            ("evidence hash", $"`{evidence.Hash()}`"),
+            ("decided by", $"heartbeat monitor: the node's root at size {head.Size} of {head.Scroll} contradicts the coordinator's checkpoint"),
+            ("review", "pending: `fed review show` then `approve` or `reject`"),
+        ]);
         return new HeartbeatAck(verdict, $"the node's root at size {head.Size} contradicts the coordinator's scroll: quarantined", sealedEvidence.Id);
     }
 

@@ -32,9 +32,12 @@ public abstract class ScrollStoreContractTests : IAsyncLifetime
     {
     }
 
+    /// <summary>A new store instance over the test's storage (stores that are not made from options override this).</summary>
+    protected virtual IScrollStore CreateStore(ScrollStoreOptions options) => ScrollStores.Create(options);
+
     protected IScrollStore NewStore()
     {
-        var store = ScrollStores.Create(Options);
+        var store = CreateStore(Options);
         _stores.Add(store);
         return store;
     }

@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Globalization;
+using Federation.Simulation;
+
+namespace Federation.Cli.Commands;
+
+/// <summary>
+/// <c>fed simulate --scenario FILE [--seed N | --seeds A..B] [--out DIR]</c>: runs a whole federation on the real
+/// grains on the deterministic scheduler and writes its artifacts (byte-identical per scenario and seed);
+/// exit 1 when an invariant is violated.
+/// </summary>
+public static class SimulateCommand
+{
+    public const string DefaultOut = "artifacts";
+
+    public static Command Build(CliConsole console)
+    {
+        var scenario = new Option<string>("--scenario") { Description = "Scenario file (JSON, docs/formats/scenario.md)", Required = true };
+        var seed = new Option<long>("--seed") { Description = "Seed of the run", DefaultValueFactory = _ => 1 };
+        var seeds = new Option<string?>("--seeds") { Description = "Seed sweep A..B: runs every seed, lists the ones that violate an invariant" };
+        var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => DefaultOut };
+        var command = new Command("simulate", "Simulate a federation (honest and faulty nodes and validators) and write signed artifacts") { scenario, seed, seeds, output };
+        command.SetAction(parse => console.Run(() =>
+        {
+            var file = parse.GetValue(scenario)!;
+            var loaded = Scenario.Load(file);
+            var sweep = parse.GetValue(seeds);
+            return sweep is null
+                ? RunOne(console, loaded, parse.GetValue(seed), parse.GetValue(output)!)
+                : Sweep(console, loaded, file, sweep, parse.GetValue(output)!);
+        }));
+        return command;
+    }
+
+    private static int RunOne(CliConsole console, Scenario scenario, long seed, string output)
+    {
+        console.Out.WriteLine(Invariant($"simulating {scenario.Name} (seed {seed}): {scenario.Nodes} nodes, {scenario.Validators} validators, {scenario.Epochs} epochs"));
+        // On a terminal the per-epoch lines become one progress bar; redirected output keeps plain lines (CI logs).
+        using var bar = ReferenceEquals(console.Out, Console.Out) && !Console.IsOutputRedirected ? new EpochProgressBar(console.Out, scenario.Epochs) : null;
+        var summary = FederationSimulator.Run(scenario, seed, output, (TextWriter?)bar ?? console.Out);
+        bar?.Finish();
+        PrintSummary(console.Out, summary);
+        foreach (var invariant in summary.Invariants)
+        {
+            console.Out.WriteLine($"  [{(invariant.Pass ? "pass" : "FAIL")}] {invariant.Name}: {invariant.Detail}");
+        }
+
+        console.Out.WriteLine($"artifacts written under {output}");
+        return summary.Passed ? ExitCodes.Ok : console.Fail($"seed {seed} violated {string.Join(", ", summary.Invariants.Where(i => !i.Pass).Select(i => i.Name))}");
+    }
+
+    private static int Sweep(CliConsole console, Scenario scenario, string file, string range, string output)
+    {
+        var dots = range.Split("..");
+        if (dots.Length != 2 || !long.TryParse(dots[0], CultureInfo.InvariantCulture, out var from) || !long.TryParse(dots[1], CultureInfo.InvariantCulture, out var to) || to < from || to - from >= 100_000)
+        {
+            return console.Unusable($"--seeds must be A..B with A ≤ B (at most 100,000 seeds), got \"{range}\"");
+        }
+
+        var failed = new List<(long Seed, string Invariants)>();
+        for (var seed = from; seed <= to; seed++)
+        {
+            var directory = Path.Combine(output, "sweep", Invariant($"seed-{seed}"));
+            var summary = FederationSimulator.Run(scenario, seed, directory, TextWriter.Null);
+            var violated = string.Join(", ", summary.Invariants.Where(i => !i.Pass).Select(i => i.Name));
+            console.Out.WriteLine(Invariant($"seed {seed}: {(summary.Passed ? "pass" : "FAIL " + violated)} ({summary.EpochsCommitted}/{summary.Epochs} epochs, {summary.ViewChanges} view changes, {summary.Quarantines} quarantines, {summary.WallClock.TotalSeconds:F2} s)"));
+            if (!summary.Passed)
+            {
+                failed.Add((seed, violated));
+            }
+            else
+            {
+                Directory.Delete(directory, recursive: true); // a sweep keeps only the evidence of failing seeds
+            }
+        }
+
+        console.Out.WriteLine(Invariant($"{to - from + 1} seed(s), {failed.Count} violated an invariant"));
+        foreach (var (seed, violated) in failed)
+        {
+            console.Out.WriteLine(Invariant($"  seed {seed} ({violated}): replay with  fed simulate --scenario {file} --seed {seed} --out {Path.Combine(output, "replay")}  (its artifacts: {Path.Combine(output, "sweep", Invariant($"seed-{seed}"))})"));
+        }
+
+        return failed.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    private static void PrintSummary(TextWriter output, SimulationSummary summary)
+    {
+        output.WriteLine();
+        output.WriteLine("  scenario            seed  epochs committed  view changes  quarantines  acked updates  updates/s (virtual)  updates/s (wall)");
+        output.WriteLine(Invariant($"  {summary.Scenario,-18} {summary.Seed,5}  {summary.EpochsCommitted,7}/{summary.Epochs,-8} {summary.ViewChanges,12}  {summary.Quarantines,11}  {summary.AcknowledgedUpdates,13}  {summary.UpdatesPerVirtualSecond,19:F2}  {summary.UpdatesPerWallSecond,16:F1}"));
+        output.WriteLine(Invariant($"  virtual time {summary.VirtualTime}, wall clock {summary.WallClock.TotalSeconds:F2} s"));
+        output.WriteLine();
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Turns the simulator's "epoch k/N: …" lines into one redrawn bar; other lines pass through.</summary>
+    private sealed class EpochProgressBar(TextWriter terminal, int epochs) : TextWriter
+    {
+        private const int Width = 30;
+        private readonly System.Text.StringBuilder _line = new();
+        private int _done;
+
+        public override System.Text.Encoding Encoding => terminal.Encoding;
+
+        public override void Write(char value)
+        {
+            if (value != '\n')
+            {
+                _line.Append(value);
+                return;
+            }
+
+            var line = _line.ToString();
+            _line.Clear();
+            var slash = line.IndexOf('/', StringComparison.Ordinal);
+            if (line.StartsWith("epoch ", StringComparison.Ordinal) && slash > 6 && int.TryParse(line[6..slash], CultureInfo.InvariantCulture, out var epoch))
+            {
+                _done = epoch;
+                var filled = Width * _done / Math.Max(1, epochs);
+                var status = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Split(';')[0].Trim();
+                terminal.Write(Invariant($"\r[{new string('#', filled)}{new string('-', Width - filled)}] epoch {_done}/{epochs} {status,-12}"));
+            }
+            else
+            {
+                terminal.Write("\r" + new string(' ', Width + 40) + "\r");
+                terminal.WriteLine(line);
+            }
+
+            terminal.Flush();
+        }
+
+        public void Finish() => terminal.WriteLine();
+    }
+}

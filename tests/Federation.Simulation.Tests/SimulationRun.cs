@@ -1,0 +1,36 @@
+using Federation.Cli;
+
+namespace Federation.Simulation.Tests;
+
+/// <summary>Runs <c>fed</c> in process and finds the repository's scenarios and committed artifacts.</summary>
+internal static class SimulationRun
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static string ScenarioPath(string name) => Path.Combine(RepositoryRoot, "simulations", name + ".json");
+
+    public static (int Exit, string Out, string Err) Fed(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = FedCli.Run(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Every file under <paramref name="directory"/>, relative, in ordinal order.</summary>
+    public static List<string> Files(string directory) =>
+        Directory.GetFiles(directory, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(directory, f)).Order(StringComparer.Ordinal).ToList();
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Federation.Orleans.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Federation.Orleans.sln not found above the test's base directory");
+    }
+}
