@@ -70,6 +70,9 @@ public sealed class EpochBenchSuite : IBenchSuite
             var host = new GrainHostBuilder()
                 .UseThreadPool()
                 .Configure<GrainStorageOptions>(o => o.StorageProvider = GrainStorageOptions.MemoryProvider)
+                // A 10,000-node epoch takes longer than the default 30 s call timeout on 2 cores; the benchmark
+                // measures the epoch, so its one caller waits (production: raise Hosting:Messaging:CallTimeout too).
+                .Configure<GrainMessagingOptions>(o => o.CallTimeout = TimeSpan.FromMinutes(10))
                 .AddFederationGrains(federations, ledgers, validators, new GovernanceLog(Path.Combine(directory, GovernanceLog.FileName)))
                 .Build();
             await host.StartAsync(cancellationToken);

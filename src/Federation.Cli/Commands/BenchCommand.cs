@@ -26,7 +26,7 @@ public static class BenchCommand
             var quick = new Option<bool>("--quick") { Description = "Smaller sizes; finishes within a minute" };
             var json = new Option<bool>("--json") { Description = "Print one JSON object (progress goes to stderr)" };
             var command = new Command(suite.Name, suite.Description) { quick, json };
-            command.SetAction((parse, cancellationToken) => RunAsync(console, suite, parse.GetValue(quick), parse.GetValue(json), cancellationToken));
+            command.SetAction((parse, cancellationToken) => console.RunAsync(() => RunAsync(console, suite, parse.GetValue(quick), parse.GetValue(json), cancellationToken)));
             bench.Subcommands.Add(command);
         }
 

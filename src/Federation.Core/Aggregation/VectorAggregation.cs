@@ -85,22 +85,8 @@ public static class VectorAggregation
             throw new ArgumentOutOfRangeException(nameof(keep), keep, $"must keep between 1 and {n} inputs");
         }
 
-        var distances = new double[n, n];
-        for (var i = 0; i < n; i++)
-        {
-            for (var j = i + 1; j < n; j++)
-            {
-                var sum = 0.0;
-                for (var d = 0; d < dimension; d++)
-                {
-                    var diff = vectors[i][d] - vectors[j][d];
-                    sum += diff * diff;
-                }
-
-                distances[i, j] = distances[j, i] = sum;
-            }
-        }
-
+        // Row by row, without an n × n matrix (10,000 inputs would need 800 MB): each row's distances, then the
+        // sum of its n − f − 2 smallest by selection (expected O(n)), not a full sort (O(n log n) per row).
         var neighbours = n - byzantine - 2;
         var scores = new double[n];
         var row = new double[n - 1];
@@ -111,11 +97,12 @@ public static class VectorAggregation
             {
                 if (j != i)
                 {
-                    row[k++] = distances[i, j];
+                    row[k++] = SquaredDistance(vectors[i], vectors[j], dimension);
                 }
             }
 
-            Array.Sort(row);
+            SelectSmallest(row, neighbours);
+            Array.Sort(row, 0, neighbours); // sum the selected ones in ascending order: the same bits as a full sort
             var score = 0.0;
             for (var j = 0; j < neighbours; j++)
             {
@@ -144,6 +131,65 @@ public static class VectorAggregation
 
         return new KrumResult(aggregate, scores, selected, excluded);
     }
+
+    private static double SquaredDistance(IReadOnlyList<double> a, IReadOnlyList<double> b, int dimension)
+    {
+        var sum = 0.0;
+        for (var d = 0; d < dimension; d++)
+        {
+            var diff = a[d] - b[d];
+            sum += diff * diff;
+        }
+
+        return sum;
+    }
+
+    /// <summary>Rearranges <paramref name="values"/> so its <paramref name="count"/> smallest come first (Hoare selection, median-of-three pivots).</summary>
+    private static void SelectSmallest(double[] values, int count)
+    {
+        int lo = 0, hi = values.Length - 1;
+        while (lo < hi && count > lo && count <= hi)
+        {
+            var mid = lo + ((hi - lo) / 2);
+            var pivot = Median3(values[lo], values[mid], values[hi]);
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (values[i] < pivot)
+                {
+                    i++;
+                }
+
+                while (values[j] > pivot)
+                {
+                    j--;
+                }
+
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+
+            // [lo, j] ≤ pivot ≤ [i, hi]; keep the side that holds the boundary between the count smallest and the rest.
+            if (count <= j)
+            {
+                hi = j;
+            }
+            else if (count >= i)
+            {
+                lo = i;
+            }
+            else
+            {
+                return;
+            }
+        }
+    }
+
+    private static double Median3(double a, double b, double c) => Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
 
     /// <summary>Euclidean distance between two vectors of one dimension.</summary>
     public static double Distance(IReadOnlyList<double> a, IReadOnlyList<double> b)

@@ -105,3 +105,30 @@ public class CanonAggregationTests
         Assert.Contains(CanonAggregation.Aggregate(updates, postureThreshold: 0.05).Drift, d => d.Type == DriftType.PostureDivergence);
     }
 }
+
+public class KrumSelectionTests
+{
+    [Fact]
+    public void Scores_by_selection_are_bit_identical_to_scores_by_full_sort()
+    {
+        var random = new Random(17);
+        for (var trial = 0; trial < 20; trial++)
+        {
+            var n = random.Next(5, 60);
+            var f = (n - 3) / 2;
+            var vectors = Enumerable.Range(0, n).Select(_ => (IReadOnlyList<double>)Enumerable.Range(0, 3).Select(_ => Math.Round(random.NextDouble() * 4, random.Next(0, 3))).ToArray()).ToList();
+            var result = VectorAggregation.MultiKrum(vectors, f, n - f);
+            for (var i = 0; i < n; i++)
+            {
+                var row = Enumerable.Range(0, n).Where(j => j != i).Select(j => Enumerable.Range(0, 3).Sum(d => (vectors[i][d] - vectors[j][d]) * (vectors[i][d] - vectors[j][d]))).Order().ToArray();
+                var expected = 0.0;
+                for (var j = 0; j < n - f - 2; j++)
+                {
+                    expected += row[j];
+                }
+
+                Assert.Equal(expected, result.Scores[i]);
+            }
+        }
+    }
+}
