@@ -8,8 +8,11 @@ public sealed class ScrollStoreOptions
     public const string DefaultKind = FileKind;
     public const string DefaultDataDirectory = "data";
 
-    /// <summary>A receipt is a few hundred bytes; 1 MiB leaves room for large evidence while bounding memory.</summary>
-    public const int DefaultMaxLineBytes = 1024 * 1024;
+    /// <summary>
+    /// Most receipts are a few hundred bytes, but an epoch's decision lists every included node (about 130 bytes
+    /// each): 16 MiB holds the decision of a federation of 100,000 nodes while still bounding memory.
+    /// </summary>
+    public const int DefaultMaxLineBytes = 16 * 1024 * 1024;
 
     /// <summary>Group commit: at most this many lines per write + fsync (or per transaction). Also the limit per append.</summary>
     public const int DefaultMaxBatchLines = 8192;

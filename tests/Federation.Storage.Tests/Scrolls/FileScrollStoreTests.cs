@@ -244,6 +244,6 @@ public sealed class FileScrollStoreTests : ScrollStoreContractTests
         Assert.Contains("ConnectionString", Assert.Throws<ArgumentException>(() => new ScrollStoreOptions { Kind = "postgres" }.Validate()).Message);
         Assert.Contains("DataDirectory", Assert.Throws<ArgumentException>(() => new ScrollStoreOptions { DataDirectory = " " }.Validate()).Message);
         var defaults = new ScrollStoreOptions().Validate();
-        Assert.Equal(("file", "data", 1024 * 1024), (defaults.Kind, defaults.DataDirectory, defaults.MaxLineBytes));
+        Assert.Equal(("file", "data", 16 * 1024 * 1024), (defaults.Kind, defaults.DataDirectory, defaults.MaxLineBytes));
     }
 }
