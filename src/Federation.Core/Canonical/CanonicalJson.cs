@@ -15,7 +15,7 @@ namespace Federation.Core.Canonical;
 /// Parsing is strict: duplicate member names, lone surrogates, numbers outside IEEE-754 double
 /// and negative zero (RFC 8785 erratum 7920) are refused with a <see cref="CanonicalJsonException"/>.
 /// </remarks>
-public static class CanonicalJson
+public static partial class CanonicalJson
 {
     /// <summary>Nesting limit for parsed documents (bounds the parser's stack).</summary>
     public const int MaxDepth = 64;
