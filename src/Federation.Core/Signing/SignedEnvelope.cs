@@ -113,13 +113,15 @@ public sealed class SignedEnvelope
             var (cutStart, cutEnd) = canonical[nameStart - 1] == (byte)','
                 ? (nameStart - 1, valueEnd)
                 : (nameStart, canonical[valueEnd] == (byte)',' ? valueEnd + 1 : valueEnd);
-            var signature = SignatureBlock.FromJson(CanonicalJson.Parse(canonical[valueStart..valueEnd]));
+            var block = canonical[valueStart..valueEnd];
+            var written = SignatureBlock.TryReadCanonicalEd25519(block);
+            var signature = written ?? SignatureBlock.FromJson(CanonicalJson.Parse(block));
             var signedBytes = new byte[canonical.Length - (cutEnd - cutStart)];
             canonical[..cutStart].CopyTo(signedBytes);
             canonical[cutEnd..].CopyTo(signedBytes.AsSpan(cutStart));
 
             // The whole is the input when its signature is written as this block writes it (base64 may differ).
-            var whole = canonical[valueStart..valueEnd].SequenceEqual(CanonicalJson.Write(signature.ToJson())) ? canonical.ToArray() : null;
+            var whole = written is not null || block.SequenceEqual(CanonicalJson.Write(signature.ToJson())) ? canonical.ToArray() : null;
             return new SignedEnvelope(null, signedBytes, signature, whole);
         }
 

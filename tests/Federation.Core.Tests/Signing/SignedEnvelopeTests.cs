@@ -185,4 +185,26 @@ public class SignedEnvelopeTests
         var ex = Assert.ThrowsAny<FormatException>(() => SignedEnvelope.Parse(json));
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_tree_free_signature_reader_accepts_exactly_the_canonical_ed25519_spelling()
+    {
+        for (byte fill = 1; fill < 40; fill++)
+        {
+            using var key = Key(fill);
+            var block = SignedEnvelope.Sign(Payload(), new Ed25519Signer(key)).Signature;
+            var text = CanonicalJson.Write(block.ToJson());
+            var read = SignatureBlock.TryReadCanonicalEd25519(text);
+            Assert.NotNull(read);
+            Assert.Equal(block.KeyId, read.KeyId);
+            Assert.Equal(block.Value, read.Value);
+
+            var value = Convert.ToBase64String(block.Value);
+            var last = value[85];
+            var strayBits = Encoding.UTF8.GetString(text).Replace(value, value[..85] + (char)(last == 'A' ? 'B' : last - 1) + "==");
+            Assert.Null(SignatureBlock.TryReadCanonicalEd25519(Encoding.UTF8.GetBytes(strayBits)));
+            Assert.Null(SignatureBlock.TryReadCanonicalEd25519(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(text).Replace(block.KeyId!, block.KeyId!.ToUpperInvariant()))));
+            Assert.Null(SignatureBlock.TryReadCanonicalEd25519(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(text).Replace("\"}", "\"} "))));
+        }
+    }
 }
