@@ -110,7 +110,10 @@ public sealed class NodeGrain(
                 var late = decision.Disposition == Disposition.Late;
                 var signedUpdate = update.Envelope.ToCanonicalJson();
                 var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
-                var receipt = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Updates(_federationId)).AppendAsync(new ReceiptDraft(
+                // Straight to the ledger (as ScrollGrain.AppendAsync does): the ledger orders and seals; a grain hop
+                // per update would only add a turn.
+                var updateScroll = await ledgers.GetAsync(FederationScrolls.Updates(_federationId));
+                var receipt = await updateScroll.AppendAsync(new ReceiptDraft(
                     late ? UpdateIndex.LateType : UpdateIndex.AcceptedType,
                     new JsonObject
                     {
