@@ -14,8 +14,19 @@ public static partial class CanonicalJson
     /// Conservative: anything it is unsure of answers false (the caller then takes the tree path, which also
     /// produces the error message).
     /// </summary>
-    public static bool IsCanonical(ReadOnlySpan<byte> utf8Json)
+    public static bool IsCanonical(ReadOnlySpan<byte> utf8Json) => IsCanonical(utf8Json, default, out _, out _);
+
+    /// <summary>
+    /// <see cref="IsCanonical(ReadOnlySpan{byte})"/>, also locating the top-level member named <paramref name="member"/>
+    /// (given as its canonical UTF-8 text): where its name's opening quote is, and its value's range; -1 and
+    /// default when absent.
+    /// </summary>
+    internal static bool IsCanonical(ReadOnlySpan<byte> utf8Json, ReadOnlySpan<byte> member, out int memberStart, out Range memberValue)
     {
+        memberStart = -1;
+        memberValue = default;
+        var valueStart = -1; // set while the member's value is being read
+        var valueDepth = 0;
         // Utf8JsonReader does not validate the bytes of unescaped strings; a BOM fails the reader or the gap check.
         if (utf8Json.IsEmpty || !Utf8.IsValid(utf8Json))
         {
@@ -42,6 +53,12 @@ public static partial class CanonicalJson
                 }
 
                 var raw = reader.ValueSpan;
+                if (memberStart >= 0 && valueStart < 0 && memberValue.Equals(default(Range)))
+                {
+                    valueStart = start;
+                    valueDepth = depth;
+                }
+
                 switch (reader.TokenType)
                 {
                     case JsonTokenType.StartObject or JsonTokenType.StartArray:
@@ -57,6 +74,12 @@ public static partial class CanonicalJson
                     case JsonTokenType.EndObject or JsonTokenType.EndArray:
                         depth--;
                         end = start + 1;
+                        if (valueStart >= 0 && depth == valueDepth)
+                        {
+                            memberValue = valueStart..end;
+                            valueStart = -1;
+                        }
+
                         break;
                     case JsonTokenType.PropertyName:
                         if (!IsCanonicalString(raw, reader.ValueIsEscaped) || !FollowsPreviousName(ref reader, utf8Json, start + 1, nameStart, nameLength, ref decodedNames, depth))
@@ -65,6 +88,11 @@ public static partial class CanonicalJson
                         }
 
                         end = start + raw.Length + 2;
+                        if (depth == 1 && !member.IsEmpty && raw.SequenceEqual(member))
+                        {
+                            memberStart = start;
+                        }
+
                         break;
                     case JsonTokenType.String:
                         if (!IsCanonicalString(raw, reader.ValueIsEscaped))
@@ -87,6 +115,12 @@ public static partial class CanonicalJson
                         break;
                     default:
                         return false;
+                }
+
+                if (valueStart >= 0 && depth == valueDepth && reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+                {
+                    memberValue = valueStart..end; // a scalar value
+                    valueStart = -1;
                 }
             }
         }

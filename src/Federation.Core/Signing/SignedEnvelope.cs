@@ -57,7 +57,8 @@ public sealed class SignedEnvelope
     /// <summary>Parses a signed object strictly; a missing or malformed signature is an error naming it.</summary>
     public static SignedEnvelope Parse(ReadOnlySpan<byte> utf8Json)
     {
-        if (CanonicalJson.IsCanonical(utf8Json) && ParseCanonical(utf8Json) is { } envelope)
+        if (CanonicalJson.IsCanonical(utf8Json, "signature"u8, out var signatureStart, out var signatureValue)
+            && ParseCanonical(utf8Json, signatureStart, signatureValue) is { } envelope)
         {
             return envelope;
         }
@@ -82,50 +83,29 @@ public sealed class SignedEnvelope
     /// without its <c>signature</c> member (removing a member keeps the rest canonical). Null when the
     /// input is not an object with an object-valued <c>signature</c> (the tree path then says what is wrong).
     /// </summary>
-    private static SignedEnvelope? ParseCanonical(ReadOnlySpan<byte> canonical)
+    private static SignedEnvelope? ParseCanonical(ReadOnlySpan<byte> canonical, int nameStart, Range value)
     {
-        var reader = new Utf8JsonReader(canonical);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        if (nameStart < 0 || canonical[0] != (byte)'{' || canonical[value.Start] != (byte)'{')
         {
             return null;
         }
 
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var nameStart = (int)reader.TokenStartIndex;
-            var isSignature = reader.ValueTextEquals(SignatureMember);
-            reader.Read();
-            var valueStart = (int)reader.TokenStartIndex;
-            reader.Skip();
-            if (!isSignature)
-            {
-                continue;
-            }
+        var (valueStart, valueEnd) = (value.Start.Value, value.End.Value);
 
-            if (canonical[valueStart] != (byte)'{')
-            {
-                return null;
-            }
+        // Cut the member with one neighbouring comma: the one before it, else the one after it (if any).
+        var (cutStart, cutEnd) = canonical[nameStart - 1] == (byte)','
+            ? (nameStart - 1, valueEnd)
+            : (nameStart, canonical[valueEnd] == (byte)',' ? valueEnd + 1 : valueEnd);
+        var block = canonical[valueStart..valueEnd];
+        var written = SignatureBlock.TryReadCanonicalEd25519(block);
+        var signature = written ?? SignatureBlock.FromJson(CanonicalJson.Parse(block));
+        var signedBytes = new byte[canonical.Length - (cutEnd - cutStart)];
+        canonical[..cutStart].CopyTo(signedBytes);
+        canonical[cutEnd..].CopyTo(signedBytes.AsSpan(cutStart));
 
-            var valueEnd = (int)reader.TokenStartIndex + 1;
-
-            // Cut the member with one neighbouring comma: the one before it, else the one after it (if any).
-            var (cutStart, cutEnd) = canonical[nameStart - 1] == (byte)','
-                ? (nameStart - 1, valueEnd)
-                : (nameStart, canonical[valueEnd] == (byte)',' ? valueEnd + 1 : valueEnd);
-            var block = canonical[valueStart..valueEnd];
-            var written = SignatureBlock.TryReadCanonicalEd25519(block);
-            var signature = written ?? SignatureBlock.FromJson(CanonicalJson.Parse(block));
-            var signedBytes = new byte[canonical.Length - (cutEnd - cutStart)];
-            canonical[..cutStart].CopyTo(signedBytes);
-            canonical[cutEnd..].CopyTo(signedBytes.AsSpan(cutStart));
-
-            // The whole is the input when its signature is written as this block writes it (base64 may differ).
-            var whole = written is not null || block.SequenceEqual(CanonicalJson.Write(signature.ToJson())) ? canonical.ToArray() : null;
-            return new SignedEnvelope(null, signedBytes, signature, whole);
-        }
-
-        return null;
+        // The whole is the input when its signature is written as this block writes it (base64 may differ).
+        var whole = written is not null || block.SequenceEqual(CanonicalJson.Write(signature.ToJson())) ? canonical.ToArray() : null;
+        return new SignedEnvelope(null, signedBytes, signature, whole);
     }
 
     public static SignedEnvelope Parse(string json) => Parse(Encoding.UTF8.GetBytes(json));

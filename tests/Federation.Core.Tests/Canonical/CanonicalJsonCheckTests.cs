@@ -87,6 +87,16 @@ public class CanonicalJsonCheckTests
             var tree = RandomValue(random, 0);
             var canonical = CanonicalJson.Write(tree);
             Assert.True(CanonicalJson.IsCanonical(canonical), Encoding.UTF8.GetString(canonical));
+            Assert.True(CanonicalJson.IsCanonical(canonical, "signature"u8, out var memberStart, out var memberValue));
+            if (tree is JsonObject obj && obj.TryGetPropertyValue("signature", out var member))
+            {
+                Assert.True(canonical.AsSpan(memberStart).StartsWith("\"signature\":"u8));
+                Assert.Equal(CanonicalJson.Write(member), canonical[memberValue]);
+            }
+            else
+            {
+                Assert.Equal(-1, memberStart);
+            }
 
             var variants = new List<byte[]>
             {
