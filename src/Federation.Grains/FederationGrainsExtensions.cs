@@ -18,6 +18,7 @@ public static class FederationGrainsExtensions
         builder.Services.AddSingleton(federations);
         builder.Services.AddSingleton(ledgers);
         builder.Services.AddSingleton<UpdateIndex>();
+        builder.Services.AddSingleton<EpochBoard>();
         return builder
             .AddGrain<FederationGrain>()
             .AddGrain<NodeGrain>()

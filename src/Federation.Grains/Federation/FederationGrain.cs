@@ -39,7 +39,8 @@ public sealed class FederationState
 [GrainType("federation")]
 public sealed class FederationGrain(
     [PersistentState("federation")] IPersistentState<FederationState> state,
-    FederationDirectory federations) : Grain, IFederationGrain
+    FederationDirectory federations,
+    EpochBoard epochs) : Grain, IFederationGrain
 {
     /// <summary>Sessions waiting for the node's counter-signature are bounded (oldest dropped first).</summary>
     public const int MaxPendingSessions = 10_000;
@@ -59,6 +60,8 @@ public sealed class FederationGrain(
 
             await state.WriteStateAsync();
         }
+
+        epochs.Publish(settings.Id, Info());
     }
 
     public async Task RegisterNodeAsync(NodeRegistration registration)
@@ -167,7 +170,9 @@ public sealed class FederationGrain(
     {
         if (state.State.ClosingEpoch is null)
         {
+            // Published before the write: from now on node grains ask this grain, which answers after the write.
             state.State.ClosingEpoch = state.State.OpenEpoch;
+            epochs.Publish(Settings.Id, Info());
             await state.WriteStateAsync();
         }
 
@@ -179,7 +184,17 @@ public sealed class FederationGrain(
         state.State.ClosingEpoch = null;
         state.State.OpenEpoch++;
         state.State.BaseStates[state.State.OpenEpoch] = newStateHash.ToString();
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            // Published after the write: until then updates of the new epoch look early and ask this grain, which
+            // answers after the write (as a call made during it always did).
+            epochs.Publish(Settings.Id, Info());
+        }
+
         return Info();
     }
 

@@ -46,7 +46,8 @@ public sealed class NodeGrain(
     [PersistentState("node")] IPersistentState<NodeState> state,
     FederationDirectory federations,
     UpdateIndex updates,
-    LedgerDirectory ledgers) : Grain, INodeGrain
+    LedgerDirectory ledgers,
+    EpochBoard epochs) : Grain, INodeGrain
 {
     private string _federationId = string.Empty;
     private KeyFingerprint _fingerprint;
@@ -87,7 +88,10 @@ public sealed class NodeGrain(
 
         _lastSeen = TimeProvider.GetUtcNow();
         var settings = federations.Get(_federationId);
-        var epoch = await GrainFactory.GetGrain<IFederationGrain>(_federationId).GetEpochAsync();
+        // The published epoch state when it admits the update; a refusal on epoch grounds is the federation grain's word.
+        var epoch = epochs.TryGetAdmitting(_federationId, update.Update.FederatedEpoch, out var published)
+            ? published
+            : await GrainFactory.GetGrain<IFederationGrain>(_federationId).GetEpochAsync();
         var mine = (await updates.ForAsync(_federationId)).For(_fingerprint);
         var previous = mine.ForEpoch(update.Update.FederatedEpoch);
         var context = new IngestContext(
