@@ -22,6 +22,7 @@ public static class FederationGrainsExtensions
         builder.Services.AddSingleton(validators ?? new ValidatorDirectory());
         builder.Services.AddSingleton(governanceLog ?? new GovernanceLog(GovernanceLog.FileName));
         builder.Services.AddSingleton<UpdateIndex>();
+        builder.Services.AddSingleton<EpochBoard>();
         return builder
             .AddGrain<FederationGrain>()
             .AddGrain<NodeGrain>()

@@ -15,7 +15,7 @@ namespace Federation.Core.Canonical;
 /// Parsing is strict: duplicate member names, lone surrogates, numbers outside IEEE-754 double
 /// and negative zero (RFC 8785 erratum 7920) are refused with a <see cref="CanonicalJsonException"/>.
 /// </remarks>
-public static class CanonicalJson
+public static partial class CanonicalJson
 {
     /// <summary>Nesting limit for parsed documents (bounds the parser's stack).</summary>
     public const int MaxDepth = 64;
@@ -60,13 +60,17 @@ public static class CanonicalJson
                 throw new CanonicalJsonException("empty input: expected a JSON document");
             }
 
-            var root = ReadValue(ref reader, "$");
+            var root = ReadValue(ref reader);
             if (reader.Read())
             {
                 throw new CanonicalJsonException($"unexpected content after the JSON document at byte {reader.TokenStartIndex}");
             }
 
             return root;
+        }
+        catch (CanonicalJsonException ex)
+        {
+            throw Rooted(ex);
         }
         catch (JsonException ex)
         {
@@ -88,7 +92,7 @@ public static class CanonicalJson
     public static byte[] Write(JsonNode? node)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        WriteNode(buffer, node, "$");
+        Write(buffer, node);
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -97,6 +101,52 @@ public static class CanonicalJson
     /// whose values are already canonical JSON (spliced as they are, not re-parsed). Names must not repeat.
     /// </summary>
     public static byte[] WriteObject(JsonObject obj, IReadOnlyDictionary<string, byte[]> raw)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        WriteObject(buffer, obj, raw);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Appends the canonical form of a node tree to <paramref name="output"/>.</summary>
+    public static void Write(ArrayBufferWriter<byte> output, JsonNode? node)
+    {
+        try
+        {
+            WriteNode(output, node);
+        }
+        catch (CanonicalJsonException ex)
+        {
+            throw Rooted(ex);
+        }
+    }
+
+    /// <summary>Appends the canonical form of a string value to <paramref name="output"/>.</summary>
+    public static void Write(ArrayBufferWriter<byte> output, string value)
+    {
+        try
+        {
+            WriteString(output, value);
+        }
+        catch (CanonicalJsonException ex)
+        {
+            throw Rooted(ex);
+        }
+    }
+
+    /// <summary>Appends <see cref="WriteObject(JsonObject, IReadOnlyDictionary{string, byte[]})"/>'s bytes to <paramref name="output"/>.</summary>
+    public static void WriteObject(ArrayBufferWriter<byte> output, JsonObject obj, IReadOnlyDictionary<string, byte[]> raw)
+    {
+        try
+        {
+            WriteObjectWithRaw(output, obj, raw);
+        }
+        catch (CanonicalJsonException ex)
+        {
+            throw Rooted(ex);
+        }
+    }
+
+    private static void WriteObjectWithRaw(ArrayBufferWriter<byte> output, JsonObject obj, IReadOnlyDictionary<string, byte[]> raw)
     {
         var names = new List<string>(obj.Count + raw.Count);
         foreach (var (name, _) in obj)
@@ -115,7 +165,7 @@ public static class CanonicalJson
         }
 
         names.Sort(string.CompareOrdinal);
-        var buffer = new ArrayBufferWriter<byte>(256);
+        var buffer = output;
         buffer.Write("{"u8);
         for (var i = 0; i < names.Count; i++)
         {
@@ -124,7 +174,7 @@ public static class CanonicalJson
                 buffer.Write(","u8);
             }
 
-            WriteString(buffer, names[i], "$");
+            WriteString(buffer, names[i]);
             buffer.Write(":"u8);
             if (raw.TryGetValue(names[i], out var value))
             {
@@ -132,36 +182,65 @@ public static class CanonicalJson
             }
             else
             {
-                WriteNode(buffer, obj[names[i]], "$." + names[i]);
+                try
+                {
+                    WriteNode(buffer, obj[names[i]]);
+                }
+                catch (CanonicalJsonException ex)
+                {
+                    throw Under(ex, names[i]);
+                }
             }
         }
 
         buffer.Write("}"u8);
-        return buffer.WrittenSpan.ToArray();
     }
+
+    // Error paths are built while the error unwinds, so the happy path builds none: a thrower writes PathMarker
+    // where the path goes, each container on the way out inserts its segment after the marker, and the entry
+    // point replaces the marker with "$". The marker is a lone surrogate, which no reported name can contain.
+    private const string PathMarker = "\uD800";
+
+    private static CanonicalJsonException Under(CanonicalJsonException ex, string member) =>
+        new(ex.Message.Replace(PathMarker, PathMarker + "." + member, StringComparison.Ordinal), ex.InnerException);
+
+    private static CanonicalJsonException Under(CanonicalJsonException ex, int index) =>
+        new(ex.Message.Replace(PathMarker, PathMarker + "[" + index.ToString(CultureInfo.InvariantCulture) + "]", StringComparison.Ordinal), ex.InnerException);
+
+    private static CanonicalJsonException Rooted(CanonicalJsonException ex) =>
+        new(ex.Message.Replace(PathMarker, "$", StringComparison.Ordinal), ex.InnerException);
 
     /// <summary>The canonical form of a node tree as a string.</summary>
     public static string WriteString(JsonNode? node) => Encoding.UTF8.GetString(Write(node));
 
-    private static JsonNode? ReadValue(ref Utf8JsonReader reader, string path)
+    private static JsonNode? ReadValue(ref Utf8JsonReader reader)
     {
         switch (reader.TokenType)
         {
             case JsonTokenType.StartObject:
-                return ReadObject(ref reader, path);
+                return ReadObject(ref reader);
             case JsonTokenType.StartArray:
                 var array = new JsonArray();
                 var index = 0;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    array.Add(ReadValue(ref reader, $"{path}[{index++}]"));
+                    try
+                    {
+                        array.Add(ReadValue(ref reader));
+                    }
+                    catch (CanonicalJsonException ex)
+                    {
+                        throw Under(ex, index);
+                    }
+
+                    index++;
                 }
 
                 return array;
             case JsonTokenType.String:
-                return JsonValue.Create(ReadString(ref reader, path));
+                return JsonValue.Create(ReadString(ref reader));
             case JsonTokenType.Number:
-                return JsonValue.Create(ReadNumber(ref reader, path));
+                return JsonValue.Create(ReadNumber(ref reader));
             case JsonTokenType.True:
                 return JsonValue.Create(true);
             case JsonTokenType.False:
@@ -169,30 +248,37 @@ public static class CanonicalJson
             case JsonTokenType.Null:
                 return null;
             default:
-                throw new CanonicalJsonException($"unexpected token {reader.TokenType} at {path}");
+                throw new CanonicalJsonException($"unexpected token {reader.TokenType} at {PathMarker}");
         }
     }
 
-    private static JsonObject ReadObject(ref Utf8JsonReader reader, string path)
+    private static JsonObject ReadObject(ref Utf8JsonReader reader)
     {
         var members = new List<KeyValuePair<string, JsonNode?>>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            var name = ReadString(ref reader, path);
+            var name = ReadString(ref reader);
             if (!names.Add(name))
             {
-                throw new CanonicalJsonException($"duplicate member name \"{name}\" in the object at {path}: RFC 8785 requires unique names");
+                throw new CanonicalJsonException($"duplicate member name \"{name}\" in the object at {PathMarker}: RFC 8785 requires unique names");
             }
 
             reader.Read();
-            members.Add(new(name, ReadValue(ref reader, path + "." + name)));
+            try
+            {
+                members.Add(new(name, ReadValue(ref reader)));
+            }
+            catch (CanonicalJsonException ex)
+            {
+                throw Under(ex, name);
+            }
         }
 
         return new JsonObject(members);
     }
 
-    private static string ReadString(ref Utf8JsonReader reader, string path)
+    private static string ReadString(ref Utf8JsonReader reader)
     {
         if (!reader.ValueIsEscaped)
         {
@@ -201,28 +287,28 @@ public static class CanonicalJson
         }
 
         var raw = reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan.ToArray();
-        return Unescape(raw, path);
+        return Unescape(raw);
     }
 
-    private static double ReadNumber(ref Utf8JsonReader reader, string path)
+    private static double ReadNumber(ref Utf8JsonReader reader)
     {
         var raw = reader.ValueSpan;
         var value = double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
         if (!double.IsFinite(value))
         {
-            throw new CanonicalJsonException($"the number {Encoding.UTF8.GetString(raw)} at {path} is outside the range of an IEEE-754 double");
+            throw new CanonicalJsonException($"the number {Encoding.UTF8.GetString(raw)} at {PathMarker} is outside the range of an IEEE-754 double");
         }
 
         if (value == 0 && raw[0] == (byte)'-')
         {
-            throw new CanonicalJsonException($"negative zero ({Encoding.UTF8.GetString(raw)}) at {path} is refused: RFC 8785 (erratum 7920) serialises it as 0, which would change what was signed");
+            throw new CanonicalJsonException($"negative zero ({Encoding.UTF8.GetString(raw)}) at {PathMarker} is refused: RFC 8785 (erratum 7920) serialises it as 0, which would change what was signed");
         }
 
         return value;
     }
 
     /// <summary>Decodes a JSON string body (RFC 8259 §7), refusing unpaired UTF-16 surrogates.</summary>
-    private static string Unescape(ReadOnlySpan<byte> raw, string path)
+    private static string Unescape(ReadOnlySpan<byte> raw)
     {
         var text = Encoding.UTF8.GetString(raw);
         var builder = new StringBuilder(text.Length);
@@ -251,16 +337,16 @@ public static class CanonicalJson
                     i += 4;
                     break;
                 default:
-                    throw new CanonicalJsonException($"invalid escape \\{escape} in the string at {path}");
+                    throw new CanonicalJsonException($"invalid escape \\{escape} in the string at {PathMarker}");
             }
         }
 
         var result = builder.ToString();
-        EnsureWellFormed(result, path);
+        EnsureWellFormed(result);
         return result;
     }
 
-    private static void EnsureWellFormed(string value, string path)
+    private static void EnsureWellFormed(string value)
     {
         for (var i = 0; i < value.Length; i++)
         {
@@ -271,12 +357,12 @@ public static class CanonicalJson
             }
             else if (char.IsSurrogate(c))
             {
-                throw new CanonicalJsonException($"lone surrogate \\u{(int)c:x4} at index {i} of the string at {path}: RFC 8785 requires well-formed Unicode");
+                throw new CanonicalJsonException($"lone surrogate \\u{(int)c:x4} at index {i} of the string at {PathMarker}: RFC 8785 requires well-formed Unicode");
             }
         }
     }
 
-    private static void WriteNode(ArrayBufferWriter<byte> output, JsonNode? node, string path)
+    private static void WriteNode(ArrayBufferWriter<byte> output, JsonNode? node)
     {
         switch (node)
         {
@@ -284,7 +370,7 @@ public static class CanonicalJson
                 output.Write("null"u8);
                 break;
             case JsonObject obj:
-                WriteObject(output, obj, path);
+                WriteObject(output, obj);
                 break;
             case JsonArray array:
                 output.Write("["u8);
@@ -295,20 +381,27 @@ public static class CanonicalJson
                         output.Write(","u8);
                     }
 
-                    WriteNode(output, array[i], $"{path}[{i}]");
+                    try
+                    {
+                        WriteNode(output, array[i]);
+                    }
+                    catch (CanonicalJsonException ex)
+                    {
+                        throw Under(ex, i);
+                    }
                 }
 
                 output.Write("]"u8);
                 break;
             case JsonValue value:
-                WriteValue(output, value, path);
+                WriteValue(output, value);
                 break;
             default:
-                throw new CanonicalJsonException($"unsupported node {node.GetType().Name} at {path}");
+                throw new CanonicalJsonException($"unsupported node {node.GetType().Name} at {PathMarker}");
         }
     }
 
-    private static void WriteObject(ArrayBufferWriter<byte> output, JsonObject obj, string path)
+    private static void WriteObject(ArrayBufferWriter<byte> output, JsonObject obj)
     {
         // RFC 8785 §3.2.3: members sorted by their names as arrays of UTF-16 code units.
         var members = new KeyValuePair<string, JsonNode?>[obj.Count];
@@ -327,26 +420,37 @@ public static class CanonicalJson
                 output.Write(","u8);
             }
 
-            WriteString(output, members[i].Key, path);
+            WriteString(output, members[i].Key);
             output.Write(":"u8);
-            WriteNode(output, members[i].Value, path + "." + members[i].Key);
+            try
+            {
+                WriteNode(output, members[i].Value);
+            }
+            catch (CanonicalJsonException ex)
+            {
+                throw Under(ex, members[i].Key);
+            }
         }
 
         output.Write("}"u8);
     }
 
-    private static void WriteValue(ArrayBufferWriter<byte> output, JsonValue value, string path)
+    private static void WriteValue(ArrayBufferWriter<byte> output, JsonValue value)
     {
         switch (value.GetValueKind())
         {
             case JsonValueKind.String:
-                WriteString(output, value.GetValue<string>(), path);
+                WriteString(output, value.GetValue<string>());
                 break;
             case JsonValueKind.Number:
-                var number = value.TryGetValue<double>(out var d)
-                    ? d
+                // Integers are common (epochs, seqs): read them without a round trip through text. (double)l
+                // rounds to nearest-even exactly as parsing the integer's text does.
+                var number = value.TryGetValue<double>(out var d) ? d
+                    : value.TryGetValue<long>(out var l) ? l
+                    : value.TryGetValue<int>(out var n) ? n
                     : double.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
-                output.Write(Encoding.ASCII.GetBytes(JcsNumber.Format(number)));
+                var text = JcsNumber.Format(number);
+                output.Advance(Encoding.ASCII.GetBytes(text, output.GetSpan(text.Length)));
                 break;
             case JsonValueKind.True:
                 output.Write("true"u8);
@@ -359,15 +463,30 @@ public static class CanonicalJson
                 break;
             default:
                 // A value wrapping an object or array (e.g. a JsonElement): re-read it strictly.
-                WriteNode(output, Parse(Encoding.UTF8.GetBytes(value.ToJsonString())), path);
+                WriteNode(output, Parse(Encoding.UTF8.GetBytes(value.ToJsonString())));
                 break;
         }
     }
 
     /// <summary>RFC 8785 §3.2.2.2: minimal escaping, everything else as UTF-8.</summary>
-    private static void WriteString(ArrayBufferWriter<byte> output, string value, string path)
+    // What a string needs looked at one character at a time: controls, '"', '\\' (escaped) and surrogates (checked).
+    private static readonly SearchValues<char> NeedsAttention = SearchValues.Create(
+        string.Concat(Enumerable.Range(0, 0x20).Select(c => (char)c)) + "\"\\" + string.Concat(Enumerable.Range(0xD800, 0x800).Select(c => (char)c)));
+
+    private static void WriteString(ArrayBufferWriter<byte> output, string value)
     {
-        EnsureWellFormed(value, path);
+        if (!value.AsSpan().ContainsAny(NeedsAttention))
+        {
+            // Most strings (hashes, ids, names): nothing to escape or check, one vectorised transcoding.
+            var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(value.Length) + 2);
+            span[0] = (byte)'"';
+            var length = Encoding.UTF8.GetBytes(value, span[1..]);
+            span[length + 1] = (byte)'"';
+            output.Advance(length + 2);
+            return;
+        }
+
+        EnsureWellFormed(value);
         Span<byte> scratch = stackalloc byte[6];
         output.Write("\""u8);
         var start = 0;

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.IO.Compression;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Federation.Core.Canonical;
 using Federation.Core.Hashing;
@@ -83,11 +85,10 @@ public static class UpdatePayload
             throw new PayloadException(RefusalCode.OversizedPayload, $"the payload is {compressed.Length} bytes, over the federation's limit of {policy.MaxPayloadBytes}");
         }
 
-        byte[] canonical;
+        using var output = new MemoryStream(compressed.Length * 4);
         try
         {
             using var input = new DeflateStream(new MemoryStream(compressed), CompressionMode.Decompress);
-            using var output = new MemoryStream(compressed.Length * 4);
             var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
             try
             {
@@ -106,18 +107,23 @@ public static class UpdatePayload
             {
                 System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             }
-
-            canonical = output.ToArray();
         }
         catch (InvalidDataException ex)
         {
             throw new PayloadException(RefusalCode.MalformedPayload, $"the payload is not raw DEFLATE data: {ex.Message}");
         }
 
+        var json = output.GetBuffer().AsSpan(0, (int)output.Length);
+        return TryDecodeVector(json, policy) ?? DecodeTree(json, policy);
+    }
+
+    /// <summary>The delta's JSON through a strict tree: every kind, every error worded.</summary>
+    internal static UpdateDelta DecodeTree(ReadOnlySpan<byte> json, FederationPolicy policy)
+    {
         JsonObject obj;
         try
         {
-            obj = CanonicalJson.Parse(canonical) as JsonObject ?? throw new FormatException("the delta must be a JSON object");
+            obj = CanonicalJson.Parse(json) as JsonObject ?? throw new FormatException("the delta must be a JSON object");
         }
         catch (FormatException ex)
         {
@@ -131,6 +137,79 @@ public static class UpdatePayload
             "canon" => DecodeCanon(obj),
             _ => throw new PayloadException(RefusalCode.MalformedPayload, "the delta's \"kind\" must be \"vector\" or \"canon\""),
         };
+    }
+
+    /// <summary>
+    /// The common case without a tree: <c>{"kind":"vector","values":[…]}</c> with exactly the federation's
+    /// dimension of finite numbers (no -0), members in any order, nothing else. Null for anything else: the
+    /// tree path below then decides, with the same strict rules, and words the error.
+    /// </summary>
+    internal static UpdateDelta? TryDecodeVector(ReadOnlySpan<byte> json, FederationPolicy policy)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            return null;
+        }
+
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = CanonicalJson.MaxDepth });
+        var sawKind = false;
+        double[]? values = null;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("kind"u8) && !sawKind)
+                {
+                    sawKind = true;
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String || !reader.ValueTextEquals("vector"u8))
+                    {
+                        return null;
+                    }
+                }
+                else if (reader.ValueTextEquals("values"u8) && values is null)
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        return null;
+                    }
+
+                    // Each value takes at least two bytes: the input bounds the allocation, not only the policy.
+                    values = new double[Math.Min(policy.VectorDimension, json.Length / 2 + 1)];
+                    var count = 0;
+                    while (reader.Read() && reader.TokenType == JsonTokenType.Number)
+                    {
+                        var raw = reader.ValueSpan;
+                        var value = double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
+                        if (count == values.Length || !double.IsFinite(value) || (value == 0 && raw[0] == (byte)'-'))
+                        {
+                            return null;
+                        }
+
+                        values[count++] = value;
+                    }
+
+                    if (reader.TokenType != JsonTokenType.EndArray || count != policy.VectorDimension)
+                    {
+                        return null;
+                    }
+                }
+                else
+                {
+                    return null;
+                }
+            }
+
+            return reader.TokenType == JsonTokenType.EndObject && sawKind && values is not null && !reader.Read() ? UpdateDelta.Vector(values) : null;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException) // e.g. a lone surrogate in a name
+        {
+            return null;
+        }
     }
 
     private static UpdateDelta DecodeVector(JsonObject obj, FederationPolicy policy)

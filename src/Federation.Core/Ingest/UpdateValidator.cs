@@ -185,11 +185,20 @@ public static class UpdateValidator
             return (IngestDecision.Refuse(ex.Code, ex.Message), null);
         }
 
-        var needed = context.Policy.RequiredCapabilities.Append(FederationPolicy.CapabilityFor(context.Policy.Aggregation)).Distinct().ToList();
-        var missing = needed.Where(c => !node.Capabilities.Contains(c)).ToList();
-        if (missing.Count > 0 || delta.Kind != context.Policy.Aggregation)
+        // The policy's required capabilities, then its aggregation's, each once, in that order (no LINQ per update).
+        List<string>? missing = null;
+        for (var i = 0; i <= context.Policy.RequiredCapabilities.Count; i++)
         {
-            var what = missing.Count > 0 ? $"the node lacks {string.Join(", ", missing)}" : $"the federation aggregates {context.Policy.Aggregation.ToString().ToLowerInvariant()} deltas, not {delta.Kind.ToString().ToLowerInvariant()}";
+            var capability = i < context.Policy.RequiredCapabilities.Count ? context.Policy.RequiredCapabilities[i] : FederationPolicy.CapabilityFor(context.Policy.Aggregation);
+            if (!node.Capabilities.Contains(capability) && missing?.Contains(capability) != true)
+            {
+                (missing ??= []).Add(capability);
+            }
+        }
+
+        if (missing is not null || delta.Kind != context.Policy.Aggregation)
+        {
+            var what = missing is not null ? $"the node lacks {string.Join(", ", missing)}" : $"the federation aggregates {context.Policy.Aggregation.ToString().ToLowerInvariant()} deltas, not {delta.Kind.ToString().ToLowerInvariant()}";
             return (IngestDecision.Refuse(RefusalCode.CapabilityIncompatible, $"capability incompatible with the federation policy: {what}"), null);
         }
 

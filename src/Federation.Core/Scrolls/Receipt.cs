@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -14,7 +15,10 @@ namespace Federation.Core.Scrolls;
 public sealed record ReceiptDraft(string Type, JsonObject Body, IReadOnlyList<string>? Tags = null, string? Node = null, IReadOnlyDictionary<string, byte[]>? RawBody = null);
 
 /// <summary>A receipt canonicalised up to its position and time (see <see cref="Receipt.Prepare"/>).</summary>
-public sealed class PreparedReceipt(byte[] head, byte[] middle, byte[] tail)
+/// <param name="text">The canonical line without its <c>seq</c> digits and <c>time</c> characters.</param>
+/// <param name="seqAt">Where the seq digits go in <paramref name="text"/>.</param>
+/// <param name="timeAt">Where the time characters go in <paramref name="text"/>.</param>
+public sealed class PreparedReceipt(byte[] text, int seqAt, int timeAt)
 {
     private const int TimeLength = 24; // yyyy-MM-ddTHH:mm:ss.fffZ
 
@@ -27,23 +31,16 @@ public sealed class PreparedReceipt(byte[] head, byte[] middle, byte[] tail)
 
         Span<byte> seqDigits = stackalloc byte[20];
         seq.TryFormat(seqDigits, out var seqLength, default, CultureInfo.InvariantCulture);
-        Span<char> timeChars = stackalloc char[TimeLength];
-        time.UtcDateTime.TryFormat(timeChars, out var timeLength, Receipt.TimeFormat, CultureInfo.InvariantCulture);
-        var line = new byte[head.Length + seqLength + middle.Length + timeLength + tail.Length];
+        Span<byte> timeBytes = stackalloc byte[TimeLength];
+        time.UtcDateTime.TryFormat(timeBytes, out var timeLength, Receipt.TimeFormat, CultureInfo.InvariantCulture);
+        var line = new byte[text.Length + seqLength + timeLength];
+        var source = text.AsSpan();
         var span = line.AsSpan();
-        head.CopyTo(span);
-        span = span[head.Length..];
-        seqDigits[..seqLength].CopyTo(span);
-        span = span[seqLength..];
-        middle.CopyTo(span);
-        span = span[middle.Length..];
-        for (var i = 0; i < timeLength; i++)
-        {
-            span[i] = (byte)timeChars[i];
-        }
-
-        span = span[timeLength..];
-        tail.CopyTo(span);
+        source[..seqAt].CopyTo(span);
+        seqDigits[..seqLength].CopyTo(span[seqAt..]);
+        source[seqAt..timeAt].CopyTo(span[(seqAt + seqLength)..]);
+        timeBytes[..timeLength].CopyTo(span[(timeAt + seqLength)..]);
+        source[timeAt..].CopyTo(span[(timeAt + seqLength + timeLength)..]);
         return line;
     }
 
@@ -77,34 +74,59 @@ public sealed partial record Receipt(string Type, string Scroll, long Seq, DateT
     public static PreparedReceipt Prepare(ReceiptDraft draft, string scroll)
     {
         ValidateType(draft.Type);
-        var head = new List<byte>(256);
-        head.AddRange("{\"body\":"u8.ToArray());
-        head.AddRange(draft.RawBody is { Count: > 0 } raw ? CanonicalJson.WriteObject(draft.Body, raw) : CanonicalJson.Write(draft.Body));
-        if (draft.Node is not null)
+        var rawLength = 0;
+        foreach (var (_, value) in draft.RawBody ?? EmptyRaw)
         {
-            head.AddRange(",\"node\":"u8.ToArray());
-            head.AddRange(CanonicalJson.Write(JsonValue.Create(draft.Node)));
+            rawLength += value.Length;
         }
 
-        head.AddRange(",\"scroll\":"u8.ToArray());
-        head.AddRange(CanonicalJson.Write(JsonValue.Create(scroll)));
-        head.AddRange(",\"seq\":"u8.ToArray());
+        var line = new ArrayBufferWriter<byte>(384 + rawLength);
+        line.Write("{\"body\":"u8);
+        if (draft.RawBody is { Count: > 0 } raw)
+        {
+            CanonicalJson.WriteObject(line, draft.Body, raw);
+        }
+        else
+        {
+            CanonicalJson.Write(line, draft.Body);
+        }
 
-        var middle = new List<byte>(128);
+        if (draft.Node is not null)
+        {
+            line.Write(",\"node\":"u8);
+            CanonicalJson.Write(line, draft.Node);
+        }
+
+        line.Write(",\"scroll\":"u8);
+        CanonicalJson.Write(line, scroll);
+        line.Write(",\"seq\":"u8);
+        var seqAt = line.WrittenCount;
         if (draft.Tags is { Count: > 0 } tags)
         {
             ValidateTags(tags);
-            middle.AddRange(",\"tags\":"u8.ToArray());
-            middle.AddRange(CanonicalJson.Write(new JsonArray(tags.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray())));
+            line.Write(",\"tags\":["u8);
+            for (var i = 0; i < tags.Count; i++)
+            {
+                if (i > 0)
+                {
+                    line.Write(","u8);
+                }
+
+                CanonicalJson.Write(line, tags[i]);
+            }
+
+            line.Write("]"u8);
         }
 
-        middle.AddRange(",\"time\":\""u8.ToArray());
-        var tail = new List<byte>(64);
-        tail.AddRange("\",\"type\":"u8.ToArray());
-        tail.AddRange(CanonicalJson.Write(JsonValue.Create(draft.Type)));
-        tail.Add((byte)'}');
-        return new PreparedReceipt([.. head], [.. middle], [.. tail]);
+        line.Write(",\"time\":\""u8);
+        var timeAt = line.WrittenCount;
+        line.Write("\",\"type\":"u8);
+        CanonicalJson.Write(line, draft.Type);
+        line.Write("}"u8);
+        return new PreparedReceipt(line.WrittenSpan.ToArray(), seqAt, timeAt);
     }
+
+    private static readonly IReadOnlyDictionary<string, byte[]> EmptyRaw = new Dictionary<string, byte[]>();
 
     public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
 

@@ -29,6 +29,44 @@ public sealed record SignatureBlock(string Algorithm, string? KeyId, byte[] Valu
         _ => throw new InvalidOperationException($"unknown signature algorithm \"{Algorithm}\""),
     };
 
+    /// <summary>
+    /// The common case without a tree: an Ed25519 block exactly as <see cref="ToJson"/> writes it in canonical
+    /// form (so the block's text is already its canonical form). Null for anything else: the caller then uses
+    /// <see cref="FromJson"/>, which accepts the other spellings and words the errors.
+    /// </summary>
+    internal static SignatureBlock? TryReadCanonicalEd25519(ReadOnlySpan<byte> json)
+    {
+        ReadOnlySpan<byte> prefix = "{\"alg\":\"ed25519\",\"key\":\""u8;
+        ReadOnlySpan<byte> middle = "\",\"value\":\""u8;
+        const int KeyLength = 64, ValueLength = 88; // hex of 32 bytes; base64 of 64 bytes
+        if (json.Length != prefix.Length + KeyLength + middle.Length + ValueLength + 2
+            || !json.StartsWith(prefix)
+            || !json[(prefix.Length + KeyLength)..].StartsWith(middle)
+            || !json.EndsWith("\"}"u8))
+        {
+            return null;
+        }
+
+        var key = json.Slice(prefix.Length, KeyLength);
+        var value = json.Slice(prefix.Length + KeyLength + middle.Length, ValueLength);
+        if (key.ContainsAnyExcept("0123456789abcdef"u8))
+        {
+            return null;
+        }
+
+        var signature = new byte[64];
+        if (System.Buffers.Text.Base64.DecodeFromUtf8(value, signature, out var consumed, out var written) != System.Buffers.OperationStatus.Done
+            || consumed != ValueLength || written != 64)
+        {
+            return null;
+        }
+
+        // Only the spelling ToJson writes (no stray bits in the last character).
+        Span<byte> again = stackalloc byte[ValueLength];
+        System.Buffers.Text.Base64.EncodeToUtf8(signature, again, out _, out _);
+        return again.SequenceEqual(value) ? new SignatureBlock(Ed25519, System.Text.Encoding.ASCII.GetString(key), signature) : null;
+    }
+
     /// <summary>Reads either form strictly; the message names the member that is wrong.</summary>
     public static SignatureBlock FromJson(JsonNode? node)
     {

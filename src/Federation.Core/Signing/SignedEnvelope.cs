@@ -14,13 +14,18 @@ public sealed class SignedEnvelope
 {
     public const string SignatureMember = "signature";
 
-    private readonly JsonObject _payload;
+    // The payload tree when it was built (signing) or parsed (non-canonical input); else parsed on demand.
+    private readonly JsonObject? _payload;
 
-    private SignedEnvelope(JsonObject payload, byte[] signedBytes, SignatureBlock signature)
+    // The whole signed object in canonical form, kept from a canonical input or built on first use.
+    private byte[]? _canonicalWhole;
+
+    private SignedEnvelope(JsonObject? payload, byte[] signedBytes, SignatureBlock signature, byte[]? canonicalWhole = null)
     {
         _payload = payload;
         SignedBytes = signedBytes;
         Signature = signature;
+        _canonicalWhole = canonicalWhole;
     }
 
     /// <summary>Exactly the bytes the signature covers: RFC 8785 of the payload.</summary>
@@ -29,7 +34,7 @@ public sealed class SignedEnvelope
     public SignatureBlock Signature { get; }
 
     /// <summary>A copy of the payload (the envelope itself is immutable).</summary>
-    public JsonObject Payload => (JsonObject)_payload.DeepClone();
+    public JsonObject Payload => _payload is null ? (JsonObject)CanonicalJson.Parse(SignedBytes)! : (JsonObject)_payload.DeepClone();
 
     public static SignedEnvelope Sign(JsonObject payload, ISigner signer)
     {
@@ -39,11 +44,7 @@ public sealed class SignedEnvelope
         }
 
         var signedBytes = CanonicalJson.Write(payload);
-
-        // Keep the payload as a reader will see it (numbers as doubles, members as parsed), so a signed
-        // message behaves the same whether it was built here or received.
-        var normalised = (JsonObject)CanonicalJson.Parse(signedBytes)!;
-        return new SignedEnvelope(normalised, signedBytes, signer.Sign(signedBytes));
+        return new SignedEnvelope(null, signedBytes, signer.Sign(signedBytes));
     }
 
     public static SignedEnvelope Sign<T>(T payload, ISigner signer, JsonSerializerOptions? options = null)
@@ -56,6 +57,12 @@ public sealed class SignedEnvelope
     /// <summary>Parses a signed object strictly; a missing or malformed signature is an error naming it.</summary>
     public static SignedEnvelope Parse(ReadOnlySpan<byte> utf8Json)
     {
+        if (CanonicalJson.IsCanonical(utf8Json, "signature"u8, out var signatureStart, out var signatureValue)
+            && ParseCanonical(utf8Json, signatureStart, signatureValue) is { } envelope)
+        {
+            return envelope;
+        }
+
         if (CanonicalJson.Parse(utf8Json) is not JsonObject obj)
         {
             throw new FormatException("a signed message must be a JSON object");
@@ -71,6 +78,36 @@ public sealed class SignedEnvelope
         return new SignedEnvelope(obj, CanonicalJson.Write(obj), signature);
     }
 
+    /// <summary>
+    /// The tree-free path for input already in RFC 8785 form: the payload's canonical form is the input
+    /// without its <c>signature</c> member (removing a member keeps the rest canonical). Null when the
+    /// input is not an object with an object-valued <c>signature</c> (the tree path then says what is wrong).
+    /// </summary>
+    private static SignedEnvelope? ParseCanonical(ReadOnlySpan<byte> canonical, int nameStart, Range value)
+    {
+        if (nameStart < 0 || canonical[0] != (byte)'{' || canonical[value.Start] != (byte)'{')
+        {
+            return null;
+        }
+
+        var (valueStart, valueEnd) = (value.Start.Value, value.End.Value);
+
+        // Cut the member with one neighbouring comma: the one before it, else the one after it (if any).
+        var (cutStart, cutEnd) = canonical[nameStart - 1] == (byte)','
+            ? (nameStart - 1, valueEnd)
+            : (nameStart, canonical[valueEnd] == (byte)',' ? valueEnd + 1 : valueEnd);
+        var block = canonical[valueStart..valueEnd];
+        var written = SignatureBlock.TryReadCanonicalEd25519(block);
+        var signature = written ?? SignatureBlock.FromJson(CanonicalJson.Parse(block));
+        var signedBytes = new byte[canonical.Length - (cutEnd - cutStart)];
+        canonical[..cutStart].CopyTo(signedBytes);
+        canonical[cutEnd..].CopyTo(signedBytes.AsSpan(cutStart));
+
+        // The whole is the input when its signature is written as this block writes it (base64 may differ).
+        var whole = written is not null || block.SequenceEqual(CanonicalJson.Write(signature.ToJson())) ? canonical.ToArray() : null;
+        return new SignedEnvelope(null, signedBytes, signature, whole);
+    }
+
     public static SignedEnvelope Parse(string json) => Parse(Encoding.UTF8.GetBytes(json));
 
     public SignatureCheck Verify(ISignatureVerifier verifier) => verifier.Verify(SignedBytes, Signature);
@@ -83,9 +120,9 @@ public sealed class SignedEnvelope
     /// <summary>The whole signed object in canonical form (payload members plus <c>signature</c>).</summary>
     public byte[] ToCanonicalJson()
     {
-        var whole = (JsonObject)_payload.DeepClone();
-        whole[SignatureMember] = Signature.ToJson();
-        return CanonicalJson.Write(whole);
+        // Built once (racing builders produce equal bytes); callers get their own copy.
+        _canonicalWhole ??= CanonicalJson.WriteObject(Payload, new Dictionary<string, byte[]> { [SignatureMember] = CanonicalJson.Write(Signature.ToJson()) });
+        return (byte[])_canonicalWhole.Clone();
     }
 
     public override string ToString() => Encoding.UTF8.GetString(ToCanonicalJson());

@@ -45,7 +45,8 @@ public sealed class FederationState
 [GrainType("federation")]
 public sealed class FederationGrain(
     [PersistentState("federation")] IPersistentState<FederationState> state,
-    FederationDirectory federations) : Grain, IFederationGrain
+    FederationDirectory federations,
+    EpochBoard epochs) : Grain, IFederationGrain
 {
     /// <summary>Sessions waiting for the node's counter-signature are bounded (oldest dropped first).</summary>
     public const int MaxPendingSessions = 10_000;
@@ -66,6 +67,8 @@ public sealed class FederationGrain(
 
             await state.WriteStateAsync();
         }
+
+        epochs.Publish(settings.Id, Info());
     }
 
     public async Task RegisterNodeAsync(NodeRegistration registration)
@@ -184,7 +187,9 @@ public sealed class FederationGrain(
     {
         if (state.State.ClosingEpoch is null)
         {
+            // Published before the write: from now on node grains ask this grain, which answers after the write.
             state.State.ClosingEpoch = state.State.OpenEpoch;
+            epochs.Publish(Settings.Id, Info());
             await state.WriteStateAsync();
         }
 
@@ -197,7 +202,17 @@ public sealed class FederationGrain(
         state.State.OpenEpoch++;
         state.State.OpenedAt = TimeProvider.GetUtcNow();
         state.State.BaseStates[state.State.OpenEpoch] = newStateHash.ToString();
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            // Published after the write: until then updates of the new epoch look early and ask this grain, which
+            // answers after the write (as a call made during it always did).
+            epochs.Publish(Settings.Id, Info());
+        }
+
         return Info();
     }
 

@@ -50,7 +50,8 @@ public sealed class NodeGrain(
     FederationDirectory federations,
     UpdateIndex updates,
     LedgerDirectory ledgers,
-    GovernanceLog governanceLog) : Grain, INodeGrain
+    GovernanceLog governanceLog,
+    EpochBoard epochs) : Grain, INodeGrain
 {
     private string _federationId = string.Empty;
     private KeyFingerprint _fingerprint;
@@ -91,7 +92,10 @@ public sealed class NodeGrain(
 
         _lastSeen = TimeProvider.GetUtcNow();
         var settings = federations.Get(_federationId);
-        var epoch = await GrainFactory.GetGrain<IFederationGrain>(_federationId).GetEpochAsync();
+        // The published epoch state when it admits the update; a refusal on epoch grounds is the federation grain's word.
+        var epoch = epochs.TryGetAdmitting(_federationId, update.Update.FederatedEpoch, out var published)
+            ? published
+            : await GrainFactory.GetGrain<IFederationGrain>(_federationId).GetEpochAsync();
         var mine = (await updates.ForAsync(_federationId)).For(_fingerprint);
         var previous = mine.ForEpoch(update.Update.FederatedEpoch);
         var context = new IngestContext(
@@ -114,7 +118,10 @@ public sealed class NodeGrain(
                 var late = decision.Disposition == Disposition.Late;
                 var signedUpdate = update.Envelope.ToCanonicalJson();
                 var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
-                var receipt = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Updates(_federationId)).AppendAsync(new ReceiptDraft(
+                // Straight to the ledger (as ScrollGrain.AppendAsync does): the ledger orders and seals; a grain hop
+                // per update would only add a turn.
+                var updateScroll = await ledgers.GetAsync(FederationScrolls.Updates(_federationId));
+                var receipt = await updateScroll.AppendAsync(new ReceiptDraft(
                     late ? UpdateIndex.LateType : UpdateIndex.AcceptedType,
                     new JsonObject
                     {

@@ -13,7 +13,7 @@ namespace Federation.Grains.Services;
 /// </summary>
 public sealed class IngestGateway(IGrainFactory grains, FederationDirectory federations)
 {
-    /// <summary>Bound on cached node keys; past it the cache starts over (keys are re-imported, nothing is lost).</summary>
+    /// <summary>Bound on cached node keys and grain references; past it a cache starts over (nothing is lost).</summary>
     public const int MaxCachedKeys = 1_000_000;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Core.Crypto.KeyFingerprint, Core.Crypto.Ed25519PublicKey> _keys = new();
@@ -31,6 +31,24 @@ public sealed class IngestGateway(IGrainFactory grains, FederationDirectory fede
         }
 
         return _keys.GetOrAdd(fingerprint, Core.Crypto.Ed25519PublicKey.FromFingerprint);
+    }
+
+    // Node grain references, reused: a hot reference remembers its activation (no catalog lookup, no new proxy).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Federation, Core.Crypto.KeyFingerprint Node), INodeGrain> _nodes = new();
+
+    private INodeGrain NodeGrain(string federationId, Core.Crypto.KeyFingerprint node)
+    {
+        if (_nodes.TryGetValue((federationId, node), out var grain))
+        {
+            return grain;
+        }
+
+        if (_nodes.Count >= MaxCachedKeys)
+        {
+            _nodes.Clear();
+        }
+
+        return _nodes.GetOrAdd((federationId, node), key => grains.GetGrain<INodeGrain>(NodeKey.For(key.Federation, key.Node)));
     }
 
     public async Task<UpdateAck> SubmitAsync(string federationId, byte[] signedUpdate)
@@ -53,7 +71,7 @@ public sealed class IngestGateway(IGrainFactory grains, FederationDirectory fede
             return new UpdateAck(Disposition.Refused, IngestDecision.WireName(RefusalCode.WrongFederation), message);
         }
 
-        return await grains.GetGrain<INodeGrain>(NodeKey.For(federationId, verified.Update.NodeFingerprint)).SubmitAsync(verified);
+        return await NodeGrain(federationId, verified.Update.NodeFingerprint).SubmitAsync(verified);
     }
 
     public Task<HeartbeatAck> HeartbeatAsync(string federationId, Core.Crypto.KeyFingerprint node, byte[] signedHeartbeat)

@@ -137,4 +137,74 @@ public class SignedEnvelopeTests
         Assert.Equal(a.SignedBytes, b.SignedBytes);
         Assert.Equal(a.Signature.Value, b.Signature.Value); // Ed25519 is deterministic (RFC 8032 §5.1.6).
     }
+
+    [Theory]
+    [InlineData("""{"federated_epoch":7,"payload":"abc","type":"meta_update"}""")] // signature in the middle
+    [InlineData("""{"a":1,"b":[1,2]}""")] // last
+    [InlineData("""{"t":{"signature":1},"z":"é"}""")] // first; a nested "signature" is payload
+    [InlineData("""{}""")] // only member
+    public void Canonical_and_reformatted_input_parse_to_the_same_envelope(string payload)
+    {
+        using var key = Key(10);
+        var signed = SignedEnvelope.Sign(CanonicalJson.Parse(payload)!.AsObject(), new Ed25519Signer(key));
+        var canonical = signed.ToCanonicalJson();
+        Assert.True(CanonicalJson.IsCanonical(canonical));
+        var reformatted = Encoding.UTF8.GetBytes(JsonNode.Parse(canonical)!.ToJsonString(new() { WriteIndented = true }));
+        Assert.False(CanonicalJson.IsCanonical(reformatted));
+
+        foreach (var input in new[] { canonical, reformatted })
+        {
+            var parsed = SignedEnvelope.Parse(input);
+            Assert.Equal(Encoding.UTF8.GetBytes(payload), parsed.SignedBytes);
+            Assert.Equal(canonical, parsed.ToCanonicalJson());
+            Assert.Equal(payload, CanonicalJson.WriteString(parsed.Payload));
+            Assert.True(parsed.Verify(Ed25519Verifier.Trusting(key.PublicKey)).IsValid);
+        }
+    }
+
+    [Fact]
+    public void A_canonical_message_whose_signature_value_is_spelt_differently_is_rewritten_as_the_tree_path_does()
+    {
+        using var key = Key(11);
+        var canonical = Encoding.UTF8.GetString(SignedEnvelope.Sign(Payload(), new Ed25519Signer(key)).ToCanonicalJson());
+        var value = JsonNode.Parse(canonical)!["signature"]!["value"]!.GetValue<string>();
+        var spaced = canonical.Replace(value, value[..8] + " " + value[8..]); // base64 decoders skip white space
+        Assert.True(CanonicalJson.IsCanonical(Encoding.UTF8.GetBytes(spaced)));
+
+        var parsed = SignedEnvelope.Parse(spaced);
+        Assert.Equal(canonical, Encoding.UTF8.GetString(parsed.ToCanonicalJson()));
+        Assert.True(parsed.Verify(Ed25519Verifier.Trusting(key.PublicKey)).IsValid);
+    }
+
+    [Theory]
+    [InlineData("""{"a":1,"signature":"x"}""", "the signature must be a JSON object")]
+    [InlineData("""{"a":1}""", "no \"signature\" member")]
+    [InlineData("""[1]""", "must be a JSON object")]
+    public void Canonical_input_without_a_usable_signature_is_refused_as_before(string json, string expected)
+    {
+        var ex = Assert.ThrowsAny<FormatException>(() => SignedEnvelope.Parse(json));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tree_free_signature_reader_accepts_exactly_the_canonical_ed25519_spelling()
+    {
+        for (byte fill = 1; fill < 40; fill++)
+        {
+            using var key = Key(fill);
+            var block = SignedEnvelope.Sign(Payload(), new Ed25519Signer(key)).Signature;
+            var text = CanonicalJson.Write(block.ToJson());
+            var read = SignatureBlock.TryReadCanonicalEd25519(text);
+            Assert.NotNull(read);
+            Assert.Equal(block.KeyId, read.KeyId);
+            Assert.Equal(block.Value, read.Value);
+
+            var value = Convert.ToBase64String(block.Value);
+            var last = value[85];
+            var strayBits = Encoding.UTF8.GetString(text).Replace(value, value[..85] + (char)(last == 'A' ? 'B' : last - 1) + "==");
+            Assert.Null(SignatureBlock.TryReadCanonicalEd25519(Encoding.UTF8.GetBytes(strayBits)));
+            Assert.Null(SignatureBlock.TryReadCanonicalEd25519(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(text).Replace(block.KeyId!, block.KeyId!.ToUpperInvariant()))));
+            Assert.Null(SignatureBlock.TryReadCanonicalEd25519(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(text).Replace("\"}", "\"} "))));
+        }
+    }
 }
