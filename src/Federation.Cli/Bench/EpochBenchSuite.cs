@@ -24,8 +24,9 @@ namespace Federation.Cli.Bench;
 /// </summary>
 public sealed class EpochBenchSuite : IBenchSuite
 {
-    private const string Federation = "bench";
-    private const int Dimension = 16;
+    private const string Federation = BenchFederation.Id;
+    private const int Dimension = BenchFederation.Dimension;
+    private const byte SeedTag = 0xeb;
 
     public string Name => "epoch";
 
@@ -57,82 +58,46 @@ public sealed class EpochBenchSuite : IBenchSuite
 
     private static async Task<(double CommitMs, double VerifyMs)> MeasureAsync(int nodeCount, int validatorCount, CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "fed-bench-epoch-" + Guid.NewGuid().ToString("N"));
-        var keys = Enumerable.Range(0, nodeCount).Select(i => Ed25519PrivateKey.FromSeed(Seed(i))).ToList();
-        try
+        var validators = new ValidatorDirectory();
+        validators.Add(Federation, Enumerable.Range(0, validatorCount).Select(i => new ValidatorSettings($"v{i}", Ed25519PrivateKey.FromSeed(BenchFederation.Seed(3_000_000 + i, SeedTag)))).ToList(), AggregationPolicy.DefaultVector);
+        await using var bench = await BenchFederation.StartAsync(nodeCount, SeedTag, validators, builder => builder
+            .Configure<GrainStorageOptions>(o => o.StorageProvider = GrainStorageOptions.MemoryProvider)
+            // A 10,000-node epoch takes longer than the default 30 s call timeout on 2 cores; the benchmark
+            // measures the epoch, so its one caller waits (production: raise Hosting:Messaging:CallTimeout too).
+            .Configure<GrainMessagingOptions>(o => o.CallTimeout = TimeSpan.FromMinutes(10)), cancellationToken);
+        var keys = bench.Keys;
+        var grains = bench.Grains;
+        await bench.Federation.RegisterNodesAsync(keys.Select(BenchFederation.Registration).ToList());
+
+        // The benchmark times the epoch, not joining: nodes are activated under a session of the membership scroll.
+        var block = (await grains.GetGrain<IScrollGrain>(FederationScrolls.Membership(Federation)).AppendAsync(
+            new Core.Scrolls.ReceiptDraft("bench_sessions", new System.Text.Json.Nodes.JsonObject { ["nodes"] = nodeCount }))).Id;
+        await Parallel.ForEachAsync(keys, cancellationToken, async (key, _) => await grains.GetGrain<INodeGrain>(NodeKey.For(Federation, key.Fingerprint)).ActivateAsync("bench", block));
+
+        var state = (await bench.Federation.GetEpochAsync()).OpenStateHash;
+        var messages = keys.Select((key, i) =>
         {
-            var policy = new FederationPolicy(Federation, AggregationKind.Vector, ["ingest.v1"], Dimension);
-            var federations = new FederationDirectory([new FederationSettings { Policy = policy, GovernanceKey = Ed25519PrivateKey.FromSeed(Seed(2_000_001)) }]);
-            var validators = new ValidatorDirectory();
-            validators.Add(Federation, Enumerable.Range(0, validatorCount).Select(i => new ValidatorSettings($"v{i}", Ed25519PrivateKey.FromSeed(Seed(3_000_000 + i)))).ToList(), AggregationPolicy.DefaultVector);
-            var store = ScrollStores.Create(new ScrollStoreOptions { DataDirectory = Path.Combine(directory, "scrolls") });
-            var ledgers = new LedgerDirectory(store, Ed25519PrivateKey.FromSeed(Seed(2_000_002)), new ScrollLedgerOptions(), TimeProvider.System);
-            var host = new GrainHostBuilder()
-                .UseThreadPool()
-                .Configure<GrainStorageOptions>(o => o.StorageProvider = GrainStorageOptions.MemoryProvider)
-                // A 10,000-node epoch takes longer than the default 30 s call timeout on 2 cores; the benchmark
-                // measures the epoch, so its one caller waits (production: raise Hosting:Messaging:CallTimeout too).
-                .Configure<GrainMessagingOptions>(o => o.CallTimeout = TimeSpan.FromMinutes(10))
-                .AddFederationGrains(federations, ledgers, validators, new GovernanceLog(Path.Combine(directory, GovernanceLog.FileName)))
-                .Build();
-            await host.StartAsync(cancellationToken);
-            try
-            {
-                var grains = host.GrainFactory;
-                var federation = grains.GetGrain<IFederationGrain>(Federation);
-                await federation.RegisterNodesAsync(keys.Select(k => new NodeRegistration(k.Fingerprint, TrustLevel.Federated, SyncPolicy.Bidirectional, ["ingest.v1", "delta.vector.v1"])).ToList());
-                // The benchmark times the epoch, not joining: nodes are activated under a session of the membership scroll.
-                var block = (await grains.GetGrain<IScrollGrain>(FederationScrolls.Membership(Federation)).AppendAsync(
-                    new Core.Scrolls.ReceiptDraft("bench_sessions", new System.Text.Json.Nodes.JsonObject { ["nodes"] = nodeCount }))).Id;
-                await Parallel.ForEachAsync(keys, cancellationToken, async (key, _) => await grains.GetGrain<INodeGrain>(NodeKey.For(Federation, key.Fingerprint)).ActivateAsync("bench", block));
-
-                var state = (await federation.GetEpochAsync()).OpenStateHash;
-                var messages = keys.Select((key, i) =>
-                {
-                    var (payload, hash) = UpdateDelta.Vector(Enumerable.Range(0, Dimension).Select(d => Math.Sin(i + d)).ToArray()).Encode();
-                    return SignedEnvelope.Sign(MetaUpdate.Create(Federation, 1, key.Fingerprint, hash, block, state, payload), new Ed25519Signer(key)).ToCanonicalJson();
-                }).ToList();
-                var gateway = new IngestGateway(grains, federations);
-                await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = 256, CancellationToken = cancellationToken }, async (message, _) =>
-                {
-                    var ack = await gateway.SubmitAsync(Federation, message);
-                    if (ack.Disposition != Disposition.Accepted)
-                    {
-                        throw new InvalidOperationException($"benchmark update refused: {ack.Code}: {ack.Message}");
-                    }
-                });
-
-                var stopwatch = Stopwatch.StartNew();
-                var report = await grains.GetGrain<IEpochGrain>(Federation).RunAsync();
-                var commitMs = stopwatch.Elapsed.TotalMilliseconds;
-                if (report.State != EpochState.Committed || report.Included != nodeCount)
-                {
-                    throw new InvalidOperationException($"benchmark epoch did not commit all {nodeCount} updates: {report.State} {report.Reason} (included {report.Included})");
-                }
-
-                return (commitMs, RawVerifyMs(messages, validatorCount));
-            }
-            finally
-            {
-                await host.StopAsync(cancellationToken);
-                await host.DisposeAsync();
-                await ledgers.DisposeAsync();
-                federations.Dispose();
-                validators.Dispose();
-            }
-        }
-        finally
+            var (payload, hash) = UpdateDelta.Vector(Enumerable.Range(0, Dimension).Select(d => Math.Sin(i + d)).ToArray()).Encode();
+            return SignedEnvelope.Sign(MetaUpdate.Create(Federation, 1, key.Fingerprint, hash, block, state, payload), new Ed25519Signer(key)).ToCanonicalJson();
+        }).ToList();
+        await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = 256, CancellationToken = cancellationToken }, async (message, _) =>
         {
-            keys.ForEach(k => k.Dispose());
-            try
+            var ack = await bench.Gateway.SubmitAsync(Federation, message);
+            if (ack.Disposition != Disposition.Accepted)
             {
-                Directory.Delete(directory, recursive: true);
+                throw new InvalidOperationException($"benchmark update refused: {ack.Code}: {ack.Message}");
             }
-            catch (IOException)
-            {
-                // best effort
-            }
+        });
+
+        var stopwatch = Stopwatch.StartNew();
+        var report = await grains.GetGrain<IEpochGrain>(Federation).RunAsync();
+        var commitMs = stopwatch.Elapsed.TotalMilliseconds;
+        if (report.State != EpochState.Committed || report.Included != nodeCount)
+        {
+            throw new InvalidOperationException($"benchmark epoch did not commit all {nodeCount} updates: {report.State} {report.Reason} (included {report.Included})");
         }
+
+        return (commitMs, RawVerifyMs(messages, validatorCount));
     }
 
     /// <summary>The raw limit: libsodium verifying every update once per validator, on all cores.</summary>
@@ -149,14 +114,6 @@ public sealed class EpochBenchSuite : IBenchSuite
             }
         });
         return stopwatch.Elapsed.TotalMilliseconds;
-    }
-
-    private static byte[] Seed(int n)
-    {
-        var seed = new byte[32];
-        BitConverter.TryWriteBytes(seed, n);
-        seed[31] = 0xeb;
-        return seed;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

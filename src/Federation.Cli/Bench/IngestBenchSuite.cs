@@ -24,8 +24,9 @@ namespace Federation.Cli.Bench;
 public sealed class IngestBenchSuite : IBenchSuite
 {
     public const string WorkerCommand = "ingest-run";
-    private const string Federation = "bench";
-    private const int Dimension = 16;
+    private const string Federation = BenchFederation.Id;
+    private const int Dimension = BenchFederation.Dimension;
+    private const byte SeedTag = 0xbe;
 
     public string Name => "ingest";
 
@@ -83,95 +84,58 @@ public sealed class IngestBenchSuite : IBenchSuite
     /// <summary>The measurement itself (the body of <c>fed bench ingest-run</c>).</summary>
     public static async Task<WorkerResult> MeasureAsync(int nodes, int epochs, int threads, string pinning, CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "fed-bench-ingest-" + Guid.NewGuid().ToString("N"));
-        var keys = Enumerable.Range(0, nodes).Select(i => Ed25519PrivateKey.FromSeed(Seed(i))).ToList();
-        try
-        {
-            var policy = new FederationPolicy(Federation, AggregationKind.Vector, ["ingest.v1"], Dimension);
-            var federations = new FederationDirectory([new FederationSettings { Policy = policy, GovernanceKey = Ed25519PrivateKey.FromSeed(Seed(1_000_001)) }]);
-            var store = ScrollStores.Create(new ScrollStoreOptions { DataDirectory = Path.Combine(directory, "scrolls") });
-            var ledgers = new LedgerDirectory(store, Ed25519PrivateKey.FromSeed(Seed(1_000_002)), new ScrollLedgerOptions(), TimeProvider.System);
-            var host = new GrainHostBuilder()
-                .UseThreadPool()
-                .Configure<GrainStorageOptions>(o => o.DataDirectory = Path.Combine(directory, "grains"))
-                .AddFederationGrains(federations, ledgers)
-                .Build();
-            await host.StartAsync(cancellationToken);
-            try
-            {
-                var grains = host.GrainFactory;
-                var federation = grains.GetGrain<IFederationGrain>(Federation);
-                var blocks = new string[nodes];
-                await Parallel.ForEachAsync(Enumerable.Range(0, nodes), cancellationToken, async (i, _) => blocks[i] = await JoinAsync(federation, keys[i]));
+        await using var bench = await BenchFederation.StartAsync(nodes, SeedTag, null, _ => { }, cancellationToken);
+        var keys = bench.Keys;
+        var federation = bench.Federation;
+        var blocks = new string[nodes];
+        await Parallel.ForEachAsync(Enumerable.Range(0, nodes), cancellationToken, async (i, _) => blocks[i] = await JoinAsync(federation, keys[i]));
 
-                // Sign every update first: the node's work, not the coordinator's.
-                var genesis = (await federation.GetEpochAsync()).OpenStateHash;
-                var states = Enumerable.Range(1, epochs).ToDictionary(e => (long)e, e => e == 1 ? genesis : Sha256Digest.Of(BitConverter.GetBytes(e)));
-                var signed = new byte[epochs][][];
-                for (var e = 0; e < epochs; e++)
+        // Sign every update first: the node's work, not the coordinator's.
+        var genesis = (await federation.GetEpochAsync()).OpenStateHash;
+        var states = Enumerable.Range(1, epochs).ToDictionary(e => (long)e, e => e == 1 ? genesis : Sha256Digest.Of(BitConverter.GetBytes(e)));
+        var signed = new byte[epochs][][];
+        for (var e = 0; e < epochs; e++)
+        {
+            var epoch = e + 1;
+            signed[e] = keys.Select((key, i) =>
+            {
+                var (payload, hash) = UpdateDelta.Vector(Enumerable.Range(0, Dimension).Select(d => Math.Sin(i + d + epoch)).ToArray()).Encode();
+                var update = MetaUpdate.Create(Federation, epoch, key.Fingerprint, hash, blocks[i], states[epoch], payload);
+                return SignedEnvelope.Sign(update, new Ed25519Signer(key)).ToCanonicalJson();
+            }).ToArray();
+        }
+
+        long acknowledged = 0;
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var stopwatch = Stopwatch.StartNew();
+        for (var e = 0; e < epochs; e++)
+        {
+            await Parallel.ForEachAsync(signed[e], new ParallelOptions { MaxDegreeOfParallelism = 512, CancellationToken = cancellationToken }, async (message, _) =>
+            {
+                var ack = await bench.Gateway.SubmitAsync(Federation, message);
+                if (ack.Disposition != Disposition.Accepted)
                 {
-                    var epoch = e + 1;
-                    signed[e] = keys.Select((key, i) =>
-                    {
-                        var (payload, hash) = UpdateDelta.Vector(Enumerable.Range(0, Dimension).Select(d => Math.Sin(i + d + epoch)).ToArray()).Encode();
-                        var update = MetaUpdate.Create(Federation, epoch, key.Fingerprint, hash, blocks[i], states[epoch], payload);
-                        return SignedEnvelope.Sign(update, new Ed25519Signer(key)).ToCanonicalJson();
-                    }).ToArray();
+                    throw new InvalidOperationException($"benchmark update refused: {ack.Code}: {ack.Message}");
                 }
 
-                var gateway = new IngestGateway(grains, federations);
-                long acknowledged = 0;
-                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-                var stopwatch = Stopwatch.StartNew();
-                for (var e = 0; e < epochs; e++)
-                {
-                    await Parallel.ForEachAsync(signed[e], new ParallelOptions { MaxDegreeOfParallelism = 512, CancellationToken = cancellationToken }, async (message, _) =>
-                    {
-                        var ack = await gateway.SubmitAsync(Federation, message);
-                        if (ack.Disposition != Disposition.Accepted)
-                        {
-                            throw new InvalidOperationException($"benchmark update refused: {ack.Code}: {ack.Message}");
-                        }
+                Interlocked.Increment(ref acknowledged);
+            });
 
-                        Interlocked.Increment(ref acknowledged);
-                    });
-
-                    if (e + 1 < epochs)
-                    {
-                        await federation.OpenNextEpochAsync(states[e + 2]);
-                    }
-                }
-
-                var seconds = stopwatch.Elapsed.TotalSeconds;
-                var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
-                var verifies = MeasureVerifies(signed[0][0], keys[0].PublicKey, threads, TimeSpan.FromSeconds(2));
-                return new WorkerResult(acknowledged / seconds, verifies, acknowledged, seconds, pinning, cpu / acknowledged);
-            }
-            finally
+            if (e + 1 < epochs)
             {
-                await host.StopAsync(cancellationToken);
-                await host.DisposeAsync();
-                await ledgers.DisposeAsync();
-                federations.Dispose();
+                await federation.OpenNextEpochAsync(states[e + 2]);
             }
         }
-        finally
-        {
-            keys.ForEach(k => k.Dispose());
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // best effort
-            }
-        }
+
+        var seconds = stopwatch.Elapsed.TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
+        var verifies = MeasureVerifies(signed[0][0], keys[0].PublicKey, threads, TimeSpan.FromSeconds(2));
+        return new WorkerResult(acknowledged / seconds, verifies, acknowledged, seconds, pinning, cpu / acknowledged);
     }
 
     private static async Task<string> JoinAsync(IFederationGrain federation, Ed25519PrivateKey key)
     {
-        await federation.RegisterNodeAsync(new NodeRegistration(key.Fingerprint, TrustLevel.Federated, SyncPolicy.Bidirectional, ["ingest.v1", "delta.vector.v1"]));
+        await federation.RegisterNodeAsync(BenchFederation.Registration(key));
         var reply = await federation.HelloAsync(SignedEnvelope.Sign(FederationHello.Create(Federation, key.Fingerprint, "bench", ["ingest.v1", "delta.vector.v1"], "n"), new Ed25519Signer(key)).ToCanonicalJson());
         var accept = SignedEnvelope.Parse(reply.Accept!);
         var ack = SessionAck.Create(Federation, key.Fingerprint, accept.PayloadAs<FederationAccept>().SessionId, Sha256Digest.Of(accept.SignedBytes));
@@ -206,14 +170,6 @@ public sealed class IngestBenchSuite : IBenchSuite
             Interlocked.Add(ref count, local);
         });
         return count / stopwatch.Elapsed.TotalSeconds;
-    }
-
-    private static byte[] Seed(int n)
-    {
-        var seed = new byte[32];
-        BitConverter.TryWriteBytes(seed, n);
-        seed[31] = 0xbe;
-        return seed;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
