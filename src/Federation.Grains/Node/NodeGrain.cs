@@ -106,7 +106,7 @@ public sealed class NodeGrain(
             epoch.ClosingEpoch,
             epoch.OpenStateHash,
             e => epoch.BaseStates.TryGetValue(e, out var hash) ? hash : null,
-            previous is null ? null : SignedEnvelope.Parse(previous.SignedUpdate));
+            previous is null ? null : SignedEnvelope.Parse(await updates.ReadSignedUpdateAsync(_federationId, previous)));
         var (decision, evidence) = UpdateValidator.Decide(update, context);
 
         switch (decision.Disposition)
@@ -135,7 +135,7 @@ public sealed class NodeGrain(
                     [late ? "late" : "on-time", $"epoch-{update.Update.FederatedEpoch}"],
                     _fingerprint.ToString(),
                     new Dictionary<string, byte[]> { ["update"] = signedUpdate }));
-                mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late, signedUpdate));
+                mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
                 return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
 
             default:

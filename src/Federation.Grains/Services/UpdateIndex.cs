@@ -7,7 +7,8 @@ using Federation.Storage.Ledger;
 namespace Federation.Grains.Services;
 
 /// <summary>One update the update scroll recorded for a node and epoch.</summary>
-public sealed record RecordedUpdate(long Epoch, Sha256Digest SignedHash, string ReceiptId, long Seq, Sha256Digest LeafHash, bool Late, byte[] SignedUpdate);
+/// <remarks>The signed update itself stays in the scroll (read back by <see cref="Seq"/> when a duplicate or equivocation needs it), so the index costs about 150 bytes per update, not the update's size.</remarks>
+public sealed record RecordedUpdate(long Epoch, Sha256Digest SignedHash, string ReceiptId, long Seq, Sha256Digest LeafHash, bool Late);
 
 /// <summary>
 /// Per federation and node, the updates its update scroll holds: rebuilt from the scroll when first used,
@@ -24,6 +25,18 @@ public sealed class UpdateIndex(LedgerDirectory ledgers)
     public Task<FederationUpdates> ForAsync(string federationId) =>
         _federations.GetOrAdd(federationId, id => new Lazy<Task<FederationUpdates>>(() => BuildAsync(id))).Value;
 
+    /// <summary>The signed update a recorded receipt sealed (canonical JSON), read back from the update scroll.</summary>
+    public async Task<byte[]> ReadSignedUpdateAsync(string federationId, RecordedUpdate recorded)
+    {
+        var ledger = await ledgers.GetAsync(FederationScrolls.Updates(federationId));
+        await foreach (var (_, line) in ledger.ReadAsync(recorded.Seq, recorded.Seq + 1))
+        {
+            return Core.Canonical.CanonicalJson.Write(Receipt.Parse(line).Body["update"]);
+        }
+
+        throw new InvalidOperationException($"receipt {recorded.ReceiptId} is not in the update scroll");
+    }
+
     private async Task<FederationUpdates> BuildAsync(string federationId)
     {
         var ledger = await ledgers.GetAsync(FederationScrolls.Updates(federationId));
@@ -36,15 +49,13 @@ public sealed class UpdateIndex(LedgerDirectory ledgers)
                 continue;
             }
 
-            var signed = receipt.Body["update"]!.ToJsonString();
             index.Record(KeyFingerprint.Parse(receipt.Node), new RecordedUpdate(
                 (long)receipt.Body["federated_epoch"]!.GetValue<double>(),
                 Sha256Digest.Parse(receipt.Body["signed_hash"]!.GetValue<string>()),
                 receipt.Id,
                 seq,
                 ledger.LeafHash(seq),
-                receipt.Type == LateType,
-                Core.Canonical.CanonicalJson.Canonicalize(System.Text.Encoding.UTF8.GetBytes(signed))));
+                receipt.Type == LateType));
         }
 
         return index;
