@@ -12,13 +12,12 @@ public sealed class FileScrollStore : IScrollStore
     public const string ReceiptsDirectoryName = "receipts";
 
     private readonly ScrollStoreOptions _options;
-    private readonly ConcurrentDictionary<string, FileScroll> _open = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _openGate = new(1, 1);
-    private bool _disposed;
+    private readonly OpenScrolls<FileScroll> _open;
 
     public FileScrollStore(ScrollStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _open = new OpenScrolls<FileScroll>(this);
         _options = options.Validate();
         if (_options.Kind != ScrollStoreOptions.FileKind)
         {
@@ -41,28 +40,13 @@ public sealed class FileScrollStore : IScrollStore
     /// <summary><c>&lt;data&gt;/ROOT.&lt;scroll&gt;.txt</c>: the latest checkpoint note.</summary>
     public string RootPath(string scroll) => FileScroll.PathsFor(this, ScrollNames.Validate(scroll)).Root;
 
-    public async Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default)
+    public Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default)
     {
         ScrollNames.Validate(scroll);
         ArgumentNullException.ThrowIfNull(observer);
-        await _openGate.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_open.ContainsKey(scroll))
-            {
-                throw new InvalidOperationException($"scroll {scroll} is already open in this store instance");
-            }
 
-            // Opening reads the whole file; keep it off the caller's thread.
-            var (opened, report) = await Task.Run(() => FileScroll.Open(this, _options, scroll, observer, ct), ct).ConfigureAwait(false);
-            _open[scroll] = opened;
-            return report;
-        }
-        finally
-        {
-            _openGate.Release();
-        }
+        // Opening reads the whole file; keep it off the caller's thread.
+        return _open.OpenAsync(scroll, () => Task.Run(() => FileScroll.Open(this, _options, scroll, observer, ct), ct), ct);
     }
 
     public Task<long> AppendAsync(string scroll, IReadOnlyList<LineBuilder> lines, CancellationToken ct = default) =>
@@ -100,7 +84,7 @@ public sealed class FileScrollStore : IScrollStore
 
     public Task<IReadOnlyList<string>> ListScrollsAsync(CancellationToken ct = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(_open.IsDisposed, this);
         if (!Directory.Exists(ReceiptsDirectory))
         {
             return Task.FromResult<IReadOnlyList<string>>([]);
@@ -124,37 +108,7 @@ public sealed class FileScrollStore : IScrollStore
     public Task<TruncateReport> TruncateAsync(string scroll, long newSize, CancellationToken ct = default) =>
         Get(scroll).TruncateAsync(newSize, ct);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _openGate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_disposed)
-            {
-                return;
-            }
+    public async ValueTask DisposeAsync() => await _open.DisposeAllAsync().ConfigureAwait(false);
 
-            _disposed = true;
-        }
-        finally
-        {
-            _openGate.Release();
-        }
-
-        foreach (var scroll in _open.Values)
-        {
-            await scroll.DisposeAsync().ConfigureAwait(false);
-        }
-
-        _open.Clear();
-    }
-
-    private FileScroll Get(string scroll)
-    {
-        ScrollNames.Validate(scroll);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _open.TryGetValue(scroll, out var opened)
-            ? opened
-            : throw new InvalidOperationException($"scroll {scroll} is not open in this store; call OpenAsync first");
-    }
+    private FileScroll Get(string scroll) => _open.Get(scroll);
 }

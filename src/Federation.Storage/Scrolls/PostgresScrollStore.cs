@@ -16,13 +16,12 @@ public sealed class PostgresScrollStore : IScrollStore
 
     private readonly ScrollStoreOptions _options;
     private readonly NpgsqlDataSource _dataSource;
-    private readonly ConcurrentDictionary<string, PostgresScroll> _open = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _openGate = new(1, 1);
+    private readonly OpenScrolls<PostgresScroll> _open;
     private bool _migrated;
-    private bool _disposed;
 
     public PostgresScrollStore(ScrollStoreOptions options)
     {
+        _open = new OpenScrolls<PostgresScroll>(this);
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Validate();
         if (_options.Kind != ScrollStoreOptions.PostgresKind)
@@ -35,28 +34,16 @@ public sealed class PostgresScrollStore : IScrollStore
 
     public string Kind => ScrollStoreOptions.PostgresKind;
 
-    public async Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default)
+    public Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default)
     {
         ScrollNames.Validate(scroll);
         ArgumentNullException.ThrowIfNull(observer);
-        await _openGate.WaitAsync(ct).ConfigureAwait(false);
-        try
+        return _open.OpenAsync(scroll, async () =>
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_open.ContainsKey(scroll))
-            {
-                throw new InvalidOperationException($"scroll {scroll} is already open in this store instance");
-            }
-
             await EnsureSchemaAsync(ct).ConfigureAwait(false);
             var opened = await PostgresScroll.OpenAsync(_dataSource, _options, scroll, observer, ct).ConfigureAwait(false);
-            _open[scroll] = opened;
-            return new ScrollOpenReport(scroll, opened.Delivered, null);
-        }
-        finally
-        {
-            _openGate.Release();
-        }
+            return (opened, new ScrollOpenReport(scroll, opened.Delivered, null));
+        }, ct);
     }
 
     public Task<long> AppendAsync(string scroll, IReadOnlyList<LineBuilder> lines, CancellationToken ct = default) =>
@@ -88,7 +75,7 @@ public sealed class PostgresScrollStore : IScrollStore
 
     public async Task<IReadOnlyList<string>> ListScrollsAsync(CancellationToken ct = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(_open.IsDisposed, this);
         await EnsureSchemaAsync(ct).ConfigureAwait(false);
         await using var command = _dataSource.CreateCommand("SELECT scroll FROM scroll_heads ORDER BY scroll");
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -139,28 +126,10 @@ public sealed class PostgresScrollStore : IScrollStore
 
     public async ValueTask DisposeAsync()
     {
-        await _openGate.WaitAsync().ConfigureAwait(false);
-        try
+        if (await _open.DisposeAllAsync().ConfigureAwait(false))
         {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
         }
-        finally
-        {
-            _openGate.Release();
-        }
-
-        foreach (var scroll in _open.Values)
-        {
-            await scroll.DisposeAsync().ConfigureAwait(false);
-        }
-
-        _open.Clear();
-        await _dataSource.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Lines [from, to) as stored; stops at the first missing seq (the caller checks contiguity where it matters).</summary>
@@ -197,12 +166,5 @@ public sealed class PostgresScrollStore : IScrollStore
         Volatile.Write(ref _migrated, true);
     }
 
-    private PostgresScroll Get(string scroll)
-    {
-        ScrollNames.Validate(scroll);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _open.TryGetValue(scroll, out var opened)
-            ? opened
-            : throw new InvalidOperationException($"scroll {scroll} is not open in this store; call OpenAsync first");
-    }
+    private PostgresScroll Get(string scroll) => _open.Get(scroll);
 }
