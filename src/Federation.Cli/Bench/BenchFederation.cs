@@ -46,6 +46,8 @@ internal sealed class BenchFederation : IAsyncDisposable
 
     public IngestGateway Gateway { get; }
 
+    public LedgerDirectory Ledgers => _ledgers;
+
     /// <param name="tag">Keeps each benchmark's keys distinct (part of every derived seed).</param>
     public static async Task<BenchFederation> StartAsync(int nodes, byte tag, ValidatorDirectory? validators, Action<GrainHostBuilder> configure, CancellationToken cancellationToken)
     {

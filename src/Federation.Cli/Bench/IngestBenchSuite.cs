@@ -50,7 +50,12 @@ public sealed class IngestBenchSuite : IBenchSuite
     }
 
     /// <param name="CpuMicrosecondsPerUpdate">Process CPU time (user + system) per acknowledged update while ingesting.</param>
-    public sealed record WorkerResult(double UpdatesPerSecond, double VerifiesPerSecond, long Updates, double Seconds, string Pinning, double CpuMicrosecondsPerUpdate);
+    /// <param name="AllocatedBytesPerUpdate">Managed bytes allocated per acknowledged update while ingesting.</param>
+    /// <param name="GcPausePercent">Share of the ingest time the runtime paused for garbage collection.</param>
+    /// <param name="Gen0Collections">Generation 0 collections while ingesting (gen 1 and 2 included).</param>
+    /// <param name="UpdatesPerCommit">Updates sealed per group commit (one write and one fsync each) of the update scroll.</param>
+    public sealed record WorkerResult(double UpdatesPerSecond, double VerifiesPerSecond, long Updates, double Seconds, string Pinning, double CpuMicrosecondsPerUpdate,
+        double AllocatedBytesPerUpdate = 0, double GcPausePercent = 0, int Gen0Collections = 0, double UpdatesPerCommit = 0);
 
     /// <summary>Runs the measurement in a child process pinned to the first <paramref name="cores"/> cores.</summary>
     private static async Task<WorkerResult> RunPinnedAsync(int cores, int nodes, int epochs, TextWriter progress, CancellationToken cancellationToken)
@@ -106,6 +111,11 @@ public sealed class IngestBenchSuite : IBenchSuite
         }
 
         long acknowledged = 0;
+        var updateScroll = await bench.Ledgers.GetAsync(FederationScrolls.Updates(Federation));
+        var batchesBefore = updateScroll.CommittedBatches;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var pauseBefore = GC.GetTotalPauseDuration();
+        var gen0Before = GC.CollectionCount(0);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         for (var e = 0; e < epochs; e++)
@@ -129,8 +139,13 @@ public sealed class IngestBenchSuite : IBenchSuite
 
         var seconds = stopwatch.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var pause = (GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds;
+        var gen0 = GC.CollectionCount(0) - gen0Before;
+        var batches = updateScroll.CommittedBatches - batchesBefore;
         var verifies = MeasureVerifies(signed[0][0], keys[0].PublicKey, threads, TimeSpan.FromSeconds(2));
-        return new WorkerResult(acknowledged / seconds, verifies, acknowledged, seconds, pinning, cpu / acknowledged);
+        return new WorkerResult(acknowledged / seconds, verifies, acknowledged, seconds, pinning, cpu / acknowledged,
+            (double)allocated / acknowledged, 100 * pause / seconds, gen0, batches == 0 ? 0 : (double)acknowledged / batches);
     }
 
     private static async Task<string> JoinAsync(IFederationGrain federation, Ed25519PrivateKey key)

@@ -133,6 +133,20 @@ public static partial class CanonicalJson
         }
     }
 
+    /// <summary>Appends the RFC 8785 form of an integer (digits up to 2^53, as ECMAScript prints the nearest double beyond).</summary>
+    public static void Write(ArrayBufferWriter<byte> output, long value)
+    {
+        if (value is > -(1L << 53) and < (1L << 53))
+        {
+            value.TryFormat(output.GetSpan(20), out var written, default, CultureInfo.InvariantCulture);
+            output.Advance(written);
+            return;
+        }
+
+        var text = JcsNumber.Format(value);
+        output.Advance(Encoding.ASCII.GetBytes(text, output.GetSpan(text.Length)));
+    }
+
     /// <summary>Appends <see cref="WriteObject(JsonObject, IReadOnlyDictionary{string, byte[]})"/>'s bytes to <paramref name="output"/>.</summary>
     public static void WriteObject(ArrayBufferWriter<byte> output, JsonObject obj, IReadOnlyDictionary<string, byte[]> raw)
     {

@@ -23,6 +23,16 @@ public readonly record struct KeyFingerprint
 
     public override string ToString() => Prefix + Hex;
 
+    /// <summary>Bytes of the wire form in UTF-8.</summary>
+    public const int Utf8Length = 8 + HexLength;
+
+    /// <summary>Writes the wire form as UTF-8 (<see cref="Utf8Length"/> bytes) without a string.</summary>
+    public void WriteUtf8(Span<byte> destination)
+    {
+        "ed25519:"u8.CopyTo(destination);
+        System.Text.Encoding.ASCII.GetBytes(Hex, destination.Slice(Prefix.Length, HexLength));
+    }
+
     public static KeyFingerprint Parse(string text)
     {
         if (!TryParse(text, out var fingerprint, out var error))
@@ -66,6 +76,25 @@ public readonly record struct KeyFingerprint
 
         fingerprint = new KeyFingerprint(hex);
         error = string.Empty;
+        return true;
+    }
+
+    /// <summary>Parses the wire form from UTF-8 bytes, as strictly as <see cref="TryParse(string?, out KeyFingerprint, out string)"/>; no message (callers word their own errors).</summary>
+    public static bool TryParseUtf8(ReadOnlySpan<byte> text, out KeyFingerprint fingerprint)
+    {
+        fingerprint = default;
+        if (text.Length != Utf8Length || !text.StartsWith("ed25519:"u8))
+        {
+            return false;
+        }
+
+        var hex = text[Prefix.Length..];
+        if (!Hashing.LowerHex.IsValid(hex))
+        {
+            return false;
+        }
+
+        fingerprint = new KeyFingerprint(System.Text.Encoding.ASCII.GetString(hex));
         return true;
     }
 

@@ -66,6 +66,18 @@ public readonly struct Sha256Digest : IEquatable<Sha256Digest>, IComparable<Sha2
     /// <summary>The wire form, <c>sha256:&lt;64 lowercase hex&gt;</c>.</summary>
     public override string ToString() => Prefix + ToHex();
 
+    /// <summary>Bytes of the wire form in UTF-8.</summary>
+    public const int Utf8Length = 7 + HexLength;
+
+    /// <summary>Writes the wire form as UTF-8 (<see cref="Utf8Length"/> bytes) without a string.</summary>
+    public void WriteUtf8(Span<byte> destination)
+    {
+        "sha256:"u8.CopyTo(destination);
+        Span<byte> bytes = stackalloc byte[Size];
+        CopyTo(bytes);
+        Convert.TryToHexStringLower(bytes, destination.Slice(Prefix.Length, HexLength), out _);
+    }
+
     /// <summary>Parses the wire form strictly; the exception message says what was wrong.</summary>
     public static Sha256Digest Parse(string text)
     {
@@ -144,6 +156,25 @@ public readonly struct Sha256Digest : IEquatable<Sha256Digest>, IComparable<Sha2
         Convert.FromHexString(hex, bytes, out _, out _);
         digest = new Sha256Digest(bytes);
         badIndex = -1;
+        return true;
+    }
+
+    /// <summary>Parses the wire form from UTF-8 bytes, as strictly as <see cref="TryParse(string?, out Sha256Digest, out string)"/>; no message (callers word their own errors).</summary>
+    public static bool TryParseUtf8(ReadOnlySpan<byte> text, out Sha256Digest digest)
+    {
+        digest = default;
+        if (text.Length != Utf8Length || !text.StartsWith("sha256:"u8))
+        {
+            return false;
+        }
+
+        Span<byte> bytes = stackalloc byte[Size];
+        if (!LowerHex.TryDecode(text[Prefix.Length..], bytes))
+        {
+            return false;
+        }
+
+        digest = new Sha256Digest(bytes);
         return true;
     }
 

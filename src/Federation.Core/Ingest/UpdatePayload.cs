@@ -85,36 +85,16 @@ public static class UpdatePayload
             throw new PayloadException(RefusalCode.OversizedPayload, $"the payload is {compressed.Length} bytes, over the federation's limit of {policy.MaxPayloadBytes}");
         }
 
-        using var output = new MemoryStream(compressed.Length * 4);
+        var (output, length) = RawInflater.Inflate(compressed, policy.MaxDeltaBytes);
         try
         {
-            using var input = new DeflateStream(new MemoryStream(compressed), CompressionMode.Decompress);
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
-            try
-            {
-                int read;
-                while ((read = input.Read(buffer)) > 0)
-                {
-                    if (output.Length + read > policy.MaxDeltaBytes)
-                    {
-                        throw new PayloadException(RefusalCode.OversizedPayload, $"the payload inflates past the federation's limit of {policy.MaxDeltaBytes} bytes");
-                    }
-
-                    output.Write(buffer, 0, read);
-                }
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            }
+            var json = output.AsSpan(0, length);
+            return TryDecodeVector(json, policy) ?? DecodeTree(json, policy);
         }
-        catch (InvalidDataException ex)
+        finally
         {
-            throw new PayloadException(RefusalCode.MalformedPayload, $"the payload is not raw DEFLATE data: {ex.Message}");
+            System.Buffers.ArrayPool<byte>.Shared.Return(output);
         }
-
-        var json = output.GetBuffer().AsSpan(0, (int)output.Length);
-        return TryDecodeVector(json, policy) ?? DecodeTree(json, policy);
     }
 
     /// <summary>The delta's JSON through a strict tree: every kind, every error worded.</summary>

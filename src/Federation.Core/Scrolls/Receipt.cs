@@ -15,12 +15,15 @@ namespace Federation.Core.Scrolls;
 public sealed record ReceiptDraft(string Type, JsonObject Body, IReadOnlyList<string>? Tags = null, string? Node = null, IReadOnlyDictionary<string, byte[]>? RawBody = null);
 
 /// <summary>A receipt canonicalised up to its position and time (see <see cref="Receipt.Prepare"/>).</summary>
+/// <param name="scroll">The scroll the receipt names (it may be sealed there only).</param>
 /// <param name="text">The canonical line without its <c>seq</c> digits and <c>time</c> characters.</param>
 /// <param name="seqAt">Where the seq digits go in <paramref name="text"/>.</param>
 /// <param name="timeAt">Where the time characters go in <paramref name="text"/>.</param>
-public sealed class PreparedReceipt(byte[] text, int seqAt, int timeAt)
+public sealed class PreparedReceipt(string scroll, byte[] text, int seqAt, int timeAt)
 {
     private const int TimeLength = 24; // yyyy-MM-ddTHH:mm:ss.fffZ
+
+    public string Scroll => scroll;
 
     public byte[] Build(long seq, DateTimeOffset time)
     {
@@ -71,62 +74,82 @@ public sealed partial record Receipt(string Type, string Scroll, long Seq, DateT
     /// splices two numbers into bytes (the members' canonical order is fixed: body, node, scroll, seq,
     /// tags, time, type).
     /// </summary>
-    public static PreparedReceipt Prepare(ReceiptDraft draft, string scroll)
-    {
-        ValidateType(draft.Type);
-        var rawLength = 0;
-        foreach (var (_, value) in draft.RawBody ?? EmptyRaw)
+    public static PreparedReceipt Prepare(ReceiptDraft draft, string scroll) =>
+        Prepare(draft.Type, scroll, draft.Tags, draft.Node, draft, static (line, draft) =>
         {
-            rawLength += value.Length;
-        }
-
-        var line = new ArrayBufferWriter<byte>(384 + rawLength);
-        line.Write("{\"body\":"u8);
-        if (draft.RawBody is { Count: > 0 } raw)
-        {
-            CanonicalJson.WriteObject(line, draft.Body, raw);
-        }
-        else
-        {
-            CanonicalJson.Write(line, draft.Body);
-        }
-
-        if (draft.Node is not null)
-        {
-            line.Write(",\"node\":"u8);
-            CanonicalJson.Write(line, draft.Node);
-        }
-
-        line.Write(",\"scroll\":"u8);
-        CanonicalJson.Write(line, scroll);
-        line.Write(",\"seq\":"u8);
-        var seqAt = line.WrittenCount;
-        if (draft.Tags is { Count: > 0 } tags)
-        {
-            ValidateTags(tags);
-            line.Write(",\"tags\":["u8);
-            for (var i = 0; i < tags.Count; i++)
+            if (draft.RawBody is { Count: > 0 } raw)
             {
-                if (i > 0)
-                {
-                    line.Write(","u8);
-                }
+                CanonicalJson.WriteObject(line, draft.Body, raw);
+            }
+            else
+            {
+                CanonicalJson.Write(line, draft.Body);
+            }
+        });
 
-                CanonicalJson.Write(line, tags[i]);
+    /// <summary>
+    /// The same, for a body written by <paramref name="writeBody"/> as the RFC 8785 form of a JSON object (a hot
+    /// path's typed body, without a tree). The caller answers for the body being canonical; everything around
+    /// it is written and checked here.
+    /// </summary>
+    public static PreparedReceipt Prepare<TBody>(string type, string scroll, IReadOnlyList<string>? tags, string? node, TBody body, Action<ArrayBufferWriter<byte>, TBody> writeBody)
+    {
+        ValidateType(type);
+        // One buffer per thread, reused: a receipt is built here, then copied out once at its exact size.
+        var line = t_line ?? new ArrayBufferWriter<byte>(4096);
+        t_line = null; // a body writer that prepares a receipt of its own gets a fresh buffer
+        try
+        {
+            line.ResetWrittenCount();
+            line.Write("{\"body\":"u8);
+            writeBody(line, body);
+            if (node is not null)
+            {
+                line.Write(",\"node\":"u8);
+                CanonicalJson.Write(line, node);
             }
 
-            line.Write("]"u8);
-        }
+            line.Write(",\"scroll\":"u8);
+            CanonicalJson.Write(line, scroll);
+            line.Write(",\"seq\":"u8);
+            var seqAt = line.WrittenCount;
+            if (tags is { Count: > 0 })
+            {
+                ValidateTags(tags);
+                line.Write(",\"tags\":["u8);
+                for (var i = 0; i < tags.Count; i++)
+                {
+                    if (i > 0)
+                    {
+                        line.Write(","u8);
+                    }
 
-        line.Write(",\"time\":\""u8);
-        var timeAt = line.WrittenCount;
-        line.Write("\",\"type\":"u8);
-        CanonicalJson.Write(line, draft.Type);
-        line.Write("}"u8);
-        return new PreparedReceipt(line.WrittenSpan.ToArray(), seqAt, timeAt);
+                    CanonicalJson.Write(line, tags[i]);
+                }
+
+                line.Write("]"u8);
+            }
+
+            line.Write(",\"time\":\""u8);
+            var timeAt = line.WrittenCount;
+            line.Write("\",\"type\":"u8);
+            CanonicalJson.Write(line, type);
+            line.Write("}"u8);
+            return new PreparedReceipt(scroll, line.WrittenSpan.ToArray(), seqAt, timeAt);
+        }
+        finally
+        {
+            if (line.Capacity <= MaxCachedLineBytes)
+            {
+                t_line = line;
+            }
+        }
     }
 
-    private static readonly IReadOnlyDictionary<string, byte[]> EmptyRaw = new Dictionary<string, byte[]>();
+    private const int MaxCachedLineBytes = 256 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_line;
 
     public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
 

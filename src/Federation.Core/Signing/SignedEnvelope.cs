@@ -118,12 +118,12 @@ public sealed class SignedEnvelope
             ?? throw new FormatException($"the payload is not a {typeof(T).Name}");
 
     /// <summary>The whole signed object in canonical form (payload members plus <c>signature</c>).</summary>
-    public byte[] ToCanonicalJson()
-    {
-        // Built once (racing builders produce equal bytes); callers get their own copy.
+    public byte[] ToCanonicalJson() => CanonicalJsonSpan.ToArray();
+
+    /// <summary><see cref="ToCanonicalJson"/> without a copy, for writers that splice it into a larger document.</summary>
+    public ReadOnlySpan<byte> CanonicalJsonSpan =>
+        // Built once (racing builders produce equal bytes).
         _canonicalWhole ??= CanonicalJson.WriteObject(Payload, new Dictionary<string, byte[]> { [SignatureMember] = CanonicalJson.Write(Signature.ToJson()) });
-        return (byte[])_canonicalWhole.Clone();
-    }
 
     public override string ToString() => Encoding.UTF8.GetString(ToCanonicalJson());
 }

@@ -116,25 +116,11 @@ public sealed class NodeGrain(
 
             case Disposition.Accepted or Disposition.Late:
                 var late = decision.Disposition == Disposition.Late;
-                var signedUpdate = update.Envelope.ToCanonicalJson();
                 var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
                 // Straight to the ledger (as ScrollGrain.AppendAsync does): the ledger orders and seals; a grain hop
                 // per update would only add a turn.
                 var updateScroll = await ledgers.GetAsync(FederationScrolls.Updates(_federationId));
-                var receipt = await updateScroll.AppendAsync(new ReceiptDraft(
-                    late ? UpdateIndex.LateType : UpdateIndex.AcceptedType,
-                    new JsonObject
-                    {
-                        ["federated_epoch"] = update.Update.FederatedEpoch,
-                        ["update_hash"] = update.Update.UpdateHash.ToString(),
-                        ["base_state_hash"] = update.Update.BaseStateHash.ToString(),
-                        ["ledger_block_id"] = update.Update.LedgerBlockId,
-                        ["signed_hash"] = signedHash.ToString(),
-                        ["checks"] = new JsonArray("signature", "standing", "session", "epoch", "update_hash", "payload", "capability", "base_state"),
-                    },
-                    [late ? "late" : "on-time", $"epoch-{update.Update.FederatedEpoch}"],
-                    _fingerprint.ToString(),
-                    new Dictionary<string, byte[]> { ["update"] = signedUpdate }));
+                var receipt = await updateScroll.AppendAsync(UpdateReceipts.Prepare(update, signedHash, late, updateScroll.Scroll));
                 mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
                 return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Federation.Core.Crypto;
 using Federation.Core.Hashing;
+using Federation.Core.Ingest;
 using Federation.Core.Scrolls;
 using Federation.Storage.Ledger;
 
@@ -17,8 +18,8 @@ public sealed record RecordedUpdate(long Epoch, Sha256Digest SignedHash, string 
 /// </summary>
 public sealed class UpdateIndex(LedgerDirectory ledgers)
 {
-    public const string AcceptedType = "update_accepted";
-    public const string LateType = "update_late";
+    public const string AcceptedType = UpdateReceipts.AcceptedType;
+    public const string LateType = UpdateReceipts.LateType;
 
     private readonly ConcurrentDictionary<string, Lazy<Task<FederationUpdates>>> _federations = new(StringComparer.Ordinal);
 

@@ -28,9 +28,8 @@ public sealed class ScrollLedger : IAsyncDisposable
     private readonly ScrollLedgerOptions _options;
     private readonly MerkleTree _tree = new();
 
-    // Lines built by this ledger's own appends (by reference), so the writer does not re-parse them.
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<byte[], object> _builtHere = [];
-    private static readonly object BuiltMarker = new();
+    // Lines built by this ledger's own appends (by reference) and not committed yet, so the writer does not re-parse them.
+    private readonly HashSet<byte[]> _builtHere = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _treeLock = new();
     private readonly SemaphoreSlim _sealLock = new(1, 1);
     private ITimer? _sealTimer;
@@ -103,7 +102,73 @@ public sealed class ScrollLedger : IAsyncDisposable
     }
 
     /// <summary>Seals receipts durably; returns each one's seq and leaf hash once it is on disk.</summary>
-    public async Task<IReadOnlyList<SealedReceipt>> AppendAsync(IReadOnlyList<ReceiptDraft> drafts, CancellationToken ct = default)
+    public Task<IReadOnlyList<SealedReceipt>> AppendAsync(IReadOnlyList<ReceiptDraft> drafts, CancellationToken ct = default)
+    {
+        // Canonicalise on the caller's thread; the store's single writer only splices seq and time.
+        var prepared = new PreparedReceipt[drafts.Count];
+        for (var i = 0; i < drafts.Count; i++)
+        {
+            prepared[i] = Receipt.Prepare(drafts[i], Scroll);
+        }
+
+        return AppendAsync(prepared, ct);
+    }
+
+    /// <summary>Seals receipts prepared for this scroll (see <see cref="Receipt.Prepare(ReceiptDraft, string)"/>).</summary>
+    public async Task<IReadOnlyList<SealedReceipt>> AppendAsync(IReadOnlyList<PreparedReceipt> receipts, CancellationToken ct = default)
+    {
+        var lines = new LineFromReceipt[receipts.Count];
+        var builders = new LineBuilder[receipts.Count];
+        for (var i = 0; i < receipts.Count; i++)
+        {
+            lines[i] = new LineFromReceipt(this, Checked(receipts[i]));
+            builders[i] = lines[i].Build;
+        }
+
+        long first;
+        try
+        {
+            first = await _store.AppendAsync(Scroll, builders, ct);
+        }
+        catch
+        {
+            Forget(lines);
+            throw;
+        }
+
+        var sealedReceipts = new SealedReceipt[receipts.Count];
+        for (var i = 0; i < receipts.Count; i++)
+        {
+            sealedReceipts[i] = Sealed(first + i);
+        }
+
+        SealIfDue();
+        return sealedReceipts;
+    }
+
+    public Task<SealedReceipt> AppendAsync(ReceiptDraft draft, CancellationToken ct = default) => AppendAsync(Receipt.Prepare(draft, Scroll), ct);
+
+    /// <summary>Seals one prepared receipt: the single-receipt path, without the lists.</summary>
+    public async Task<SealedReceipt> AppendAsync(PreparedReceipt receipt, CancellationToken ct = default)
+    {
+        var line = new LineFromReceipt(this, Checked(receipt));
+        long first;
+        try
+        {
+            first = await _store.AppendAsync(Scroll, [line.Build], ct);
+        }
+        catch
+        {
+            Forget([line]);
+            throw;
+        }
+
+        var sealedReceipt = Sealed(first);
+        SealIfDue();
+        return sealedReceipt;
+    }
+
+    private PreparedReceipt Checked(PreparedReceipt receipt)
     {
         ThrowIfHalted();
         if (_signer is null)
@@ -111,43 +176,70 @@ public sealed class ScrollLedger : IAsyncDisposable
             throw new InvalidOperationException($"scroll {Scroll} is open read-only (no signing key)");
         }
 
-        var builders = new LineBuilder[drafts.Count];
-        for (var i = 0; i < drafts.Count; i++)
+        if (receipt.Scroll != Scroll)
         {
-            // Canonicalise on the caller's thread; the store's single writer only splices seq and time.
-            var prepared = Receipt.Prepare(drafts[i], Scroll);
-            builders[i] = seq =>
-            {
-                var line = prepared.Build(seq, _time.GetUtcNow());
-                _builtHere.Add(line, BuiltMarker);
-                return line;
-            };
+            throw new ArgumentException($"a receipt prepared for scroll {receipt.Scroll} cannot be sealed in {Scroll}", nameof(receipt));
         }
 
-        var first = await _store.AppendAsync(Scroll, builders, ct);
-        var sealedReceipts = new SealedReceipt[drafts.Count];
+        return receipt;
+    }
+
+    /// <summary>A receipt's line, built by the store's writer once its seq is known and remembered until committed.</summary>
+    private sealed class LineFromReceipt(ScrollLedger ledger, PreparedReceipt receipt)
+    {
+        public byte[]? Line { get; private set; }
+
+        public byte[] Build(long seq)
+        {
+            var line = receipt.Build(seq, ledger._time.GetUtcNow());
+            lock (ledger._builtHere)
+            {
+                ledger._builtHere.Add(line);
+            }
+
+            Line = line;
+            return line;
+        }
+    }
+
+    // An append that failed after its lines were built (a line the store refused): they will never be committed.
+    private void Forget(LineFromReceipt[] lines)
+    {
+        lock (_builtHere)
+        {
+            foreach (var line in lines)
+            {
+                if (line.Line is { } built)
+                {
+                    _builtHere.Remove(built);
+                }
+            }
+        }
+    }
+
+    private SealedReceipt Sealed(long seq)
+    {
+        lock (_treeLock)
+        {
+            return new SealedReceipt(Scroll, seq, _tree.LeafHash(seq));
+        }
+    }
+
+    // Cadence seal: one sealer at a time, off the appender's path. Appenders that find a seal running
+    // do not queue behind it (the running seal, or the next append past the threshold, covers them).
+    private void SealIfDue()
+    {
         long unsealed;
         lock (_treeLock)
         {
-            for (var i = 0; i < drafts.Count; i++)
-            {
-                sealedReceipts[i] = new SealedReceipt(Scroll, first + i, _tree.LeafHash(first + i));
-            }
-
             unsealed = _tree.Size - (_latest?.Size ?? 0);
         }
 
-        // Cadence seal: one sealer at a time, off the appender's path. Appenders that find a seal running
-        // do not queue behind it (the running seal, or the next append past the threshold, covers them).
         if (unsealed >= _options.SealEveryReceipts && _sealLock.Wait(0, CancellationToken.None))
         {
             _ = SealInBackgroundAsync();
         }
-
-        return sealedReceipts;
     }
-
-    public async Task<SealedReceipt> AppendAsync(ReceiptDraft draft, CancellationToken ct = default) => (await AppendAsync([draft], ct))[0];
 
     /// <summary>
     /// Signs a checkpoint of the current tree if anything is unsealed (or if forced), after checking it is
@@ -306,10 +398,15 @@ public sealed class ScrollLedger : IAsyncDisposable
             for (var i = 0; i < lines.Count; i++)
             {
                 var seq = firstSeq + i;
-                if (_builtHere.TryGetValue(lines[i], out _))
+                bool builtHere;
+                lock (_builtHere)
+                {
+                    builtHere = _builtHere.Remove(lines[i]);
+                }
+
+                if (builtHere)
                 {
                     // A line this ledger built at this seq: it is a receipt by construction.
-                    _builtHere.Remove(lines[i]);
                 }
                 else if (_haltReason is null)
                 {

@@ -145,4 +145,26 @@ public class Ed25519Tests
         Assert.Contains("got 4", Assert.Throws<FormatException>(() => KeyFingerprint.Parse("ed25519:d75a")).Message);
         Assert.Contains("lowercase", Assert.Throws<FormatException>(() => KeyFingerprint.Parse("ed25519:D75A980182B10AB7D54BFED3C964073A0EE172F3DAA62325AF021A68F707511A")).Message);
     }
+
+    [Fact]
+    public void Fingerprint_utf8_forms_agree_with_the_string_forms()
+    {
+        var fingerprint = KeyFingerprint.Parse("ed25519:d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+        var utf8 = new byte[KeyFingerprint.Utf8Length];
+        fingerprint.WriteUtf8(utf8);
+        Assert.Equal(fingerprint.ToString(), System.Text.Encoding.UTF8.GetString(utf8));
+        Assert.True(KeyFingerprint.TryParseUtf8(utf8, out var parsed));
+        Assert.Equal(fingerprint, parsed);
+
+        var random = new Random(5);
+        for (var i = 0; i < 2000; i++)
+        {
+            var mutated = (byte[])utf8.Clone();
+            mutated[random.Next(mutated.Length)] = (byte)random.Next(32, 127);
+            var cut = mutated[..random.Next(mutated.Length - 2, mutated.Length + 1)];
+            var text = System.Text.Encoding.UTF8.GetString(cut);
+            Assert.Equal(KeyFingerprint.TryParse(text, out var fromString, out _), KeyFingerprint.TryParseUtf8(cut, out var fromBytes));
+            Assert.Equal(fromString, fromBytes);
+        }
+    }
 }

@@ -37,6 +37,30 @@ public class Sha256DigestTests
     {
         var ex = Assert.Throws<FormatException>(() => Sha256Digest.Parse(text));
         Assert.Contains(expected, ex.Message);
+        Assert.False(Sha256Digest.TryParseUtf8(Encoding.UTF8.GetBytes(text), out _)); // the UTF-8 parser is as strict
+    }
+
+    [Fact]
+    public void Utf8_forms_agree_with_the_string_forms()
+    {
+        var random = new Random(3);
+        for (var i = 0; i < 500; i++)
+        {
+            var bytes = new byte[random.Next(0, 100)];
+            random.NextBytes(bytes);
+            var digest = Sha256Digest.Of(bytes);
+            var utf8 = new byte[Sha256Digest.Utf8Length];
+            digest.WriteUtf8(utf8);
+            Assert.Equal(digest.ToString(), Encoding.UTF8.GetString(utf8));
+            Assert.True(Sha256Digest.TryParseUtf8(utf8, out var parsed));
+            Assert.Equal(digest, parsed);
+
+            // One changed character: both parsers agree on accepting it, and on the value.
+            utf8[random.Next(utf8.Length)] = (byte)random.Next(32, 127);
+            var text = Encoding.UTF8.GetString(utf8);
+            Assert.Equal(Sha256Digest.TryParse(text, out var fromString, out _), Sha256Digest.TryParseUtf8(utf8, out var fromBytes));
+            Assert.Equal(fromString, fromBytes);
+        }
     }
 
     [Fact]

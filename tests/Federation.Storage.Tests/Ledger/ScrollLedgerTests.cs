@@ -62,6 +62,35 @@ public abstract class ScrollLedgerTests : IAsyncLifetime
     protected static ReceiptDraft Draft(int n, string? node = null) => new("update_accepted", new JsonObject { ["n"] = n }, ["t" + (n % 3)], node);
 
     [Fact]
+    public async Task A_prepared_receipt_seals_only_in_the_scroll_it_names()
+    {
+        var (_, ledger) = await OpenAsync();
+        var ours = await ledger.AppendAsync(Receipt.Prepare(Draft(0), ScrollName));
+        Assert.Equal(0L, ours.Seq);
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => ledger.AppendAsync(Receipt.Prepare(Draft(1), "fed2.updates")));
+        Assert.Contains("prepared for scroll fed2.updates cannot be sealed in fed1.updates", ex.Message);
+        Assert.Equal(1L, ledger.Size);
+        Assert.Equal(1L, (await ledger.AppendAsync(Receipt.Prepare(Draft(2), ScrollName))).Seq);
+    }
+
+    [Fact]
+    public async Task A_receipt_the_store_refuses_fails_alone_and_later_receipts_still_seal()
+    {
+        StoreOptions.MaxLineBytes = 2048;
+        var (_, ledger) = await OpenAsync();
+        await ledger.AppendAsync(Draft(0));
+        var huge = new ReceiptDraft("update_accepted", new JsonObject { ["blob"] = new string('x', 4096) });
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => ledger.AppendAsync(huge));
+        Assert.Contains("MaxLineBytes", ex.Message);
+
+        var next = await ledger.AppendAsync([Draft(1), Draft(2)]);
+        Assert.Equal([1L, 2L], next.Select(r => r.Seq));
+        Assert.Equal(3L, ledger.Size);
+        Assert.NotNull(await ledger.SealAsync());
+    }
+
+    [Fact]
     public async Task Acknowledged_receipts_carry_their_seq_and_the_leaf_hash_of_their_stored_line()
     {
         var (_, ledger) = await OpenAsync();
