@@ -35,12 +35,14 @@ public sealed class IngestBenchSuite : IBenchSuite
     public async Task<BenchReport> RunAsync(bool quick, TextWriter progress, CancellationToken cancellationToken)
     {
         var nodes = quick ? 1000 : 2000;
-        var epochs = quick ? 3 : 8;
+        var epochs = quick ? 8 : 25;
         var results = new List<BenchResult>();
         foreach (var cores in new[] { 1, 2 })
         {
-            progress.WriteLine($"{cores} core(s): {nodes} nodes × {epochs} epochs, plus the raw verify rate on the same cores");
-            var run = await RunPinnedAsync(cores, nodes, epochs, progress, cancellationToken);
+            // One core tiers the JIT up about ten times more slowly (the runtime's single-processor delay).
+            var warmup = TimeSpan.FromSeconds((quick ? 6 : 15) / cores);
+            progress.WriteLine(Invariant($"{cores} core(s): {nodes} nodes, {warmup.TotalSeconds:N0} s of warm-up ingest, then {epochs} epochs measured; the raw verify rate on the same cores"));
+            var run = await RunPinnedAsync(cores, nodes, epochs, warmup, progress, cancellationToken);
             progress.WriteLine(Invariant($"  ingested {run.UpdatesPerSecond:N0} updates/s ({run.CpuMicrosecondsPerUpdate:N1} µs CPU each); raw verify {run.VerifiesPerSecond:N0}/s ({run.Pinning})"));
             results.Add(new BenchResult($"updates_ingested_per_s_{cores}core", Math.Round(run.UpdatesPerSecond), "updates/s",
                 new BenchBaseline($"libsodium_verifies_per_s_{cores}core", Math.Round(run.VerifiesPerSecond), "verifies/s")));
@@ -54,22 +56,24 @@ public sealed class IngestBenchSuite : IBenchSuite
     /// <param name="GcPausePercent">Share of the ingest time the runtime paused for garbage collection.</param>
     /// <param name="Gen0Collections">Generation 0 collections while ingesting (gen 1 and 2 included).</param>
     /// <param name="UpdatesPerCommit">Updates sealed per group commit (one write and one fsync each) of the update scroll.</param>
+    /// <param name="WarmupUpdates">Updates ingested (untimed) before the measurement, during <paramref name="WarmupSeconds"/>.</param>
+    /// <param name="MethodsCompiledWhileMeasuring">Methods the JIT compiled during the measurement (0 when warm-up reached the steady state).</param>
     public sealed record WorkerResult(double UpdatesPerSecond, double VerifiesPerSecond, long Updates, double Seconds, string Pinning, double CpuMicrosecondsPerUpdate,
-        double AllocatedBytesPerUpdate = 0, double GcPausePercent = 0, int Gen0Collections = 0, double UpdatesPerCommit = 0);
+        double AllocatedBytesPerUpdate, double GcPausePercent, int Gen0Collections, double UpdatesPerCommit, long WarmupUpdates, double WarmupSeconds, long MethodsCompiledWhileMeasuring);
 
     /// <summary>Runs the measurement in a child process pinned to the first <paramref name="cores"/> cores.</summary>
-    private static async Task<WorkerResult> RunPinnedAsync(int cores, int nodes, int epochs, TextWriter progress, CancellationToken cancellationToken)
+    private static async Task<WorkerResult> RunPinnedAsync(int cores, int nodes, int epochs, TimeSpan warmup, TextWriter progress, CancellationToken cancellationToken)
     {
         var fed = Environment.GetCommandLineArgs()[0];
         var taskset = File.Exists("/usr/bin/taskset") ? "/usr/bin/taskset" : null;
         if (taskset is null || cores > Environment.ProcessorCount || !fed.EndsWith(".dll", StringComparison.Ordinal))
         {
             progress.WriteLine("  (taskset or fed.dll not found: measuring in this process, unpinned)");
-            return await MeasureAsync(nodes, epochs, Environment.ProcessorCount, "unpinned", cancellationToken);
+            return await MeasureAsync(nodes, epochs, warmup, Environment.ProcessorCount, "unpinned", cancellationToken);
         }
 
         var info = new ProcessStartInfo(taskset) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "-c", cores == 1 ? "0" : "0-" + (cores - 1), "dotnet", fed, "bench", WorkerCommand, "--nodes", nodes.ToString(CultureInfo.InvariantCulture), "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--cores", cores.ToString(CultureInfo.InvariantCulture) })
+        foreach (var arg in new[] { "-c", cores == 1 ? "0" : "0-" + (cores - 1), "dotnet", fed, "bench", WorkerCommand, "--nodes", nodes.ToString(CultureInfo.InvariantCulture), "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--cores", cores.ToString(CultureInfo.InvariantCulture), "--warmup-seconds", warmup.TotalSeconds.ToString(CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(arg);
         }
@@ -87,40 +91,39 @@ public sealed class IngestBenchSuite : IBenchSuite
     }
 
     /// <summary>The measurement itself (the body of <c>fed bench ingest-run</c>).</summary>
-    public static async Task<WorkerResult> MeasureAsync(int nodes, int epochs, int threads, string pinning, CancellationToken cancellationToken)
+    /// <param name="epochs">Epochs measured, each one update per node.</param>
+    /// <param name="warmup">Ingest before measuring, for at least this long: a coordinator runs for days, so the
+    /// figure is its steady state (the JIT has tiered the hot path up), not its first seconds.</param>
+    public static async Task<WorkerResult> MeasureAsync(int nodes, int epochs, TimeSpan warmup, int threads, string pinning, CancellationToken cancellationToken)
     {
         await using var bench = await BenchFederation.StartAsync(nodes, SeedTag, null, _ => { }, cancellationToken);
         var keys = bench.Keys;
         var federation = bench.Federation;
         var blocks = new string[nodes];
         await Parallel.ForEachAsync(Enumerable.Range(0, nodes), cancellationToken, async (i, _) => blocks[i] = await JoinAsync(federation, keys[i]));
-
-        // Sign every update first: the node's work, not the coordinator's.
         var genesis = (await federation.GetEpochAsync()).OpenStateHash;
-        var states = Enumerable.Range(1, epochs).ToDictionary(e => (long)e, e => e == 1 ? genesis : Sha256Digest.Of(BitConverter.GetBytes(e)));
-        var signed = new byte[epochs][][];
-        for (var e = 0; e < epochs; e++)
+        Sha256Digest State(long epoch) => epoch == 1 ? genesis : Sha256Digest.Of(BitConverter.GetBytes(epoch));
+
+        // Every update is signed before it is timed: the node's work, not the coordinator's.
+        byte[][] Sign(long epoch)
         {
-            var epoch = e + 1;
-            signed[e] = keys.Select((key, i) =>
+            var signed = new byte[nodes][];
+            Parallel.For(0, nodes, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
             {
                 var (payload, hash) = UpdateDelta.Vector(Enumerable.Range(0, Dimension).Select(d => Math.Sin(i + d + epoch)).ToArray()).Encode();
-                var update = MetaUpdate.Create(Federation, epoch, key.Fingerprint, hash, blocks[i], states[epoch], payload);
-                return SignedEnvelope.Sign(update, new Ed25519Signer(key)).ToCanonicalJson();
-            }).ToArray();
+                var update = MetaUpdate.Create(Federation, epoch, keys[i].Fingerprint, hash, blocks[i], State(epoch), payload);
+                signed[i] = SignedEnvelope.Sign(update, new Ed25519Signer(keys[i])).ToCanonicalJson();
+            });
+            return signed;
         }
 
         long acknowledged = 0;
-        var updateScroll = await bench.Ledgers.GetAsync(FederationScrolls.Updates(Federation));
-        var batchesBefore = updateScroll.CommittedBatches;
-        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var pauseBefore = GC.GetTotalPauseDuration();
-        var gen0Before = GC.CollectionCount(0);
-        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var stopwatch = Stopwatch.StartNew();
-        for (var e = 0; e < epochs; e++)
+        long epoch = 1;
+        var trace = Environment.GetEnvironmentVariable("FED_BENCH_TRACE") is not null;
+        var traceCpu = Process.GetCurrentProcess().TotalProcessorTime;
+        async Task IngestEpochAsync(byte[][] updates)
         {
-            await Parallel.ForEachAsync(signed[e], new ParallelOptions { MaxDegreeOfParallelism = 512, CancellationToken = cancellationToken }, async (message, _) =>
+            await Parallel.ForEachAsync(updates, new ParallelOptions { MaxDegreeOfParallelism = 512, CancellationToken = cancellationToken }, async (message, _) =>
             {
                 var ack = await bench.Gateway.SubmitAsync(Federation, message);
                 if (ack.Disposition != Disposition.Accepted)
@@ -130,22 +133,67 @@ public sealed class IngestBenchSuite : IBenchSuite
 
                 Interlocked.Increment(ref acknowledged);
             });
-
-            if (e + 1 < epochs)
+            await federation.OpenNextEpochAsync(State(++epoch));
+            if (trace)
             {
-                await federation.OpenNextEpochAsync(states[e + 2]);
+                var cpuNow = Process.GetCurrentProcess().TotalProcessorTime;
+                Console.Error.WriteLine(Invariant($"epoch {epoch - 1}: {(cpuNow - traceCpu).TotalMicroseconds / updates.Length:F1} µs CPU/update, {System.Runtime.JitInfo.GetCompiledMethodCount()} methods compiled"));
+                traceCpu = cpuNow;
             }
+        }
+
+        // Warm up until the JIT is quiet (no method compiled for three seconds: tiering is done), after at least the
+        // given time and at most four times it.
+        var warming = Stopwatch.StartNew();
+        var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var quietSince = TimeSpan.Zero;
+        while (warming.Elapsed < warmup * 4)
+        {
+            await IngestEpochAsync(Sign(epoch));
+            var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (now != compiled)
+            {
+                (compiled, quietSince) = (now, warming.Elapsed);
+            }
+            else if (warming.Elapsed >= warmup && warming.Elapsed - quietSince >= TimeSpan.FromSeconds(3))
+            {
+                break;
+            }
+        }
+
+        var measured = new byte[epochs][][];
+        for (var e = 0; e < epochs; e++)
+        {
+            measured[e] = Sign(epoch + e);
+        }
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var updateScroll = await bench.Ledgers.GetAsync(FederationScrolls.Updates(Federation));
+        var batchesBefore = updateScroll.CommittedBatches;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var pauseBefore = GC.GetTotalPauseDuration();
+        var gen0Before = GC.CollectionCount(0);
+        var warmedUp = acknowledged;
+        var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var stopwatch = Stopwatch.StartNew();
+        foreach (var updates in measured)
+        {
+            await IngestEpochAsync(updates);
         }
 
         var seconds = stopwatch.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
+        var ingested = acknowledged - warmedUp;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var pause = (GC.GetTotalPauseDuration() - pauseBefore).TotalSeconds;
         var gen0 = GC.CollectionCount(0) - gen0Before;
         var batches = updateScroll.CommittedBatches - batchesBefore;
-        var verifies = MeasureVerifies(signed[0][0], keys[0].PublicKey, threads, TimeSpan.FromSeconds(2));
-        return new WorkerResult(acknowledged / seconds, verifies, acknowledged, seconds, pinning, cpu / acknowledged,
-            (double)allocated / acknowledged, 100 * pause / seconds, gen0, batches == 0 ? 0 : (double)acknowledged / batches);
+        var compiledWhileMeasuring = System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore;
+        var verifies = MeasureVerifies(measured[0][0], keys[0].PublicKey, threads, TimeSpan.FromSeconds(2));
+        return new WorkerResult(ingested / seconds, verifies, ingested, seconds, pinning, cpu / ingested,
+            (double)allocated / ingested, 100 * pause / seconds, gen0, batches == 0 ? 0 : (double)ingested / batches, warmedUp, warming.Elapsed.TotalSeconds, compiledWhileMeasuring);
     }
 
     private static async Task<string> JoinAsync(IFederationGrain federation, Ed25519PrivateKey key)

@@ -40,11 +40,12 @@ public static class BenchCommand
         var nodes = new Option<int>("--nodes") { Required = true };
         var epochs = new Option<int>("--epochs") { Required = true };
         var cores = new Option<int>("--cores") { Required = true };
-        var command = new Command(IngestBenchSuite.WorkerCommand, "One pinned ingest measurement (used by `fed bench ingest`)") { nodes, epochs, cores };
+        var warmup = new Option<double>("--warmup-seconds") { DefaultValueFactory = _ => 0 };
+        var command = new Command(IngestBenchSuite.WorkerCommand, "One pinned ingest measurement (used by `fed bench ingest`)") { nodes, epochs, cores, warmup };
         command.Hidden = true;
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var result = await IngestBenchSuite.MeasureAsync(parse.GetValue(nodes), parse.GetValue(epochs), parse.GetValue(cores), $"taskset {parse.GetValue(cores)} core(s)", cancellationToken);
+            var result = await IngestBenchSuite.MeasureAsync(parse.GetValue(nodes), parse.GetValue(epochs), TimeSpan.FromSeconds(parse.GetValue(warmup)), parse.GetValue(cores), $"taskset {parse.GetValue(cores)} core(s)", cancellationToken);
             console.Out.WriteLine(JsonSerializer.Serialize(result));
             return ExitCodes.Ok;
         });

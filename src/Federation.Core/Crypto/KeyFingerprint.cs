@@ -13,10 +13,22 @@ public readonly record struct KeyFingerprint
     public const string Prefix = "ed25519:";
     private const int HexLength = Ed25519PublicKey.Size * 2;
 
-    internal KeyFingerprint(string hex) => Hex = hex;
+    // Fingerprints key the hot dictionaries (key cache, node grains, update index): the string's (randomised) hash
+    // is computed once, here, not per lookup.
+    private readonly int _hash;
+
+    internal KeyFingerprint(string hex)
+    {
+        Hex = hex;
+        _hash = hex.GetHashCode(StringComparison.Ordinal);
+    }
 
     /// <summary>The 64 lowercase hex digits of the public key.</summary>
     public string Hex { get; }
+
+    public bool Equals(KeyFingerprint other) => _hash == other._hash && string.Equals(Hex, other.Hex, StringComparison.Ordinal);
+
+    public override int GetHashCode() => _hash;
 
     /// <summary>The first 8 hex digits, for tables and logs (never for identity checks).</summary>
     public string Short => Hex is null ? string.Empty : Hex[..8];

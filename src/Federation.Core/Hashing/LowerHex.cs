@@ -3,23 +3,14 @@ namespace Federation.Core.Hashing;
 /// <summary>Lowercase hex in UTF-8 (the only spelling digests and fingerprints accept).</summary>
 internal static class LowerHex
 {
-    public static bool IsValid(ReadOnlySpan<byte> hex)
-    {
-        foreach (var c in hex)
-        {
-            if (Value(c) < 0)
-            {
-                return false;
-            }
-        }
+    private static readonly System.Buffers.SearchValues<byte> Digits = System.Buffers.SearchValues.Create("0123456789abcdef"u8);
 
-        return true;
-    }
+    public static bool IsValid(ReadOnlySpan<byte> hex) => !hex.ContainsAnyExcept(Digits);
 
     /// <summary>Decodes exactly <c>destination.Length * 2</c> lowercase hex digits; false on any other byte.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> hex, Span<byte> destination)
     {
-        if (hex.Length != destination.Length * 2)
+        if (hex.Length != destination.Length * 2 || !IsValid(hex))
         {
             return false;
         }

@@ -39,7 +39,14 @@ public static class UpdateValidator
 
     /// <summary>Stateless checks: parse, size, signature by the claimed node. Safe to run in parallel before any grain is involved.</summary>
     /// <param name="resolveKey">Maps a fingerprint to its key; lets a gateway cache imported keys (the point check of an import costs about half a verify).</param>
-    public static (VerifiedUpdate? Update, IngestDecision? Refusal) Verify(ReadOnlySpan<byte> message, FederationPolicy policy, Func<KeyFingerprint, Ed25519PublicKey>? resolveKey = null)
+    public static (VerifiedUpdate? Update, IngestDecision? Refusal) Verify(ReadOnlySpan<byte> message, FederationPolicy policy, Func<KeyFingerprint, Ed25519PublicKey>? resolveKey = null) =>
+        Verify(message, null, policy, resolveKey);
+
+    /// <summary><see cref="Verify(ReadOnlySpan{byte}, FederationPolicy, Func{KeyFingerprint, Ed25519PublicKey}?)"/> of a message handed over: the update keeps the array (see <see cref="SignedEnvelope.ParseOwned"/>).</summary>
+    public static (VerifiedUpdate? Update, IngestDecision? Refusal) VerifyOwned(byte[] message, FederationPolicy policy, Func<KeyFingerprint, Ed25519PublicKey>? resolveKey = null) =>
+        Verify(message, message, policy, resolveKey);
+
+    private static (VerifiedUpdate? Update, IngestDecision? Refusal) Verify(ReadOnlySpan<byte> message, byte[]? owned, FederationPolicy policy, Func<KeyFingerprint, Ed25519PublicKey>? resolveKey)
     {
         if (message.Length > MaxMessageBytes(policy))
         {
@@ -49,7 +56,7 @@ public static class UpdateValidator
         SignedEnvelope envelope;
         try
         {
-            envelope = SignedEnvelope.Parse(message);
+            envelope = owned is null ? SignedEnvelope.Parse(message) : SignedEnvelope.ParseOwned(owned);
         }
         catch (FormatException ex) when (ex.Message.Contains("no \"signature\" member", StringComparison.Ordinal))
         {

@@ -55,10 +55,19 @@ public sealed class SignedEnvelope
     }
 
     /// <summary>Parses a signed object strictly; a missing or malformed signature is an error naming it.</summary>
-    public static SignedEnvelope Parse(ReadOnlySpan<byte> utf8Json)
+    public static SignedEnvelope Parse(ReadOnlySpan<byte> utf8Json) => Parse(utf8Json, owned: null);
+
+    /// <summary>
+    /// <see cref="Parse(ReadOnlySpan{byte})"/> of a message the caller hands over: when it is canonical, the envelope
+    /// keeps the array itself as its canonical whole instead of a copy (a receiver's hot path). The caller must not
+    /// change the array afterwards.
+    /// </summary>
+    public static SignedEnvelope ParseOwned(byte[] utf8Json) => Parse(utf8Json, owned: utf8Json);
+
+    private static SignedEnvelope Parse(ReadOnlySpan<byte> utf8Json, byte[]? owned)
     {
         if (CanonicalJson.IsCanonical(utf8Json, "signature"u8, out var signatureStart, out var signatureValue)
-            && ParseCanonical(utf8Json, signatureStart, signatureValue) is { } envelope)
+            && ParseCanonical(utf8Json, signatureStart, signatureValue, owned) is { } envelope)
         {
             return envelope;
         }
@@ -83,7 +92,7 @@ public sealed class SignedEnvelope
     /// without its <c>signature</c> member (removing a member keeps the rest canonical). Null when the
     /// input is not an object with an object-valued <c>signature</c> (the tree path then says what is wrong).
     /// </summary>
-    private static SignedEnvelope? ParseCanonical(ReadOnlySpan<byte> canonical, int nameStart, Range value)
+    private static SignedEnvelope? ParseCanonical(ReadOnlySpan<byte> canonical, int nameStart, Range value, byte[]? owned)
     {
         if (nameStart < 0 || canonical[0] != (byte)'{' || canonical[value.Start] != (byte)'{')
         {
@@ -104,7 +113,7 @@ public sealed class SignedEnvelope
         canonical[cutEnd..].CopyTo(signedBytes.AsSpan(cutStart));
 
         // The whole is the input when its signature is written as this block writes it (base64 may differ).
-        var whole = written is not null || block.SequenceEqual(CanonicalJson.Write(signature.ToJson())) ? canonical.ToArray() : null;
+        var whole = written is not null || block.SequenceEqual(CanonicalJson.Write(signature.ToJson())) ? owned ?? canonical.ToArray() : null;
         return new SignedEnvelope(null, signedBytes, signature, whole);
     }
 

@@ -17,6 +17,7 @@ public sealed class IngestGateway(IGrainFactory grains, FederationDirectory fede
     public const int MaxCachedKeys = 1_000_000;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Core.Crypto.KeyFingerprint, Core.Crypto.Ed25519PublicKey> _keys = new();
+    private Func<Core.Crypto.KeyFingerprint, Core.Crypto.Ed25519PublicKey>? _resolveKey;
 
     private Core.Crypto.Ed25519PublicKey ResolveKey(Core.Crypto.KeyFingerprint fingerprint)
     {
@@ -51,10 +52,12 @@ public sealed class IngestGateway(IGrainFactory grains, FederationDirectory fede
         return _nodes.GetOrAdd((federationId, node), key => grains.GetGrain<INodeGrain>(NodeKey.For(key.Federation, key.Node)));
     }
 
+    /// <summary>Verifies, decides and seals one signed update. The gateway keeps <paramref name="signedUpdate"/>: do not change it afterwards.</summary>
     public async Task<UpdateAck> SubmitAsync(string federationId, byte[] signedUpdate)
     {
         var settings = federations.Get(federationId);
-        var (verified, refusal) = UpdateValidator.Verify(signedUpdate, settings.Policy, ResolveKey);
+        // The gateway owns the message from here (callers hand it over; see SubmitAsync's contract).
+        var (verified, refusal) = UpdateValidator.VerifyOwned(signedUpdate, settings.Policy, _resolveKey ??= ResolveKey);
         if (refusal is not null)
         {
             // Nothing trustworthy names a node yet: log the refusal against the federation only.

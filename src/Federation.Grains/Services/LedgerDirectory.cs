@@ -23,7 +23,8 @@ public sealed class LedgerDirectory(IScrollStore store, Ed25519PrivateKey scroll
     public NoteVerifierKey VerifierKey(string scroll) => NoteVerifierKey.For(options.OriginOf(scroll), scrollKey.PublicKey);
 
     public Task<ScrollLedger> GetAsync(string scroll) =>
-        _ledgers.GetOrAdd(scroll, name => new Lazy<Task<ScrollLedger>>(() => OpenAsync(name))).Value;
+        // The lookup first: the hot path (every sealed receipt) allocates nothing.
+        (_ledgers.TryGetValue(scroll, out var open) ? open : _ledgers.GetOrAdd(scroll, name => new Lazy<Task<ScrollLedger>>(() => OpenAsync(name)))).Value;
 
     private async Task<ScrollLedger> OpenAsync(string scroll)
     {

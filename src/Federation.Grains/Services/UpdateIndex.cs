@@ -24,7 +24,7 @@ public sealed class UpdateIndex(LedgerDirectory ledgers)
     private readonly ConcurrentDictionary<string, Lazy<Task<FederationUpdates>>> _federations = new(StringComparer.Ordinal);
 
     public Task<FederationUpdates> ForAsync(string federationId) =>
-        _federations.GetOrAdd(federationId, id => new Lazy<Task<FederationUpdates>>(() => BuildAsync(id))).Value;
+        (_federations.TryGetValue(federationId, out var built) ? built : _federations.GetOrAdd(federationId, id => new Lazy<Task<FederationUpdates>>(() => BuildAsync(id)))).Value;
 
     /// <summary>The signed update a recorded receipt sealed (canonical JSON), read back from the update scroll.</summary>
     public async Task<byte[]> ReadSignedUpdateAsync(string federationId, RecordedUpdate recorded)

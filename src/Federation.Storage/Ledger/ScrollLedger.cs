@@ -128,7 +128,7 @@ public sealed class ScrollLedger : IAsyncDisposable
         long first;
         try
         {
-            first = await _store.AppendAsync(Scroll, builders, ct);
+            first = await _store.AppendAsync(Scroll, builders, ct).ConfigureAwait(false);
         }
         catch
         {
@@ -155,7 +155,7 @@ public sealed class ScrollLedger : IAsyncDisposable
         long first;
         try
         {
-            first = await _store.AppendAsync(Scroll, [line.Build], ct);
+            first = await _store.AppendAsync(Scroll, [line.Build], ct).ConfigureAwait(false);
         }
         catch
         {

@@ -25,6 +25,9 @@ internal sealed class AppendBatch(long firstSeq)
 
     public bool IsEmpty => _members.Count == 0;
 
+    /// <summary>How many appends (callers) share this batch.</summary>
+    public int Appends => _members.Count;
+
     public void Add(PendingAppend append, byte[][] lines, long bytes)
     {
         _members.Add((append, NextSeq));
@@ -100,10 +103,21 @@ internal sealed class AppendQueue
         }
     }
 
-    public async Task<long> EnqueueAsync(IReadOnlyList<LineBuilder> builders, CancellationToken ct)
+    public Task<long> EnqueueAsync(IReadOnlyList<LineBuilder> builders, CancellationToken ct)
     {
         ValidateShape(builders);
+        if (ct.IsCancellationRequested)
+        {
+            return Task.FromCanceled<long>(ct);
+        }
+
         var pending = new PendingAppend(builders);
+        // Room in the queue (the usual case): no wait, and the caller awaits the commit itself.
+        return _channel.Writer.TryWrite(pending) ? pending.Completion.Task : EnqueueWhenRoomAsync(pending, ct);
+    }
+
+    private async Task<long> EnqueueWhenRoomAsync(PendingAppend pending, CancellationToken ct)
+    {
         try
         {
             await _channel.Writer.WriteAsync(pending, ct).ConfigureAwait(false);
@@ -119,6 +133,21 @@ internal sealed class AppendQueue
     /// <summary>Waits until an append is pending; false once the queue is completed and empty.</summary>
     public async ValueTask<bool> WaitAsync() =>
         _carried is not null || await _channel.Reader.WaitToReadAsync().ConfigureAwait(false);
+
+    /// <summary><see cref="WaitAsync"/> for a dedicated writer thread: blocks it, not a thread-pool thread.</summary>
+    public bool WaitForPending()
+    {
+        if (_carried is not null)
+        {
+            return true;
+        }
+
+        var wait = _channel.Reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Appends waiting now (not yet taken into a batch).</summary>
+    public int PendingAppends => _channel.Reader.Count + (_carried is null ? 0 : 1);
 
     /// <summary>No more appends are accepted; the pending ones are still taken by the writer.</summary>
     public void Complete() => _channel.Writer.TryComplete();

@@ -43,7 +43,9 @@ internal sealed class FileScroll : IAsyncDisposable
     private readonly ReaderWriterLockSlim _readers = new(LockRecursionPolicy.NoRecursion);
     private long _length;
     private volatile ScrollFailedException? _failure;
-    private Task _writer = Task.CompletedTask;
+
+    // The writer is a thread of its own: it blocks in write + fsync, never a thread-pool thread.
+    private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private FileScroll(string name, ScrollPaths paths, ScrollStoreOptions options, CommittedLinesObserver observer, FileStream lockFile, SafeFileHandle file)
     {
@@ -104,7 +106,7 @@ internal sealed class FileScroll : IAsyncDisposable
             var tornCheckpoint = File.Exists(paths.Checkpoints) ? MoveTornTail(paths.Checkpoints, paths.CheckpointsTorn) : null;
             scroll.Replay(ct);
             scroll.RepairRoot();
-            scroll._writer = Task.Run(scroll.WriteLoopAsync, CancellationToken.None);
+            new Thread(scroll.WriteLoop) { IsBackground = true, Name = $"scroll writer {name}" }.Start();
             return (scroll, new ScrollOpenReport(name, scroll._index.Count, torn, tornCheckpoint));
         }
         catch
@@ -274,43 +276,64 @@ internal sealed class FileScroll : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Complete();
-        await _writer.ConfigureAwait(false);
+        await _writerDone.Task.ConfigureAwait(false);
         _file.Dispose();
         await _lock.DisposeAsync().ConfigureAwait(false);
         _readers.Dispose();
     }
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
-        while (await _queue.WaitAsync().ConfigureAwait(false))
+        var delay = TimeSpan.FromMicroseconds(_options.CommitDelayMicroseconds);
+        var concurrent = false;
+        try
         {
-            await _gate.WaitAsync().ConfigureAwait(false);
-            try
+            while (_queue.WaitForPending())
             {
-                if (_failure is { } failure)
+                // Group commit under load: the last batch served several callers, so let more join this one.
+                if (concurrent && delay > TimeSpan.Zero && _queue.PendingAppends < _options.MaxBatchLines / 2)
                 {
-                    _queue.FailPending(failure);
-                    continue;
+                    Thread.Sleep(delay);
                 }
 
-                var batch = _queue.TakeBatch(_index.Count);
-                if (!batch.IsEmpty)
+                _gate.Wait();
+                try
                 {
-                    try
+                    if (_failure is { } failure)
                     {
-                        Commit(batch);
+                        _queue.FailPending(failure);
+                        continue;
                     }
-                    catch (Exception ex)
+
+                    var batch = _queue.TakeBatch(_index.Count);
+                    concurrent = batch.Appends > 1;
+                    if (!batch.IsEmpty)
                     {
-                        // A broken invariant: stop loudly, never leave an append waiting forever.
-                        batch.Fail(Fail($"commit of seq {batch.FirstSeq}.. failed unexpectedly", ex));
+                        try
+                        {
+                            Commit(batch);
+                        }
+                        catch (Exception ex)
+                        {
+                            // A broken invariant: stop loudly, never leave an append waiting forever.
+                            batch.Fail(Fail($"commit of seq {batch.FirstSeq}.. failed unexpectedly", ex));
+                        }
                     }
                 }
+                finally
+                {
+                    _gate.Release();
+                }
             }
-            finally
-            {
-                _gate.Release();
-            }
+        }
+        catch (Exception ex)
+        {
+            // Nothing may escape a thread: fail the scroll and everything waiting, then stop.
+            _queue.FailPending(Fail("the writer stopped unexpectedly", ex));
+        }
+        finally
+        {
+            _writerDone.TrySetResult();
         }
     }
 

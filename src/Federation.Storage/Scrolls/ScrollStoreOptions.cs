@@ -23,6 +23,13 @@ public sealed class ScrollStoreOptions
     /// <summary>Appends waiting for the writer of one scroll; further appenders wait for room (back-pressure).</summary>
     public const int DefaultMaxQueuedAppends = 65_536;
 
+    /// <summary>
+    /// Group commit: when the last batch held appends from several callers (concurrent load), the writer waits this
+    /// long before taking the next batch so more appends share its fsync (as PostgreSQL's commit_delay). A lone
+    /// appender is never delayed. 0 turns it off.
+    /// </summary>
+    public const int DefaultCommitDelayMicroseconds = 2000;
+
     public string Kind { get; set; } = DefaultKind;
 
     /// <summary>File store: the data directory; scrolls live under <c>receipts/</c> in it.</summary>
@@ -38,6 +45,8 @@ public sealed class ScrollStoreOptions
     public int MaxBatchBytes { get; set; } = DefaultMaxBatchBytes;
 
     public int MaxQueuedAppends { get; set; } = DefaultMaxQueuedAppends;
+
+    public int CommitDelayMicroseconds { get; set; } = DefaultCommitDelayMicroseconds;
 
     /// <summary>Rejects bad settings with a message naming the setting and the rule.</summary>
     /// <exception cref="ArgumentException">A setting is out of range or missing.</exception>
@@ -62,6 +71,7 @@ public sealed class ScrollStoreOptions
         RequireRange(MaxBatchLines, 1, 1_000_000, nameof(MaxBatchLines));
         RequireRange(MaxBatchBytes, 1, 1024 * 1024 * 1024, nameof(MaxBatchBytes));
         RequireRange(MaxQueuedAppends, 1, 10_000_000, nameof(MaxQueuedAppends));
+        RequireRange(CommitDelayMicroseconds, 0, 1_000_000, nameof(CommitDelayMicroseconds));
         return this;
     }
 

@@ -29,6 +29,41 @@ public sealed class FileScrollStoreTests : ScrollStoreContractTests
     }
 
     [Fact]
+    public async Task Under_concurrent_load_the_commit_delay_groups_appends_and_a_lone_appender_is_never_delayed()
+    {
+        Options.CommitDelayMicroseconds = 300_000; // large, so a delay applied where it must not be is plain to see
+        var (store, observer) = await OpenAsync();
+
+        // One caller at a time: each batch serves one append, so the writer never waits (10 delays would be 3 s).
+        var lone = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 10; i++)
+        {
+            await store.AppendAsync(Scroll, [Receipt($"lone{i}")]);
+        }
+
+        Assert.True(lone.Elapsed < TimeSpan.FromSeconds(1.5), $"a lone appender waited {lone.Elapsed.TotalMilliseconds:N0} ms for 10 appends");
+        Assert.Equal(10, observer.Calls);
+
+        // Waves of concurrent callers: after a batch that served several, the writer waits for more to join.
+        for (var wave = 0; wave < 3; wave++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(() => store.AppendAsync(Scroll, [Receipt($"w{wave}-{i}")]))));
+        }
+
+        Assert.Equal(130, observer.Lines.Count);
+        Assert.Empty(observer.Violations);
+        Assert.True(observer.Calls - 10 <= 12, $"120 concurrent appends took {observer.Calls - 10} commits");
+    }
+
+    [Fact]
+    public void The_commit_delay_is_validated()
+    {
+        Assert.Equal(2000, new ScrollStoreOptions().CommitDelayMicroseconds);
+        Assert.Contains("CommitDelayMicroseconds", Assert.Throws<ArgumentException>(() => new ScrollStoreOptions { CommitDelayMicroseconds = -1 }.Validate()).Message);
+        Assert.Contains("CommitDelayMicroseconds", Assert.Throws<ArgumentException>(() => new ScrollStoreOptions { CommitDelayMicroseconds = 1_000_001 }.Validate()).Message);
+    }
+
+    [Fact]
     public async Task Lines_are_stored_one_per_line_in_receipts_scroll_jsonl()
     {
         var (store, _) = await OpenAsync();
