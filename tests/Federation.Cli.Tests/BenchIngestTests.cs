@@ -21,5 +21,7 @@ public class BenchIngestTests
         var perCommit = root.GetProperty("UpdatesPerCommit").GetDouble();
         Assert.InRange(perCommit, 1, 120); // each group commit sealed at least one update, and no more than there were
         Assert.True(root.GetProperty("WarmupUpdates").GetInt64() % 40 == 0); // warm-up ingests whole epochs
+        Assert.True(root.GetProperty("WorkItemsPerUpdate").GetDouble() >= 1); // at least the node grain's turn runs as a work item
+        Assert.True(root.GetProperty("ContextSwitchesPerUpdate").GetDouble() >= 0); // read from /proc on Linux
     }
 }

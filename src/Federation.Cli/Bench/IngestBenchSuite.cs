@@ -44,7 +44,7 @@ public sealed class IngestBenchSuite : IBenchSuite
             progress.WriteLine(Invariant($"{cores} core(s): {nodes} nodes, warm-up ingest until the JIT is quiet ({warmup.TotalSeconds:N1} to {3 * warmup.TotalSeconds:N1} s), then {epochs} epochs measured; the raw verify rate on the same cores"));
             var run = await RunPinnedAsync(cores, nodes, epochs, warmup, progress, cancellationToken);
             progress.WriteLine(Invariant($"  ingested {run.UpdatesPerSecond:N0} updates/s ({run.CpuMicrosecondsPerUpdate:N1} µs CPU, {run.AllocatedBytesPerUpdate:N0} B allocated each; {run.UpdatesPerCommit:N0} per group commit); raw verify {run.VerifiesPerSecond:N0}/s ({run.Pinning})"));
-            progress.WriteLine(Invariant($"  warm-up: {run.WarmupUpdates:N0} updates in {run.WarmupSeconds:N0} s; methods the JIT compiled while measuring: {run.MethodsCompiledWhileMeasuring}"));
+            progress.WriteLine(Invariant($"  per update: {run.WorkItemsPerUpdate:N1} thread-pool work items, {run.ContextSwitchesPerUpdate:N2} context switches; warm-up: {run.WarmupUpdates:N0} updates in {run.WarmupSeconds:N0} s; methods the JIT compiled while measuring: {run.MethodsCompiledWhileMeasuring}"));
             results.Add(new BenchResult($"updates_ingested_per_s_{cores}core", Math.Round(run.UpdatesPerSecond), "updates/s",
                 new BenchBaseline($"libsodium_verifies_per_s_{cores}core", Math.Round(run.VerifiesPerSecond), "verifies/s")));
         }
@@ -59,8 +59,11 @@ public sealed class IngestBenchSuite : IBenchSuite
     /// <param name="UpdatesPerCommit">Updates sealed per group commit (one write and one fsync each) of the update scroll.</param>
     /// <param name="WarmupUpdates">Updates ingested (untimed) before the measurement, during <paramref name="WarmupSeconds"/>.</param>
     /// <param name="MethodsCompiledWhileMeasuring">Methods the JIT compiled during the measurement (0 when warm-up reached the steady state).</param>
+    /// <param name="WorkItemsPerUpdate">Thread-pool work items completed per update (hops between threads).</param>
+    /// <param name="ContextSwitchesPerUpdate">Context switches of the process's threads per update (voluntary and not), from /proc.</param>
     public sealed record WorkerResult(double UpdatesPerSecond, double VerifiesPerSecond, long Updates, double Seconds, string Pinning, double CpuMicrosecondsPerUpdate,
-        double AllocatedBytesPerUpdate, double GcPausePercent, int Gen0Collections, double UpdatesPerCommit, long WarmupUpdates, double WarmupSeconds, long MethodsCompiledWhileMeasuring);
+        double AllocatedBytesPerUpdate, double GcPausePercent, int Gen0Collections, double UpdatesPerCommit, long WarmupUpdates, double WarmupSeconds, long MethodsCompiledWhileMeasuring,
+        double WorkItemsPerUpdate, double ContextSwitchesPerUpdate);
 
     /// <summary>Runs the measurement in a child process pinned to the first <paramref name="cores"/> cores.</summary>
     private static async Task<WorkerResult> RunPinnedAsync(int cores, int nodes, int epochs, TimeSpan warmup, TextWriter progress, CancellationToken cancellationToken)
@@ -177,6 +180,8 @@ public sealed class IngestBenchSuite : IBenchSuite
         var gen0Before = GC.CollectionCount(0);
         var warmedUp = acknowledged;
         var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var workItemsBefore = ThreadPool.CompletedWorkItemCount;
+        var switchesBefore = ContextSwitches();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         foreach (var updates in measured)
@@ -192,9 +197,37 @@ public sealed class IngestBenchSuite : IBenchSuite
         var gen0 = GC.CollectionCount(0) - gen0Before;
         var batches = updateScroll.CommittedBatches - batchesBefore;
         var compiledWhileMeasuring = System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore;
+        var workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
+        var switches = ContextSwitches() - switchesBefore;
         var verifies = MeasureVerifies(measured[0][0], keys[0].PublicKey, threads, TimeSpan.FromSeconds(2));
         return new WorkerResult(ingested / seconds, verifies, ingested, seconds, pinning, cpu / ingested,
-            (double)allocated / ingested, 100 * pause / seconds, gen0, batches == 0 ? 0 : (double)ingested / batches, warmedUp, warming.Elapsed.TotalSeconds, compiledWhileMeasuring);
+            (double)allocated / ingested, 100 * pause / seconds, gen0, batches == 0 ? 0 : (double)ingested / batches, warmedUp, warming.Elapsed.TotalSeconds, compiledWhileMeasuring,
+            (double)workItems / ingested, switches < 0 ? -1 : (double)switches / ingested);
+    }
+
+    /// <summary>Context switches of every thread of this process so far, or -1 where /proc cannot tell.</summary>
+    private static long ContextSwitches()
+    {
+        try
+        {
+            long total = 0;
+            foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                {
+                    if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                    {
+                        total += long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+
+            return total;
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
     }
 
     private static async Task<string> JoinAsync(IFederationGrain federation, Ed25519PrivateKey key)
