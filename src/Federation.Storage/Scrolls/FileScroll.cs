@@ -290,10 +290,9 @@ internal sealed class FileScroll : IAsyncDisposable
         {
             while (_queue.WaitForPending())
             {
-                // Group commit under load: the last batch served several callers, so let more join this one.
-                if (concurrent && delay > TimeSpan.Zero && _queue.PendingAppends < _options.MaxBatchLines / 2)
+                if (concurrent && delay > TimeSpan.Zero)
                 {
-                    Thread.Sleep(delay);
+                    AwaitLateComers(delay);
                 }
 
                 _gate.Wait();
@@ -336,6 +335,30 @@ internal sealed class FileScroll : IAsyncDisposable
             _writerDone.TrySetResult();
         }
     }
+
+    /// <summary>
+    /// Group commit under load (the last batch served several callers): wait up to <paramref name="delay"/> for more
+    /// appends to join this batch, in short steps, and stop as soon as a step brings none (every caller is already
+    /// in, as with a fixed set of appenders waiting on their previous append) or the batch is half full.
+    /// </summary>
+    private void AwaitLateComers(TimeSpan delay)
+    {
+        var step = TimeSpan.FromTicks(Math.Min(delay.Ticks, LateComerStep.Ticks));
+        var pending = _queue.PendingAppends;
+        for (var waited = TimeSpan.Zero; waited < delay && pending < _options.MaxBatchLines / 2; waited += step)
+        {
+            Thread.Sleep(step);
+            var now = _queue.PendingAppends;
+            if (now == pending)
+            {
+                return;
+            }
+
+            pending = now;
+        }
+    }
+
+    private static readonly TimeSpan LateComerStep = TimeSpan.FromMicroseconds(250);
 
     /// <summary>One write, one fsync, then the observer, then the appends complete.</summary>
     private void Commit(AppendBatch batch)

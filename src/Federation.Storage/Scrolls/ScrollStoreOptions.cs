@@ -24,9 +24,9 @@ public sealed class ScrollStoreOptions
     public const int DefaultMaxQueuedAppends = 65_536;
 
     /// <summary>
-    /// Group commit: when the last batch held appends from several callers (concurrent load), the writer waits this
-    /// long before taking the next batch so more appends share its fsync (as PostgreSQL's commit_delay). A lone
-    /// appender is never delayed. 0 turns it off.
+    /// Group commit (file store): when the last batch held appends from several callers (concurrent load), the writer
+    /// waits up to this long before taking the next batch so more appends share its fsync (as PostgreSQL's
+    /// commit_delay), stopping early once no more arrive. A lone appender is never delayed. 0 turns it off.
     /// </summary>
     public const int DefaultCommitDelayMicroseconds = 2000;
 
