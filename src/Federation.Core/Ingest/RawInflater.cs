@@ -26,7 +26,7 @@ public static unsafe partial class RawInflater
     public static (byte[] Buffer, int Length) Inflate(ReadOnlySpan<byte> compressed, int maxOutputBytes)
     {
         var stream = t_stream ??= new InflateStream();
-        var output = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(compressed.Length * 4L, 256), maxOutputBytes + 1L));
+        var output = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(Math.Max(compressed.Length * 4L, 256), maxOutputBytes + 1L), Array.MaxLength));
         var length = 0;
         try
         {
@@ -39,13 +39,13 @@ public static unsafe partial class RawInflater
                 {
                     if (length == output.Length)
                     {
-                        if (length > maxOutputBytes)
+                        if (length > maxOutputBytes || length >= Array.MaxLength)
                         {
                             throw new PayloadException(RefusalCode.OversizedPayload, $"the payload inflates past the federation's limit of {maxOutputBytes} bytes");
                         }
 
                         // Here output.Length <= maxOutputBytes, so the new size is larger.
-                        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(output.Length * 2L, maxOutputBytes + 1L));
+                        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(output.Length * 2L, maxOutputBytes + 1L), Array.MaxLength));
                         output.AsSpan(0, length).CopyTo(larger);
                         ArrayPool<byte>.Shared.Return(output);
                         output = larger;
@@ -110,17 +110,25 @@ public static unsafe partial class RawInflater
             {
                 result = inflateInit2_(_z, -15, zlibVersion(), sizeof(ZStream));
             }
-            catch (DllNotFoundException ex)
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
             {
-                NativeMemory.Free(_z);
-                throw new InvalidOperationException("zlib is not installed (libz.so.1 not found): install the Debian package zlib1g", ex);
+                Abandon();
+                throw new InvalidOperationException("zlib is not installed (libz.so.1 not found or incomplete): install the Debian package zlib1g", ex);
             }
 
             if (result != ZOk)
             {
-                NativeMemory.Free(_z);
+                Abandon();
                 throw new InvalidOperationException($"zlib inflateInit2 failed ({result})");
             }
+        }
+
+        // A stream that never initialised: free its memory now, and never let the finalizer call zlib for it (the
+        // runtime finalizes objects whose constructor threw).
+        private void Abandon()
+        {
+            NativeMemory.Free(_z);
+            GC.SuppressFinalize(this);
         }
 
         public ZStream* Reset()

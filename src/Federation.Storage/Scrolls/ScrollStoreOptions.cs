@@ -25,8 +25,9 @@ public sealed class ScrollStoreOptions
 
     /// <summary>
     /// Group commit (file store): when the last batch held appends from several callers (concurrent load), the writer
-    /// waits up to this long before taking the next batch so more appends share its fsync (as PostgreSQL's
-    /// commit_delay), stopping early once no more arrive. A lone appender is never delayed. 0 turns it off.
+    /// yields its core for at most this long before taking the next batch, so the appenders running now share its
+    /// fsync (as PostgreSQL's commit_delay), stopping as soon as a yield brings no new append. A lone appender is
+    /// never delayed. 0 turns it off.
     /// </summary>
     public const int DefaultCommitDelayMicroseconds = 2000;
 
