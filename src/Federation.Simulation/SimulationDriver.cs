@@ -623,7 +623,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
         }
 
         var receipt = updates[(int)seq];
-        if (receipt.Type != UpdateIndex.AcceptedType || receipt.Node != node.ToString() || (long)receipt.Body["federated_epoch"]!.GetValue<double>() != epoch
+        if (receipt.Type != UpdateReceipts.AcceptedType || receipt.Node != node.ToString() || (long)receipt.Body["federated_epoch"]!.GetValue<double>() != epoch
             || receipt.Body["update_hash"]!.GetValue<string>() != updateHash.ToString())
         {
             validity.Add($"epoch {epoch}: included update {receipt.Id} is not the accepted on-time update of {node.Short} it claims");

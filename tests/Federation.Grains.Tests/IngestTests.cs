@@ -61,7 +61,7 @@ public sealed class IngestTests : IAsyncLifetime
         Assert.Equal(ack.LeafHash, bundle.LeafHash);
         Assert.True(bundle.Verify([_fx.Ledgers.VerifierKey(FederationScrolls.Updates(Fed1))]).IsValid);
         var receipt = Receipt.Parse(Encoding.UTF8.GetBytes(bundle.Line));
-        Assert.Equal(Services.UpdateIndex.AcceptedType, receipt.Type);
+        Assert.Equal(Core.Ingest.UpdateReceipts.AcceptedType, receipt.Type);
         Assert.Equal(node.Fingerprint.ToString(), receipt.Node);
     }
 

@@ -1,5 +1,6 @@
 using Federation.Core.Consensus;
 using Federation.Core.Crypto;
+using Federation.Core.Ingest;
 using Federation.Core.Scrolls;
 using Federation.Grains.Services;
 
@@ -15,7 +16,7 @@ internal static class EpochInputsReader
         await foreach (var (seq, line) in ledger.ReadAsync(0, cutoff))
         {
             var receipt = Receipt.Parse(line);
-            if (receipt.Type != UpdateIndex.AcceptedType || (long)receipt.Body["federated_epoch"]!.GetValue<double>() != epoch)
+            if (receipt.Type != UpdateReceipts.AcceptedType || (long)receipt.Body["federated_epoch"]!.GetValue<double>() != epoch)
             {
                 continue;
             }

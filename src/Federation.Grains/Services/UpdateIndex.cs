@@ -18,9 +18,6 @@ public sealed record RecordedUpdate(long Epoch, Sha256Digest SignedHash, string 
 /// </summary>
 public sealed class UpdateIndex(LedgerDirectory ledgers)
 {
-    public const string AcceptedType = UpdateReceipts.AcceptedType;
-    public const string LateType = UpdateReceipts.LateType;
-
     private readonly ConcurrentDictionary<string, Lazy<Task<FederationUpdates>>> _federations = new(StringComparer.Ordinal);
 
     public Task<FederationUpdates> ForAsync(string federationId) =>
@@ -45,7 +42,7 @@ public sealed class UpdateIndex(LedgerDirectory ledgers)
         await foreach (var (seq, line) in ledger.ReadAsync(0, ledger.Size))
         {
             var receipt = Receipt.Parse(line);
-            if (receipt.Type is not (AcceptedType or LateType) || receipt.Node is null)
+            if (receipt.Type is not (UpdateReceipts.AcceptedType or UpdateReceipts.LateType) || receipt.Node is null)
             {
                 continue;
             }
@@ -56,7 +53,7 @@ public sealed class UpdateIndex(LedgerDirectory ledgers)
                 receipt.Id,
                 seq,
                 ledger.LeafHash(seq),
-                receipt.Type == LateType));
+                receipt.Type == UpdateReceipts.LateType));
         }
 
         return index;
