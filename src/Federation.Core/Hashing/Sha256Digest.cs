@@ -36,7 +36,7 @@ public readonly struct Sha256Digest : IEquatable<Sha256Digest>, IComparable<Sha2
     public static Sha256Digest Of(ReadOnlySpan<byte> data)
     {
         Span<byte> hash = stackalloc byte[Size];
-        SHA256.HashData(data, hash);
+        Sha256.Hash(data, hash);
         return new Sha256Digest(hash);
     }
 

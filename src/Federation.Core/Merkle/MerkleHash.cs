@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using Federation.Core.Hashing;
 
 namespace Federation.Core.Merkle;
@@ -9,7 +7,6 @@ public static class MerkleHash
 {
     private const byte LeafPrefix = 0x00;
     private const byte NodePrefix = 0x01;
-    private const int StackLimit = 1024;
 
     /// <summary>MTH({}) = SHA-256 of the empty string.</summary>
     public static Sha256Digest EmptyRoot { get; } = Sha256Digest.Of([]);
@@ -17,22 +14,9 @@ public static class MerkleHash
     /// <summary>MTH({d}) = SHA-256(0x00 ‖ d).</summary>
     public static Sha256Digest Leaf(ReadOnlySpan<byte> data)
     {
-        var length = data.Length + 1;
-        byte[]? rented = null;
-        var buffer = length <= StackLimit ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-        try
-        {
-            buffer[0] = LeafPrefix;
-            data.CopyTo(buffer[1..]);
-            return Sha256Digest.Of(buffer);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
+        Span<byte> hash = stackalloc byte[Sha256Digest.Size];
+        Sha256.Hash([LeafPrefix], data, [], hash);
+        return new Sha256Digest(hash);
     }
 
     /// <summary>SHA-256(0x01 ‖ left ‖ right).</summary>
@@ -43,7 +27,7 @@ public static class MerkleHash
         left.CopyTo(buffer[1..]);
         right.CopyTo(buffer[(1 + Sha256Digest.Size)..]);
         Span<byte> hash = stackalloc byte[Sha256Digest.Size];
-        SHA256.HashData(buffer, hash);
+        Sha256.Hash(buffer, hash);
         return new Sha256Digest(hash);
     }
 
