@@ -128,6 +128,11 @@ public sealed class FederationFixture : IAsyncDisposable
         await Cluster.StartAsync();
     }
 
+    /// <summary>The file of one grain state under the file provider (whatever its storage name folder).</summary>
+    public string GrainStateFile(string grainType, string key, string stateName) =>
+        Directory.GetFiles(Path.Combine(_directory.Path, "grains"), $"{key}.{stateName}.json", SearchOption.AllDirectories)
+            .Single(f => Path.GetFileName(Path.GetDirectoryName(f)) == grainType);
+
     public string ScrollFile(string scroll) => Path.Combine(_directory.Path, "scrolls", "receipts", scroll, scroll + ".jsonl");
 
     /// <summary>After <see cref="TestCluster.Kill"/>: release the killed process's files and start a new host.</summary>

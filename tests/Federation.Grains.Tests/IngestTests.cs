@@ -230,6 +230,71 @@ public sealed class IngestTests : IAsyncLifetime
     }
 }
 
+public sealed class FederationStateTests : IAsyncLifetime
+{
+    private readonly FederationFixture _fx = new();
+
+    public Task InitializeAsync() => _fx.StartAsync();
+
+    public Task DisposeAsync() => _fx.DisposeAsync().AsTask();
+
+    private static System.Text.Json.Nodes.JsonObject Read(string path) => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+
+    [Fact]
+    public async Task An_epoch_change_writes_the_epoch_chain_and_leaves_the_membership_alone()
+    {
+        await _fx.JoinAsync(Fed1, _fx.Node(1));
+        var federation = _fx.Grains.GetGrain<IFederationGrain>(Fed1);
+        var membership = _fx.GrainStateFile("federation", Fed1, "federation");
+        var before = Read(membership)["version"]!.GetValue<long>();
+
+        await federation.CloseEpochAsync();
+        await federation.OpenNextEpochAsync(Sha256Digest.Of([2]));
+        await federation.OpenNextEpochAsync(Sha256Digest.Of([3]));
+
+        Assert.Equal(before, Read(membership)["version"]!.GetValue<long>());
+        Assert.False(Read(membership)["payload"]!.AsObject().ContainsKey("base_states"));
+        var chain = Read(_fx.GrainStateFile("federation", Fed1, "epoch_chain"))["payload"]!.AsObject();
+        Assert.Equal(3, chain["open_epoch"]!.GetValue<long>());
+        Assert.Equal(Sha256Digest.Of([3]).ToString(), chain["base_states"]!["3"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_federation_written_before_the_split_is_moved_on_activation_and_loses_nothing()
+    {
+        var node = _fx.Node(1);
+        var block = await _fx.JoinAsync(Fed1, node);
+        var federation = _fx.Grains.GetGrain<IFederationGrain>(Fed1);
+        await federation.OpenNextEpochAsync(Sha256Digest.Of([2]));
+        var expected = await federation.GetEpochAsync();
+        await _fx.Cluster.StopAsync();
+
+        // Rewrite the files as the previous format had them: the epoch chain inside the federation state.
+        var membershipPath = _fx.GrainStateFile("federation", Fed1, "federation");
+        var chainPath = _fx.GrainStateFile("federation", Fed1, "epoch_chain");
+        var legacy = Read(membershipPath);
+        foreach (var member in Read(chainPath)["payload"]!.AsObject().ToList())
+        {
+            legacy["payload"]![member.Key] = member.Value?.DeepClone();
+        }
+
+        File.WriteAllText(membershipPath, legacy.ToJsonString());
+        File.Delete(chainPath);
+
+        await _fx.RestartAfterKillAsync();
+        var moved = await _fx.Grains.GetGrain<IFederationGrain>(Fed1).GetEpochAsync();
+        Assert.Equal((expected.OpenEpoch, expected.ClosingEpoch, expected.OpenStateHash, expected.OpenedAt), (moved.OpenEpoch, moved.ClosingEpoch, moved.OpenStateHash, moved.OpenedAt));
+        Assert.Equal(expected.BaseStates.OrderBy(b => b.Key), moved.BaseStates.OrderBy(b => b.Key));
+        Assert.False(Read(membershipPath)["payload"]!.AsObject().ContainsKey("open_epoch"));
+        Assert.Equal(2, Read(chainPath)["payload"]!["open_epoch"]!.GetValue<long>());
+        Assert.Contains(node.Fingerprint, await _fx.Grains.GetGrain<IFederationGrain>(Fed1).ListNodesAsync());
+
+        // The moved federation keeps working: the node's update for the open epoch is accepted.
+        var ack = await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, node, block, 2, baseState: Sha256Digest.Of([2])));
+        Assert.Equal(Disposition.Accepted, ack.Disposition);
+    }
+}
+
 public sealed class TenantIsolationTests : IAsyncLifetime
 {
     private readonly FederationFixture _fx = new();

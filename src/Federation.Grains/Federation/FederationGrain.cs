@@ -13,11 +13,34 @@ using Federation.Hosting;
 
 namespace Federation.Grains.Federation;
 
-/// <summary>Persisted state of a federation (names are part of the storage format).</summary>
+/// <summary>Persisted membership of a federation (names are part of the storage format): written when nodes
+/// register or join, never per epoch — a federation of 10,000 nodes would otherwise rewrite them all each time.</summary>
 public sealed class FederationState
 {
     public List<string> Nodes { get; set; } = [];
 
+    /// <summary>Handshakes per node: how many sessions it has started (part of its session id).</summary>
+    public Dictionary<string, long> JoinCounts { get; set; } = [];
+
+    /// <summary>Accepts sent and not yet acknowledged: session id → signed accept (JSON).</summary>
+    public Dictionary<string, string> PendingSessions { get; set; } = [];
+
+    // Until the epoch chain had a state of its own, it was kept here. A federation written that way is moved
+    // to EpochChainState when it activates; these members are then dropped (nulls are not written).
+    public long? OpenEpoch { get; set; }
+
+    public long? ClosingEpoch { get; set; }
+
+    public Dictionary<long, string>? BaseStates { get; set; }
+
+    public DateTimeOffset? OpenedAt { get; set; }
+
+    public Dictionary<string, int>? Streaks { get; set; }
+}
+
+/// <summary>Persisted epoch chain of a federation (names are part of the storage format): written at each epoch change.</summary>
+public sealed class EpochChainState
+{
     public long OpenEpoch { get; set; } = 1;
 
     public long? ClosingEpoch { get; set; }
@@ -25,17 +48,11 @@ public sealed class FederationState
     /// <summary>The global state each epoch built on (epoch → state hash, "sha256:…").</summary>
     public Dictionary<long, string> BaseStates { get; set; } = [];
 
-    /// <summary>Handshakes per node: how many sessions it has started (part of its session id).</summary>
-    public Dictionary<string, long> JoinCounts { get; set; } = [];
-
     /// <summary>When the open epoch opened (its deadline counts from here).</summary>
     public DateTimeOffset OpenedAt { get; set; }
 
     /// <summary>Committed divergence streaks per node fingerprint.</summary>
     public Dictionary<string, int> Streaks { get; set; } = [];
-
-    /// <summary>Accepts sent and not yet acknowledged: session id → signed accept (JSON).</summary>
-    public Dictionary<string, string> PendingSessions { get; set; } = [];
 }
 
 /// <summary>
@@ -45,6 +62,7 @@ public sealed class FederationState
 [GrainType("federation")]
 public sealed class FederationGrain(
     [PersistentState("federation")] IPersistentState<FederationState> state,
+    [PersistentState("epoch_chain")] IPersistentState<EpochChainState> chain,
     FederationDirectory federations,
     EpochBoard epochs) : Grain, IFederationGrain
 {
@@ -56,15 +74,42 @@ public sealed class FederationGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var settings = Settings; // an unknown federation fails the activating call
+        if (!chain.RecordExists)
+        {
+            if (state.State.BaseStates is { } legacy)
+            {
+                // Written before the chain had a state of its own: move it (the chain first, so a crash in between
+                // leaves the legacy copy, which the next activation moves again).
+                chain.State = new EpochChainState
+                {
+                    OpenEpoch = state.State.OpenEpoch ?? 1,
+                    ClosingEpoch = state.State.ClosingEpoch,
+                    BaseStates = legacy,
+                    OpenedAt = state.State.OpenedAt ?? TimeProvider.GetUtcNow(),
+                    Streaks = state.State.Streaks ?? [],
+                };
+            }
+            else
+            {
+                chain.State.BaseStates[1] = EpochProposal.Genesis(settings.Id).ToString();
+                chain.State.OpenedAt = TimeProvider.GetUtcNow();
+            }
+
+            await chain.WriteStateAsync();
+        }
+
         if (!state.RecordExists)
         {
-            state.State.BaseStates[1] = EpochProposal.Genesis(settings.Id).ToString();
-            state.State.OpenedAt = TimeProvider.GetUtcNow();
             foreach (var node in settings.Nodes)
             {
                 await RegisterCoreAsync(node);
             }
 
+            await state.WriteStateAsync();
+        }
+        else if (state.State.BaseStates is not null)
+        {
+            (state.State.OpenEpoch, state.State.ClosingEpoch, state.State.BaseStates, state.State.OpenedAt, state.State.Streaks) = (null, null, null, null, null);
             await state.WriteStateAsync();
         }
 
@@ -121,7 +166,7 @@ public sealed class FederationGrain(
         var sessionId = Handshake.SessionId(settings.Id, hello.NodeFingerprint, helloHash, joins);
         if (!state.State.PendingSessions.TryGetValue(sessionId, out var acceptJson))
         {
-            var accept = FederationAccept.Create(settings.Id, hello.NodeFingerprint, sessionId, state.State.OpenEpoch, settings.Policy.Hash(), helloHash);
+            var accept = FederationAccept.Create(settings.Id, hello.NodeFingerprint, sessionId, chain.State.OpenEpoch, settings.Policy.Hash(), helloHash);
             acceptJson = System.Text.Encoding.UTF8.GetString(SignedEnvelope.Sign(accept, new Ed25519Signer(settings.GovernanceKey)).ToCanonicalJson());
             if (state.State.PendingSessions.Count >= MaxPendingSessions)
             {
@@ -132,7 +177,7 @@ public sealed class FederationGrain(
             await state.WriteStateAsync();
         }
 
-        return new HandshakeReply(true, System.Text.Encoding.UTF8.GetBytes(acceptJson), null, $"session {sessionId} accepted at epoch {state.State.OpenEpoch}: sign it to join");
+        return new HandshakeReply(true, System.Text.Encoding.UTF8.GetBytes(acceptJson), null, $"session {sessionId} accepted at epoch {chain.State.OpenEpoch}: sign it to join");
     }
 
     public async Task<SessionReply> CompleteSessionAsync(byte[] signedSessionAck)
@@ -185,12 +230,12 @@ public sealed class FederationGrain(
 
     public async Task<EpochInfo> CloseEpochAsync()
     {
-        if (state.State.ClosingEpoch is null)
+        if (chain.State.ClosingEpoch is null)
         {
             // Published before the write: from now on node grains ask this grain, which answers after the write.
-            state.State.ClosingEpoch = state.State.OpenEpoch;
+            chain.State.ClosingEpoch = chain.State.OpenEpoch;
             epochs.Publish(Settings.Id, Info());
-            await state.WriteStateAsync();
+            await chain.WriteStateAsync();
         }
 
         return Info();
@@ -198,13 +243,13 @@ public sealed class FederationGrain(
 
     public async Task<EpochInfo> OpenNextEpochAsync(Sha256Digest newStateHash)
     {
-        state.State.ClosingEpoch = null;
-        state.State.OpenEpoch++;
-        state.State.OpenedAt = TimeProvider.GetUtcNow();
-        state.State.BaseStates[state.State.OpenEpoch] = newStateHash.ToString();
+        chain.State.ClosingEpoch = null;
+        chain.State.OpenEpoch++;
+        chain.State.OpenedAt = TimeProvider.GetUtcNow();
+        chain.State.BaseStates[chain.State.OpenEpoch] = newStateHash.ToString();
         try
         {
-            await state.WriteStateAsync();
+            await chain.WriteStateAsync();
         }
         finally
         {
@@ -221,28 +266,28 @@ public sealed class FederationGrain(
 
     public async Task<EpochInfo> ApplyEpochAsync(long epoch, Sha256Digest newStateHash, IReadOnlyDictionary<string, int> streaks)
     {
-        if (state.State.ClosingEpoch != epoch)
+        if (chain.State.ClosingEpoch != epoch)
         {
-            throw new InvalidOperationException($"epoch {epoch} is not the closing epoch ({state.State.ClosingEpoch?.ToString() ?? "none"}); nothing to apply");
+            throw new InvalidOperationException($"epoch {epoch} is not the closing epoch ({chain.State.ClosingEpoch?.ToString() ?? "none"}); nothing to apply");
         }
 
-        state.State.Streaks = streaks.ToDictionary();
+        chain.State.Streaks = streaks.ToDictionary();
         return await OpenNextEpochAsync(newStateHash);
     }
 
     public Task<IReadOnlyDictionary<string, int>> GetStreaksAsync() =>
-        Task.FromResult<IReadOnlyDictionary<string, int>>(state.State.Streaks.ToDictionary());
+        Task.FromResult<IReadOnlyDictionary<string, int>>(chain.State.Streaks.ToDictionary());
 
     private EpochInfo Info()
     {
-        if (_info is null || _info.OpenEpoch != state.State.OpenEpoch || _info.ClosingEpoch != state.State.ClosingEpoch)
+        if (_info is null || _info.OpenEpoch != chain.State.OpenEpoch || _info.ClosingEpoch != chain.State.ClosingEpoch)
         {
             _info = new EpochInfo(
-                state.State.OpenEpoch,
-                state.State.ClosingEpoch,
-                Sha256Digest.Parse(state.State.BaseStates[state.State.OpenEpoch]),
-                state.State.BaseStates.ToDictionary(b => b.Key, b => Sha256Digest.Parse(b.Value)),
-                state.State.OpenedAt);
+                chain.State.OpenEpoch,
+                chain.State.ClosingEpoch,
+                Sha256Digest.Parse(chain.State.BaseStates[chain.State.OpenEpoch]),
+                chain.State.BaseStates.ToDictionary(b => b.Key, b => Sha256Digest.Parse(b.Value)),
+                chain.State.OpenedAt);
         }
 
         return _info;

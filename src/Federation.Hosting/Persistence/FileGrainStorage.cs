@@ -87,7 +87,7 @@ public sealed class FileGrainStorage : IGrainStorage, IDisposable
 
     private long Check(GrainStateKey key, string path, string? etag)
     {
-        var stored = Load(path)?.Version ?? 0;
+        var stored = ReadVersion(path) ?? 0;
         var given = etag is null ? 0 : long.Parse(etag, System.Globalization.CultureInfo.InvariantCulture);
         if (stored != given)
         {
@@ -95,6 +95,47 @@ public sealed class FileGrainStorage : IGrainStorage, IDisposable
         }
 
         return stored;
+    }
+
+    // Bytes read to find the version at the head of a state file this class wrote: {"version":<n>,"payload":…
+    private const int HeadBytes = 64;
+
+    /// <summary>
+    /// The stored version for a write's check, from the head of the file: a write must not parse (nor even read)
+    /// the whole state it replaces — a federation's state lists every node. A head of another shape (the file was
+    /// edited by hand) falls back to the full, strict read.
+    /// </summary>
+    private static long? ReadVersion(string path)
+    {
+        Span<byte> head = stackalloc byte[HeadBytes];
+        int read;
+        try
+        {
+            using var handle = File.OpenHandle(path);
+            read = RandomAccess.Read(handle, head, 0);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        var reader = new Utf8JsonReader(head[..read], isFinalBlock: false, default);
+        try
+        {
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject
+                && reader.Read() && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("version"u8)
+                && reader.Read() && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var version)
+                && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                return version;
+            }
+        }
+        catch (JsonException)
+        {
+            // not this class's layout: the strict read below words the error
+        }
+
+        return Load(path)?.Version;
     }
 
     private static (long Version, byte[]? Payload)? Load(string path)
@@ -113,7 +154,17 @@ public sealed class FileGrainStorage : IGrainStorage, IDisposable
             return null;
         }
 
-        var node = JsonNode.Parse(bytes) as JsonObject ?? throw new InvalidDataException($"{path}: not a JSON object");
+        JsonNode? parsed;
+        try
+        {
+            parsed = JsonNode.Parse(bytes);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON ({ex.Message}); the grain state file is damaged", ex);
+        }
+
+        var node = parsed as JsonObject ?? throw new InvalidDataException($"{path}: not a JSON object");
         var version = node["version"]?.GetValue<long>() ?? throw new InvalidDataException($"{path}: no version");
         var payload = node["payload"];
         return (version, payload is null ? null : JsonSerializer.SerializeToUtf8Bytes(payload));

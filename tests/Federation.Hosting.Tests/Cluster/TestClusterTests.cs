@@ -182,7 +182,9 @@ public sealed class FileTestClusterTests : TestClusterContract
         await Cluster.StartAsync();
         var grain = Cluster.GrainFactory.GetGrain<ICounterGrain>("corrupt");
         var error = await Assert.ThrowsAsync<GrainActivationException>(() => grain.Get());
-        Assert.IsAssignableFrom<System.Text.Json.JsonException>(error.InnerException);
+        var damaged = Assert.IsType<InvalidDataException>(error.InnerException);
+        Assert.Contains(file, damaged.Message);
+        Assert.IsAssignableFrom<System.Text.Json.JsonException>(damaged.InnerException);
         Assert.Empty(Cluster.Management.ListActivations());
         // OnActivateAsync never ran on a half-loaded grain.
         Assert.Equal(activationsBefore, Journal.Entries.Count(e => e.StartsWith("activate counter/corrupt", StringComparison.Ordinal)));

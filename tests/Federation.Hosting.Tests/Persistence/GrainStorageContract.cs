@@ -172,6 +172,47 @@ public sealed class FileGrainStorageTests : GrainStorageContract, IDisposable
     }
 
     [Fact]
+    public async Task A_write_checks_the_version_another_writer_left_in_the_file()
+    {
+        var key = new GrainStateKey(new GrainId("federation", "f"), "federation");
+        var mine = new FileGrainStorage(_directory.Path);
+        var etag = await mine.WriteAsync(key, Encoding.UTF8.GetBytes("""{"nodes":["a"]}"""), null);
+
+        // Another process (or a restored backup) moved the file on: the head now says version 7.
+        var path = mine.PathOf(key);
+        File.WriteAllText(path, """{"version":7,"payload":{"nodes":["a","b"]}}""" + "\n");
+        var stale = await Assert.ThrowsAsync<InconsistentStateException>(() => mine.WriteAsync(key, Encoding.UTF8.GetBytes("""{"nodes":[]}"""), etag));
+        Assert.Contains("7", stale.Message);
+        Assert.Contains("\"b\"", File.ReadAllText(path)); // nothing lost
+
+        Assert.Equal("8", await mine.WriteAsync(key, Encoding.UTF8.GetBytes("""{"nodes":["c"]}"""), "7"));
+    }
+
+    [Fact]
+    public async Task A_hand_edited_file_is_still_checked_and_a_damaged_one_is_named()
+    {
+        var key = new GrainStateKey(new GrainId("node", "n"), "state");
+        var storage = new FileGrainStorage(_directory.Path);
+        var path = storage.PathOf(key);
+        await storage.WriteAsync(key, Encoding.UTF8.GetBytes("""{"n":1}"""), null);
+
+        // Reformatted by an editor: members reordered, whitespace added. The version is still found.
+        File.WriteAllText(path, "{\n  \"payload\": {\"n\": 5},\n  \"version\": 3\n}\n");
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteAsync(key, Encoding.UTF8.GetBytes("""{"n":6}"""), "1"));
+        Assert.Equal("4", await storage.WriteAsync(key, Encoding.UTF8.GetBytes("""{"n":6}"""), "3"));
+
+        // Truncated: reads and writes both refuse with the file's path, and the bytes stay for inspection.
+        File.WriteAllText(path, """{"version":4,"payload":{"n":""");
+        var read = await Assert.ThrowsAsync<InvalidDataException>(() => storage.ReadAsync(key));
+        Assert.Contains(path, read.Message);
+        Assert.Contains("not valid JSON", read.Message);
+        File.WriteAllText(path, """{"payload":{"n":""");
+        var write = await Assert.ThrowsAsync<InvalidDataException>(() => storage.WriteAsync(key, Encoding.UTF8.GetBytes("""{"n":7}"""), "4"));
+        Assert.Contains(path, write.Message);
+        Assert.Equal("""{"payload":{"n":""", File.ReadAllText(path));
+    }
+
+    [Fact]
     public async Task A_closed_store_refuses_further_writes()
     {
         var storage = new FileGrainStorage(_directory.Path);
