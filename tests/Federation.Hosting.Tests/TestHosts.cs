@@ -21,7 +21,8 @@ internal static class TestHosts
             .AddGrain<SlowGrain>()
             .AddGrain<AlarmGrain>()
             .AddGrain<MeteredGrain>()
-            .AddGrain<ArchiveGrain>();
+            .AddGrain<ArchiveGrain>()
+            .AddGrain<ContextGrain>();
     }
 
     /// <summary>A host on the simulation scheduler with memory providers (shared across restarts when passed in).</summary>

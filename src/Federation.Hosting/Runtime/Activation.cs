@@ -757,6 +757,9 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
 
     public override string ToString() => $"activation {GrainId} ({_status})";
 
+    /// <summary>Whether code running under <paramref name="context"/> is a grain's: a request's turn or its activation's own work.</summary>
+    internal static bool IsGrainContext(SynchronizationContext? context) => context is Message or ActivationSynchronizationContext;
+
     /// <summary>Routes awaits outside any request (activation, deactivation) back to the activation's queue.</summary>
     private sealed class ActivationSynchronizationContext(Activation activation) : SynchronizationContext
     {

@@ -17,12 +17,16 @@ public sealed class ThreadPoolGrainScheduler(TimeProvider timeProvider) : IGrain
 
     public void Schedule(IGrainWorkItem item)
     {
-        // Activations implement IThreadPoolWorkItem, so scheduling one allocates nothing. preferLocal: the thread
-        // that sent the message usually goes idle next (its caller awaits), so it runs the turn itself, cache-warm;
-        // idle threads steal from its local queue, so other activations still run in parallel.
+        // Activations implement IThreadPoolWorkItem, so scheduling one allocates nothing. From grain code the work
+        // goes to this thread's local queue: the turn that sent the message usually ends next (it awaits), so this
+        // thread runs the callee itself, cache-warm, and idle threads steal from its queue. From outside (a gateway
+        // taking requests, a store completing appends) it goes to the global queue, in arrival order: under load the
+        // outside work then runs back to back (every arriving request's signature check, then the turns), each stage
+        // keeping its code and tables in cache, and more appends meet in one group commit. Measured on one core with
+        // 512 updates in flight: 64.3-65.7 -> 60.9-61.1 µs per update, 48 -> 94-100 updates per fsync.
         if (item is IThreadPoolWorkItem work)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: true);
+            ThreadPool.UnsafeQueueUserWorkItem(work, preferLocal: Runtime.Activation.IsGrainContext(SynchronizationContext.Current));
         }
         else
         {

@@ -328,3 +328,21 @@ public sealed class ArchiveGrain([PersistentState("log", "Archive")] IPersistent
         return log.WriteStateAsync();
     }
 }
+
+/// <summary>Reports whether the host sees its code as grain code (what the thread-pool scheduler's queue choice keys on).</summary>
+public interface IContextGrain : IGrainWithStringKey
+{
+    Task<bool[]> WhereAmI();
+}
+
+[GrainType("context")]
+public sealed class ContextGrain : Grain, IContextGrain
+{
+    public async Task<bool[]> WhereAmI()
+    {
+        var before = Federation.Hosting.Runtime.Activation.IsGrainContext(SynchronizationContext.Current);
+        await Task.Yield();
+        var after = Federation.Hosting.Runtime.Activation.IsGrainContext(SynchronizationContext.Current);
+        return [before, after];
+    }
+}

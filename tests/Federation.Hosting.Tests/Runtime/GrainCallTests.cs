@@ -40,6 +40,25 @@ public class GrainCallTests
     }
 
     [Fact]
+    public async Task Grain_code_is_told_apart_from_outside_code_on_the_thread_pool_host()
+    {
+        // The thread-pool scheduler queues work sent from grain code locally and work from outside globally.
+        using var directory = new TempDirectory();
+        var host = await TestHosts.StartAsync(TestHosts.Threaded(new GrainHostBuilder(), directory.Path, _journal));
+        try
+        {
+            var where = await host.GrainFactory.GetGrain<IContextGrain>("c").WhereAmI();
+            Assert.Equal(new[] { true, true }, where);
+            Assert.False(Federation.Hosting.Runtime.Activation.IsGrainContext(SynchronizationContext.Current));
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+            await host.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public void References_to_the_same_grain_are_equal_and_name_it()
     {
         var (same, other, text) = Run(host =>
