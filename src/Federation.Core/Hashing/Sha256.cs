@@ -14,7 +14,7 @@ namespace Federation.Core.Hashing;
 /// </summary>
 public static unsafe partial class Sha256
 {
-    public const int Size = 32;
+    public const int Size = Sha256Digest.Size;
 
     private const string Library = "libcrypto.so.3";
 
