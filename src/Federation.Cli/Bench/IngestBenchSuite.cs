@@ -184,6 +184,7 @@ public sealed class IngestBenchSuite : IBenchSuite
         var workItemsBefore = ThreadPool.CompletedWorkItemCount;
         var switchesBefore = ContextSwitches();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        PerfControl("enable");
         var stopwatch = Stopwatch.StartNew();
         foreach (var updates in measured)
         {
@@ -191,6 +192,7 @@ public sealed class IngestBenchSuite : IBenchSuite
         }
 
         var seconds = stopwatch.Elapsed.TotalSeconds;
+        PerfControl("disable");
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
         var ingested = acknowledged - warmedUp;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
@@ -204,6 +206,19 @@ public sealed class IngestBenchSuite : IBenchSuite
         return new WorkerResult(ingested / seconds, verifies, ingested, seconds, pinning, cpu / ingested,
             (double)allocated / ingested, 100 * pause / seconds, gen0, batches == 0 ? 0 : (double)ingested / batches, warmedUp, warming.Elapsed.TotalSeconds, compiledWhileMeasuring,
             (double)workItems / ingested, switches < 0 ? -1 : (double)switches / ingested);
+    }
+
+    /// <summary>
+    /// Profiling the measured window only: with <c>FED_BENCH_PERF_CTL</c> naming the control FIFO of
+    /// <c>perf record --control=fifo:FILE -D -1</c>, the worker enables recording as the measurement starts and
+    /// disables it as it ends (see docs/performance.md).
+    /// </summary>
+    private static void PerfControl(string command)
+    {
+        if (Environment.GetEnvironmentVariable("FED_BENCH_PERF_CTL") is { Length: > 0 } fifo)
+        {
+            File.WriteAllText(fifo, command + "\n");
+        }
     }
 
     /// <summary>Context switches of every thread of this process so far, or -1 where /proc cannot tell.</summary>

@@ -126,19 +126,56 @@ public static class UpdatePayload
     /// </summary>
     internal static UpdateDelta? TryDecodeVector(ReadOnlySpan<byte> json, FederationPolicy policy)
     {
+        // Each value takes at least two bytes: the input bounds the allocation, not only the policy.
+        var values = new double[Math.Min(policy.VectorDimension, json.Length / 2 + 1)];
+        return ScanVector(json, policy, values) ? UpdateDelta.Vector(values) : null;
+    }
+
+    /// <summary>
+    /// <see cref="Decode"/>'s verdict without the values (ingest checks a delta; aggregation reads it later): the
+    /// delta's kind, or the <see cref="PayloadException"/> <see cref="Decode"/> would throw. The plain vector is
+    /// checked in place — no array, and a number is parsed only when its text alone cannot show it finite.
+    /// </summary>
+    public static AggregationKind Check(byte[] compressed, FederationPolicy policy)
+    {
+        if (compressed.Length > policy.MaxPayloadBytes)
+        {
+            throw new PayloadException(RefusalCode.OversizedPayload, $"the payload is {compressed.Length} bytes, over the federation's limit of {policy.MaxPayloadBytes}");
+        }
+
+        var (output, length) = RawInflater.Inflate(compressed, policy.MaxDeltaBytes);
+        try
+        {
+            var json = output.AsSpan(0, length);
+            return ScanVector(json, policy, values: default) ? AggregationKind.Vector : DecodeTree(json, policy).Kind;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(output);
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="json"/> is the plain vector shape (see <see cref="TryDecodeVector"/>); writes the
+    /// values into <paramref name="values"/> when it is not empty, else only checks them.
+    /// </summary>
+    private static bool ScanVector(ReadOnlySpan<byte> json, FederationPolicy policy, Span<double> values)
+    {
         if (!System.Text.Unicode.Utf8.IsValid(json))
         {
-            return null;
+            return false;
         }
 
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = CanonicalJson.MaxDepth });
+        var decode = !values.IsEmpty;
+        var capacity = Math.Min(policy.VectorDimension, json.Length / 2 + 1);
         var sawKind = false;
-        double[]? values = null;
+        var sawValues = false;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                return null;
+                return false;
             }
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -148,48 +185,77 @@ public static class UpdatePayload
                     sawKind = true;
                     if (!reader.Read() || reader.TokenType != JsonTokenType.String || !reader.ValueTextEquals("vector"u8))
                     {
-                        return null;
+                        return false;
                     }
                 }
-                else if (reader.ValueTextEquals("values"u8) && values is null)
+                else if (reader.ValueTextEquals("values"u8) && !sawValues)
                 {
+                    sawValues = true;
                     if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
                     {
-                        return null;
+                        return false;
                     }
 
-                    // Each value takes at least two bytes: the input bounds the allocation, not only the policy.
-                    values = new double[Math.Min(policy.VectorDimension, json.Length / 2 + 1)];
                     var count = 0;
                     while (reader.Read() && reader.TokenType == JsonTokenType.Number)
                     {
                         var raw = reader.ValueSpan;
-                        var value = double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
-                        if (count == values.Length || !double.IsFinite(value) || (value == 0 && raw[0] == (byte)'-'))
+                        if (count == capacity)
                         {
-                            return null;
+                            return false;
                         }
 
-                        values[count++] = value;
+                        if (decode)
+                        {
+                            var value = double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
+                            if (!double.IsFinite(value) || (value == 0 && raw[0] == (byte)'-'))
+                            {
+                                return false;
+                            }
+
+                            values[count] = value;
+                        }
+                        else if (!IsFiniteNotNegativeZero(raw))
+                        {
+                            return false;
+                        }
+
+                        count++;
                     }
 
                     if (reader.TokenType != JsonTokenType.EndArray || count != policy.VectorDimension)
                     {
-                        return null;
+                        return false;
                     }
                 }
                 else
                 {
-                    return null;
+                    return false;
                 }
             }
 
-            return reader.TokenType == JsonTokenType.EndObject && sawKind && values is not null && !reader.Read() ? UpdateDelta.Vector(values) : null;
+            return reader.TokenType == JsonTokenType.EndObject && sawKind && sawValues && !reader.Read();
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException) // e.g. a lone surrogate in a name
         {
-            return null;
+            return false;
         }
+    }
+
+    /// <summary>
+    /// What parsing would say of a JSON number — finite, and not -0 — read from its text where the text decides:
+    /// without an exponent and under 300 characters it is below 10^300 in magnitude, so finite, and it is zero when
+    /// every digit is. Only the rest (an exponent, or hundreds of digits) is parsed.
+    /// </summary>
+    private static bool IsFiniteNotNegativeZero(ReadOnlySpan<byte> raw)
+    {
+        if (raw.Length >= 300 || raw.IndexOfAny((byte)'e', (byte)'E') >= 0)
+        {
+            var value = double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
+            return double.IsFinite(value) && !(value == 0 && raw[0] == (byte)'-');
+        }
+
+        return raw[0] != (byte)'-' || raw[1..].IndexOfAnyExcept((byte)'0', (byte)'.') >= 0;
     }
 
     private static UpdateDelta DecodeVector(JsonObject obj, FederationPolicy policy)

@@ -191,10 +191,10 @@ public static class UpdateValidator
             return (IngestDecision.Refuse(RefusalCode.HashMismatch, $"update_hash {update.UpdateHash} is not the hash of the payload ({Sha256Digest.Of(verified.PayloadBytes)})"), null);
         }
 
-        UpdateDelta delta;
+        AggregationKind kind;
         try
         {
-            delta = UpdatePayload.Decode(verified.PayloadBytes, context.Policy);
+            kind = UpdatePayload.Check(verified.PayloadBytes, context.Policy);
         }
         catch (PayloadException ex)
         {
@@ -212,9 +212,9 @@ public static class UpdateValidator
             }
         }
 
-        if (missing is not null || delta.Kind != context.Policy.Aggregation)
+        if (missing is not null || kind != context.Policy.Aggregation)
         {
-            var what = missing is not null ? $"the node lacks {string.Join(", ", missing)}" : $"the federation aggregates {context.Policy.Aggregation.ToString().ToLowerInvariant()} deltas, not {delta.Kind.ToString().ToLowerInvariant()}";
+            var what = missing is not null ? $"the node lacks {string.Join(", ", missing)}" : $"the federation aggregates {context.Policy.Aggregation.ToString().ToLowerInvariant()} deltas, not {kind.ToString().ToLowerInvariant()}";
             return (IngestDecision.Refuse(RefusalCode.CapabilityIncompatible, $"capability incompatible with the federation policy: {what}"), null);
         }
 

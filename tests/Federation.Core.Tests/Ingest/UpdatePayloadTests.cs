@@ -18,6 +18,11 @@ public class UpdatePayloadTests
     [InlineData("""{"kind":"vector","values":[1,2,-0]}""", false)]
     [InlineData("""{"kind":"vector","values":[1,2,-0.0e5]}""", false)]
     [InlineData("""{"kind":"vector","values":[1,2,1e400]}""", false)]
+    [InlineData("""{"kind":"vector","values":[1,2,-0.000]}""", false)]
+    [InlineData("""{"kind":"vector","values":[1,2,-1e-400]}""", false)]
+    [InlineData("""{"kind":"vector","values":[1,-2,-0.001]}""", true)]
+    [InlineData("""{"kind":"vector","values":[1,2,1.7976931348623157e308]}""", true)]
+    [InlineData("""{"kind":"vector","values":[1,2,1.8e308]}""", false)]
     [InlineData("""{"kind":"vector","values":[1,2]}""", false)]
     [InlineData("""{"kind":"vector","values":[1,2,3,4]}""", false)]
     [InlineData("""{"kind":"vector","values":[1,2,"3"]}""", false)]
@@ -54,6 +59,62 @@ public class UpdatePayloadTests
         {
             Assert.Null(tree);
         }
+
+        // Ingest's check (values unread) says what the full decode says, of the same delta on the wire.
+        var compressed = Deflate(bytes);
+        if (tree is not null)
+        {
+            Assert.Equal(AggregationKind.Vector, UpdatePayload.Check(compressed, Policy));
+        }
+        else
+        {
+            var decodeError = Assert.Throws<PayloadException>(() => UpdatePayload.Decode(compressed, Policy));
+            var checkError = Assert.Throws<PayloadException>(() => UpdatePayload.Check(compressed, Policy));
+            Assert.Equal(decodeError.Code, checkError.Code);
+            Assert.Equal(decodeError.Message, checkError.Message);
+        }
+    }
+
+    [Theory]
+    [InlineData(299, true)]
+    [InlineData(308, true)]
+    [InlineData(309, false)]
+    [InlineData(320, false)]
+    public void Long_numbers_are_finite_exactly_when_parsing_says_so(int digits, bool finite)
+    {
+        var big = "1" + new string('0', digits);
+        foreach (var number in new[] { big, "-" + big, big + ".5" })
+        {
+            var compressed = Deflate(Encoding.UTF8.GetBytes($$"""{"kind":"vector","values":[1,2,{{number}}]}"""));
+            if (finite)
+            {
+                Assert.Equal(AggregationKind.Vector, UpdatePayload.Check(compressed, Policy));
+                Assert.Equal(double.Parse(number, System.Globalization.CultureInfo.InvariantCulture), UpdatePayload.Decode(compressed, Policy).Values![2]);
+            }
+            else
+            {
+                Assert.Equal(RefusalCode.MalformedPayload, Assert.Throws<PayloadException>(() => UpdatePayload.Check(compressed, Policy)).Code);
+                Assert.Throws<PayloadException>(() => UpdatePayload.Decode(compressed, Policy));
+            }
+        }
+    }
+
+    [Fact]
+    public void Check_names_a_canon_delta_by_its_kind()
+    {
+        var canon = UpdateDelta.Canon(new Dictionary<string, CanonEntry> { ["sig-1"] = new(3, 0.5, "p") }).Compress();
+        Assert.Equal(AggregationKind.Canon, UpdatePayload.Check(canon, Policy));
+    }
+
+    private static byte[] Deflate(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            deflate.Write(data);
+        }
+
+        return output.ToArray();
     }
 
     [Fact]
