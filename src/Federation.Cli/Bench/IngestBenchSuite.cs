@@ -184,6 +184,7 @@ public sealed class IngestBenchSuite : IBenchSuite
         var workItemsBefore = ThreadPool.CompletedWorkItemCount;
         var switchesBefore = ContextSwitches();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocations = AllocationSampler.StartIfRequested();
         PerfControl("enable");
         var stopwatch = Stopwatch.StartNew();
         foreach (var updates in measured)
@@ -193,6 +194,7 @@ public sealed class IngestBenchSuite : IBenchSuite
 
         var seconds = stopwatch.Elapsed.TotalSeconds;
         PerfControl("disable");
+        allocations?.StopAndReport(acknowledged - warmedUp, "update", Console.Error);
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
         var ingested = acknowledged - warmedUp;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
