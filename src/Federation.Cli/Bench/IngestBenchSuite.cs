@@ -44,7 +44,7 @@ public sealed class IngestBenchSuite : IBenchSuite
             progress.WriteLine(Invariant($"{cores} core(s): {nodes} nodes, warm-up ingest until the JIT is quiet ({2 * warmup.TotalSeconds:N1} to {3 * warmup.TotalSeconds:N1} s), then {epochs} epochs measured; the raw verify rate on the same cores"));
             var run = await RunPinnedAsync(cores, nodes, epochs, warmup, progress, cancellationToken);
             progress.WriteLine(Invariant($"  ingested {run.UpdatesPerSecond:N0} updates/s ({run.CpuMicrosecondsPerUpdate:N1} µs CPU, {run.AllocatedBytesPerUpdate:N0} B allocated each; {run.UpdatesPerCommit:N0} per group commit); raw verify {run.VerifiesPerSecond:N0}/s ({run.Pinning})"));
-            progress.WriteLine(Invariant($"  per update: {run.WorkItemsPerUpdate:N1} thread-pool work items, {run.ContextSwitchesPerUpdate:N2} context switches; warm-up: {run.WarmupUpdates:N0} updates in {run.WarmupSeconds:N0} s; methods the JIT compiled while measuring: {run.MethodsCompiledWhileMeasuring}"));
+            progress.WriteLine(Invariant($"  per update: {run.WorkItemsPerUpdate:N1} thread-pool work items, {run.ContextSwitchesPerUpdate:N2} context switches, {run.PageFaultsPerUpdate:N2} page faults; warm-up: {run.WarmupUpdates:N0} updates in {run.WarmupSeconds:N0} s; methods the JIT compiled while measuring: {run.MethodsCompiledWhileMeasuring}"));
             results.Add(new BenchResult($"updates_ingested_per_s_{cores}core", Math.Round(run.UpdatesPerSecond), "updates/s",
                 new BenchBaseline($"libsodium_verifies_per_s_{cores}core", Math.Round(run.VerifiesPerSecond), "verifies/s")));
         }
@@ -61,9 +61,10 @@ public sealed class IngestBenchSuite : IBenchSuite
     /// <param name="MethodsCompiledWhileMeasuring">Methods the JIT compiled during the measurement (0 when warm-up reached the steady state).</param>
     /// <param name="WorkItemsPerUpdate">Thread-pool work items completed per update (hops between threads).</param>
     /// <param name="ContextSwitchesPerUpdate">Context switches of the process's threads per update (voluntary and not), from /proc.</param>
+    /// <param name="PageFaultsPerUpdate">Minor page faults of the process per update (first touches of memory the GC or the kernel handed back), from /proc.</param>
     public sealed record WorkerResult(double UpdatesPerSecond, double VerifiesPerSecond, long Updates, double Seconds, string Pinning, double CpuMicrosecondsPerUpdate,
         double AllocatedBytesPerUpdate, double GcPausePercent, int Gen0Collections, double UpdatesPerCommit, long WarmupUpdates, double WarmupSeconds, long MethodsCompiledWhileMeasuring,
-        double WorkItemsPerUpdate, double ContextSwitchesPerUpdate);
+        double WorkItemsPerUpdate, double ContextSwitchesPerUpdate, double PageFaultsPerUpdate);
 
     /// <summary>Runs the measurement in a child process pinned to the first <paramref name="cores"/> cores.</summary>
     private static async Task<WorkerResult> RunPinnedAsync(int cores, int nodes, int epochs, TimeSpan warmup, TextWriter progress, CancellationToken cancellationToken)
@@ -183,6 +184,7 @@ public sealed class IngestBenchSuite : IBenchSuite
         var compiledBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         var workItemsBefore = ThreadPool.CompletedWorkItemCount;
         var switchesBefore = ContextSwitches();
+        var faultsBefore = MinorPageFaults();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocations = AllocationSampler.StartIfRequested();
         PerfControl("enable");
@@ -204,10 +206,11 @@ public sealed class IngestBenchSuite : IBenchSuite
         var compiledWhileMeasuring = System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBefore;
         var workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
         var switches = ContextSwitches() - switchesBefore;
+        var faults = MinorPageFaults() - faultsBefore;
         var verifies = MeasureVerifies(measured[0][0], keys[0].PublicKey, threads, TimeSpan.FromSeconds(2));
         return new WorkerResult(ingested / seconds, verifies, ingested, seconds, pinning, cpu / ingested,
             (double)allocated / ingested, 100 * pause / seconds, gen0, batches == 0 ? 0 : (double)ingested / batches, warmedUp, warming.Elapsed.TotalSeconds, compiledWhileMeasuring,
-            (double)workItems / ingested, switches < 0 ? -1 : (double)switches / ingested);
+            (double)workItems / ingested, switches < 0 ? -1 : (double)switches / ingested, faults < 0 ? -1 : (double)faults / ingested);
     }
 
     /// <summary>
@@ -220,6 +223,22 @@ public sealed class IngestBenchSuite : IBenchSuite
         if (Environment.GetEnvironmentVariable("FED_BENCH_PERF_CTL") is { Length: > 0 } fifo)
         {
             File.WriteAllText(fifo, command + "\n");
+        }
+    }
+
+    /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat), or -1 where /proc cannot tell.</summary>
+    private static long MinorPageFaults()
+    {
+        try
+        {
+            var stat = File.ReadAllText("/proc/self/stat");
+            // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[7], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException or UnauthorizedAccessException)
+        {
+            return -1;
         }
     }
 
