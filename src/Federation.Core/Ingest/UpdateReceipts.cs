@@ -38,8 +38,9 @@ public static class UpdateReceipts
         new Dictionary<string, byte[]> { ["update"] = update.Envelope.ToCanonicalJson() });
 
     /// <summary>The same receipt's bytes, for the ingest hot path: byte for byte what <see cref="Draft"/> prepares.</summary>
-    public static PreparedReceipt Prepare(VerifiedUpdate update, Sha256Digest signedHash, bool late, string scroll) =>
-        Receipt.Prepare(late ? LateType : AcceptedType, scroll, Tags(update, late), update.Update.NodeFingerprint.ToString(), (update, signedHash), static (line, state) => WriteBody(line, state.update, state.signedHash));
+    /// <param name="expectedSeq">The seq it will likely get (the scroll's size): see <see cref="Receipt.Prepare(ReceiptDraft, string, long)"/>.</param>
+    public static PreparedReceipt Prepare(VerifiedUpdate update, Sha256Digest signedHash, bool late, string scroll, long expectedSeq = 0) =>
+        Receipt.Prepare(late ? LateType : AcceptedType, scroll, Tags(update, late), update.Update.NodeFingerprint.ToString(), expectedSeq, (update, signedHash), static (line, state) => WriteBody(line, state.update, state.signedHash));
 
     private static string[] Tags(VerifiedUpdate update, bool late) => [late ? "late" : "on-time", $"epoch-{update.Update.FederatedEpoch}"];
 

@@ -14,40 +14,116 @@ namespace Federation.Core.Scrolls;
 /// <param name="RawBody">Body members whose values are already canonical JSON (e.g. a signed message), spliced in unparsed.</param>
 public sealed record ReceiptDraft(string Type, JsonObject Body, IReadOnlyList<string>? Tags = null, string? Node = null, IReadOnlyDictionary<string, byte[]>? RawBody = null);
 
-/// <summary>A receipt canonicalised up to its position and time (see <see cref="Receipt.Prepare"/>).</summary>
-/// <param name="scroll">The scroll the receipt names (it may be sealed there only).</param>
-/// <param name="text">The canonical line without its <c>seq</c> digits and <c>time</c> characters.</param>
-/// <param name="seqAt">Where the seq digits go in <paramref name="text"/>.</param>
-/// <param name="timeAt">Where the time characters go in <paramref name="text"/>.</param>
-public sealed class PreparedReceipt(string scroll, byte[] text, int seqAt, int timeAt)
+/// <summary>
+/// A receipt canonicalised up to its position and time (see <see cref="Receipt.Prepare"/>): the line's bytes with
+/// room for the <c>seq</c> digits (as many as the seq expected when it was prepared) and the 24 time characters.
+/// </summary>
+/// <remarks>
+/// <see cref="BuildOnce"/> (a ledger sealing the receipt: the hot path) writes seq and time into those bytes and
+/// hands them over as the line when the seq has the expected number of digits, so a receipt costs one array;
+/// otherwise, and for <see cref="Build"/>, the line is a copy.
+/// </remarks>
+public sealed class PreparedReceipt
 {
-    private const int TimeLength = 24; // yyyy-MM-ddTHH:mm:ss.fffZ
+    internal const int TimeLength = 24; // yyyy-MM-ddTHH:mm:ss.fffZ
+    private const long MaxSeq = 1L << 53;
 
-    public string Scroll => scroll;
+    private readonly string _scroll;
+    private readonly byte[] _text;
+    private readonly int _seqAt;
+    private readonly int _seqRoom;
+    private readonly int _timeAt;
+    private int _handedOver;
 
+    /// <param name="scroll">The scroll the receipt names (it may be sealed there only).</param>
+    /// <param name="text">The canonical line with <paramref name="seqRoom"/> bytes at <paramref name="seqAt"/> for the seq digits and <see cref="TimeLength"/> bytes at <paramref name="timeAt"/> for the time.</param>
+    internal PreparedReceipt(string scroll, byte[] text, int seqAt, int seqRoom, int timeAt)
+    {
+        (_scroll, _text, _seqAt, _seqRoom, _timeAt) = (scroll, text, seqAt, seqRoom, timeAt);
+    }
+
+    public string Scroll => _scroll;
+
+    /// <summary>The receipt's line at <paramref name="seq"/> and <paramref name="time"/>, as a new array (may be called again, until <see cref="BuildOnce"/>).</summary>
     public byte[] Build(long seq, DateTimeOffset time)
+    {
+        if (Volatile.Read(ref _handedOver) != 0)
+        {
+            throw HandedOver();
+        }
+
+        return Copy(seq, time);
+    }
+
+    /// <summary>
+    /// The line, for a caller that builds it once (a store writing it at its seq): the prepared bytes themselves
+    /// when the seq fits their room. Afterwards this receipt builds nothing more (<see cref="InvalidOperationException"/>).
+    /// </summary>
+    public byte[] BuildOnce(long seq, DateTimeOffset time)
+    {
+        CheckSeq(seq);
+        if (Interlocked.Exchange(ref _handedOver, 1) != 0)
+        {
+            throw HandedOver();
+        }
+
+        if (DigitCount(seq) != _seqRoom)
+        {
+            return Copy(seq, time);
+        }
+
+        var span = _text.AsSpan();
+        seq.TryFormat(span.Slice(_seqAt, _seqRoom), out _, default, CultureInfo.InvariantCulture);
+        if (!time.UtcDateTime.TryFormat(span.Slice(_timeAt, TimeLength), out var timeLength, Receipt.TimeFormat, CultureInfo.InvariantCulture) || timeLength != TimeLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(time), time, "a receipt time is written as yyyy-MM-ddTHH:mm:ss.fffZ (years 0001 to 9999)");
+        }
+
+        return _text;
+    }
+
+    /// <summary>Decimal digits of a seq (0 has one).</summary>
+    internal static int DigitCount(long seq)
+    {
+        var digits = 1;
+        while (seq >= 10)
+        {
+            seq /= 10;
+            digits++;
+        }
+
+        return digits;
+    }
+
+    private byte[] Copy(long seq, DateTimeOffset time)
+    {
+        CheckSeq(seq);
+        Span<byte> seqDigits = stackalloc byte[20];
+        seq.TryFormat(seqDigits, out var seqLength, default, CultureInfo.InvariantCulture);
+        Span<byte> timeBytes = stackalloc byte[TimeLength];
+        time.UtcDateTime.TryFormat(timeBytes, out var timeLength, Receipt.TimeFormat, CultureInfo.InvariantCulture);
+        var line = new byte[_text.Length - _seqRoom - TimeLength + seqLength + timeLength];
+        var source = _text.AsSpan();
+        var span = line.AsSpan();
+        source[.._seqAt].CopyTo(span);
+        seqDigits[..seqLength].CopyTo(span[_seqAt..]);
+        var afterSeq = _seqAt + seqLength;
+        source[(_seqAt + _seqRoom).._timeAt].CopyTo(span[afterSeq..]);
+        var timeAt = afterSeq + (_timeAt - _seqAt - _seqRoom);
+        timeBytes[..timeLength].CopyTo(span[timeAt..]);
+        source[(_timeAt + TimeLength)..].CopyTo(span[(timeAt + timeLength)..]);
+        return line;
+    }
+
+    private static void CheckSeq(long seq)
     {
         if (seq < 0 || seq > MaxSeq)
         {
             throw new ArgumentOutOfRangeException(nameof(seq), seq, $"a receipt seq is between 0 and 2^53 (exact in RFC 8785 numbers)");
         }
-
-        Span<byte> seqDigits = stackalloc byte[20];
-        seq.TryFormat(seqDigits, out var seqLength, default, CultureInfo.InvariantCulture);
-        Span<byte> timeBytes = stackalloc byte[TimeLength];
-        time.UtcDateTime.TryFormat(timeBytes, out var timeLength, Receipt.TimeFormat, CultureInfo.InvariantCulture);
-        var line = new byte[text.Length + seqLength + timeLength];
-        var source = text.AsSpan();
-        var span = line.AsSpan();
-        source[..seqAt].CopyTo(span);
-        seqDigits[..seqLength].CopyTo(span[seqAt..]);
-        source[seqAt..timeAt].CopyTo(span[(seqAt + seqLength)..]);
-        timeBytes[..timeLength].CopyTo(span[(timeAt + seqLength)..]);
-        source[timeAt..].CopyTo(span[(timeAt + seqLength + timeLength)..]);
-        return line;
     }
 
-    private const long MaxSeq = 1L << 53;
+    private InvalidOperationException HandedOver() => new($"this receipt for scroll {_scroll} was built once already: its bytes are the line a store holds");
 }
 
 /// <summary>
@@ -71,11 +147,12 @@ public sealed partial record Receipt(string Type, string Scroll, long Seq, DateT
 
     /// <summary>
     /// Canonicalises everything but <c>seq</c> and <c>time</c> now, so the store's single writer only
-    /// splices two numbers into bytes (the members' canonical order is fixed: body, node, scroll, seq,
-    /// tags, time, type).
+    /// writes two numbers into bytes (the members' canonical order is fixed: body, node, scroll, seq,
+    /// tags, time, type). <paramref name="expectedSeq"/> (e.g. the scroll's size) sizes the room for the seq:
+    /// a seq with as many digits is written in place (see <see cref="PreparedReceipt.BuildOnce"/>).
     /// </summary>
-    public static PreparedReceipt Prepare(ReceiptDraft draft, string scroll) =>
-        Prepare(draft.Type, scroll, draft.Tags, draft.Node, draft, static (line, draft) =>
+    public static PreparedReceipt Prepare(ReceiptDraft draft, string scroll, long expectedSeq = 0) =>
+        Prepare(draft.Type, scroll, draft.Tags, draft.Node, expectedSeq, draft, static (line, draft) =>
         {
             if (draft.RawBody is { Count: > 0 } raw)
             {
@@ -92,9 +169,10 @@ public sealed partial record Receipt(string Type, string Scroll, long Seq, DateT
     /// path's typed body, without a tree). The caller answers for the body being canonical; everything around
     /// it is written and checked here.
     /// </summary>
-    public static PreparedReceipt Prepare<TBody>(string type, string scroll, IReadOnlyList<string>? tags, string? node, TBody body, Action<ArrayBufferWriter<byte>, TBody> writeBody)
+    public static PreparedReceipt Prepare<TBody>(string type, string scroll, IReadOnlyList<string>? tags, string? node, long expectedSeq, TBody body, Action<ArrayBufferWriter<byte>, TBody> writeBody)
     {
         ValidateType(type);
+        var seqRoom = PreparedReceipt.DigitCount(Math.Max(0, expectedSeq));
         // One buffer per thread, reused: a receipt is built here, then copied out once at its exact size.
         var line = t_line ?? new ArrayBufferWriter<byte>(4096);
         t_line = null; // a body writer that prepares a receipt of its own gets a fresh buffer
@@ -113,6 +191,7 @@ public sealed partial record Receipt(string Type, string Scroll, long Seq, DateT
             CanonicalJson.Write(line, scroll);
             line.Write(",\"seq\":"u8);
             var seqAt = line.WrittenCount;
+            Reserve(line, seqRoom);
             if (tags is { Count: > 0 })
             {
                 ValidateTags(tags);
@@ -132,10 +211,11 @@ public sealed partial record Receipt(string Type, string Scroll, long Seq, DateT
 
             line.Write(",\"time\":\""u8);
             var timeAt = line.WrittenCount;
+            Reserve(line, PreparedReceipt.TimeLength);
             line.Write("\",\"type\":"u8);
             CanonicalJson.Write(line, type);
             line.Write("}"u8);
-            return new PreparedReceipt(scroll, line.WrittenSpan.ToArray(), seqAt, timeAt);
+            return new PreparedReceipt(scroll, line.WrittenSpan.ToArray(), seqAt, seqRoom, timeAt);
         }
         finally
         {
@@ -147,6 +227,13 @@ public sealed partial record Receipt(string Type, string Scroll, long Seq, DateT
     }
 
     private const int MaxCachedLineBytes = 256 * 1024;
+
+    // Room the store's writer fills in (zeros until then; never seen outside a built line).
+    private static void Reserve(ArrayBufferWriter<byte> line, int bytes)
+    {
+        line.GetSpan(bytes)[..bytes].Fill((byte)'0');
+        line.Advance(bytes);
+    }
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_line;

@@ -108,13 +108,13 @@ public sealed class ScrollLedger : IAsyncDisposable
         var prepared = new PreparedReceipt[drafts.Count];
         for (var i = 0; i < drafts.Count; i++)
         {
-            prepared[i] = Receipt.Prepare(drafts[i], Scroll);
+            prepared[i] = Receipt.Prepare(drafts[i], Scroll, Size + i);
         }
 
         return AppendAsync(prepared, ct);
     }
 
-    /// <summary>Seals receipts prepared for this scroll (see <see cref="Receipt.Prepare(ReceiptDraft, string)"/>).</summary>
+    /// <summary>Seals receipts prepared for this scroll (see <see cref="Receipt.Prepare(ReceiptDraft, string, long)"/>).</summary>
     public async Task<IReadOnlyList<SealedReceipt>> AppendAsync(IReadOnlyList<PreparedReceipt> receipts, CancellationToken ct = default)
     {
         var lines = new LineFromReceipt[receipts.Count];
@@ -146,7 +146,7 @@ public sealed class ScrollLedger : IAsyncDisposable
         return sealedReceipts;
     }
 
-    public Task<SealedReceipt> AppendAsync(ReceiptDraft draft, CancellationToken ct = default) => AppendAsync(Receipt.Prepare(draft, Scroll), ct);
+    public Task<SealedReceipt> AppendAsync(ReceiptDraft draft, CancellationToken ct = default) => AppendAsync(Receipt.Prepare(draft, Scroll, Size), ct);
 
     /// <summary>Seals one prepared receipt: the single-receipt path, without the lists.</summary>
     public async Task<SealedReceipt> AppendAsync(PreparedReceipt receipt, CancellationToken ct = default)
@@ -191,7 +191,7 @@ public sealed class ScrollLedger : IAsyncDisposable
 
         public byte[] Build(long seq)
         {
-            var line = receipt.Build(seq, ledger._time.GetUtcNow());
+            var line = receipt.BuildOnce(seq, ledger._time.GetUtcNow()); // the store builds each line once
             lock (ledger._builtHere)
             {
                 ledger._builtHere.Add(line);

@@ -106,8 +106,41 @@ public class PreparedReceiptTests
                 expected["node"] = node;
             }
 
-            Assert.Equal(Federation.Core.Canonical.CanonicalJson.Write(expected), Receipt.Prepare(draft, "sc\u00f6roll").Build(seq, time));
+            var canonical = Federation.Core.Canonical.CanonicalJson.Write(expected);
+            Assert.Equal(canonical, Receipt.Prepare(draft, "sc\u00f6roll").Build(seq, time));
+            // Built once in place (the seq has the expected digits) or copied (it has not): the same bytes.
+            Assert.Equal(canonical, Receipt.Prepare(draft, "sc\u00f6roll", expectedSeq: seq).BuildOnce(seq, time));
+            Assert.Equal(canonical, Receipt.Prepare(draft, "sc\u00f6roll", expectedSeq: random.NextInt64(0, 1L << 53)).BuildOnce(seq, time));
         }
+    }
+
+    [Theory]
+    [InlineData(99, 99)] // in place
+    [InlineData(99, 100)] // one more digit than prepared for: copied
+    [InlineData(100, 99)] // one fewer: copied
+    [InlineData(0, 0)]
+    public void Build_once_gives_the_line_then_refuses_to_build_again(long expectedSeq, long seq)
+    {
+        var time = DateTimeOffset.UnixEpoch.AddDays(3);
+        var draft = new ReceiptDraft("t", new JsonObject { ["n"] = 1 }, ["a"], "ed25519:1");
+        var expected = Receipt.BuildLine(draft, "s", seq, time);
+        var prepared = Receipt.Prepare(draft, "s", expectedSeq);
+        Assert.Equal(expected, prepared.Build(seq, time)); // Build may be repeated until the line is handed over
+        Assert.Equal(expected, prepared.Build(seq, time));
+        var line = prepared.BuildOnce(seq, time);
+        Assert.Equal(expected, line);
+        Assert.Equal(seq, Receipt.Parse(line).Seq);
+        Assert.Contains("built once already", Assert.Throws<InvalidOperationException>(() => prepared.BuildOnce(seq, time)).Message);
+        Assert.Throws<InvalidOperationException>(() => prepared.Build(seq, time));
+        Assert.Equal(expected, line); // refusing did not touch the handed-over line
+    }
+
+    [Fact]
+    public void A_seq_out_of_range_is_refused_before_anything_is_handed_over()
+    {
+        var prepared = Receipt.Prepare(new ReceiptDraft("t", new JsonObject()), "s");
+        Assert.Throws<ArgumentOutOfRangeException>(() => prepared.BuildOnce(-1, DateTimeOffset.UnixEpoch));
+        Assert.Equal(Receipt.BuildLine(new ReceiptDraft("t", new JsonObject()), "s", 7, DateTimeOffset.UnixEpoch), prepared.BuildOnce(7, DateTimeOffset.UnixEpoch));
     }
 }
 
