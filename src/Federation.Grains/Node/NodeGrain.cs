@@ -120,7 +120,7 @@ public sealed class NodeGrain(
                 // Straight to the ledger (as ScrollGrain.AppendAsync does): the ledger orders and seals; a grain hop
                 // per update would only add a turn.
                 var updateScroll = await ledgers.GetAsync(FederationScrolls.Updates(_federationId));
-                var receipt = await updateScroll.AppendAsync(UpdateReceipts.Prepare(update, signedHash, late, updateScroll.Scroll, updateScroll.Size));
+                var receipt = await updateScroll.AppendAsync(UpdateReceipts.Prepare(update, signedHash, late, updateScroll.Scroll, updateScroll.SizeHint));
                 mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
                 return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
 

@@ -65,6 +65,14 @@ public sealed class ScrollLedger : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Size"/> as of the last committed batch, read without the tree's lock (which a committing batch
+    /// holds while it hashes its lines): a hint for sizing what is prepared, never for a decision.
+    /// </summary>
+    public long SizeHint => Volatile.Read(ref _sizeHint);
+
+    private long _sizeHint;
+
     public bool IsHalted => _haltReason is not null;
 
     public string? HaltReason => _haltReason;
@@ -108,7 +116,7 @@ public sealed class ScrollLedger : IAsyncDisposable
         var prepared = new PreparedReceipt[drafts.Count];
         for (var i = 0; i < drafts.Count; i++)
         {
-            prepared[i] = Receipt.Prepare(drafts[i], Scroll, Size + i);
+            prepared[i] = Receipt.Prepare(drafts[i], Scroll, SizeHint + i);
         }
 
         return AppendAsync(prepared, ct);
@@ -146,7 +154,7 @@ public sealed class ScrollLedger : IAsyncDisposable
         return sealedReceipts;
     }
 
-    public Task<SealedReceipt> AppendAsync(ReceiptDraft draft, CancellationToken ct = default) => AppendAsync(Receipt.Prepare(draft, Scroll, Size), ct);
+    public Task<SealedReceipt> AppendAsync(ReceiptDraft draft, CancellationToken ct = default) => AppendAsync(Receipt.Prepare(draft, Scroll, SizeHint), ct);
 
     /// <summary>Seals one prepared receipt: the single-receipt path, without the lists.</summary>
     public async Task<SealedReceipt> AppendAsync(PreparedReceipt receipt, CancellationToken ct = default)
@@ -372,6 +380,7 @@ public sealed class ScrollLedger : IAsyncDisposable
         lock (_treeLock)
         {
             _tree.Truncate(size);
+            Volatile.Write(ref _sizeHint, size);
             _latest = anchored;
             _latestNote = anchoredNote;
             _firstBadIndex = -1;
@@ -393,6 +402,7 @@ public sealed class ScrollLedger : IAsyncDisposable
     private void OnCommitted(long firstSeq, IReadOnlyList<byte[]> lines)
     {
         Interlocked.Increment(ref _committedBatches);
+        Volatile.Write(ref _sizeHint, firstSeq + lines.Count);
         lock (_treeLock)
         {
             for (var i = 0; i < lines.Count; i++)

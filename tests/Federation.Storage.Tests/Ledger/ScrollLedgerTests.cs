@@ -151,6 +151,34 @@ public abstract class ScrollLedgerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Receipts_prepared_across_a_digit_boundary_seal_as_their_drafts_would()
+    {
+        // Seqs 0..12 cross from one digit to two: the receipts prepared for the size hint at 9 get seq 10 and
+        // more when several are in flight (copied around the room), the rest are written in place.
+        var (store, ledger) = await OpenAsync();
+        var prepared = Enumerable.Range(0, 13).Select(i => Receipt.Prepare(Draft(i), ScrollName, ledger.SizeHint)).ToList();
+        var sealedReceipts = await Task.WhenAll(prepared.Select(p => ledger.AppendAsync(p)));
+        Assert.Equal(13, ledger.Size);
+        Assert.Equal(ledger.Size, ledger.SizeHint);
+        var lines = new List<byte[]>();
+        await foreach (var stored in store.ReadAsync(ScrollName, 0, 13))
+        {
+            lines.Add(stored.Line);
+        }
+
+        foreach (var receipt in sealedReceipts)
+        {
+            var parsed = Receipt.Parse(lines[(int)receipt.Seq]);
+            Assert.Equal(receipt.Seq, parsed.Seq);
+            Assert.Equal(Receipt.BuildLine(Draft((int)(double)parsed.Body["n"]!), ScrollName, receipt.Seq, parsed.Time), lines[(int)receipt.Seq]);
+        }
+
+        await CloseAsync(store, ledger);
+        var (_, reopened) = await OpenAsync();
+        Assert.Equal(13, reopened.SizeHint);
+    }
+
+    [Fact]
     public async Task A_bundle_from_the_ledger_verifies_offline_after_reopening()
     {
         var (store, ledger) = await OpenAsync();
