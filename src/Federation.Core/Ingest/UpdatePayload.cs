@@ -80,12 +80,7 @@ public static class UpdatePayload
 
     public static UpdateDelta Decode(byte[] compressed, FederationPolicy policy)
     {
-        if (compressed.Length > policy.MaxPayloadBytes)
-        {
-            throw new PayloadException(RefusalCode.OversizedPayload, $"the payload is {compressed.Length} bytes, over the federation's limit of {policy.MaxPayloadBytes}");
-        }
-
-        var (output, length) = RawInflater.Inflate(compressed, policy.MaxDeltaBytes);
+        var (output, length) = Inflate(compressed, policy);
         try
         {
             var json = output.AsSpan(0, length);
@@ -95,6 +90,17 @@ public static class UpdatePayload
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(output);
         }
+    }
+
+    /// <summary>The policy's size limit, then the delta's JSON in a pooled array (the caller returns it).</summary>
+    private static (byte[] Output, int Length) Inflate(byte[] compressed, FederationPolicy policy)
+    {
+        if (compressed.Length > policy.MaxPayloadBytes)
+        {
+            throw new PayloadException(RefusalCode.OversizedPayload, $"the payload is {compressed.Length} bytes, over the federation's limit of {policy.MaxPayloadBytes}");
+        }
+
+        return RawInflater.Inflate(compressed, policy.MaxDeltaBytes);
     }
 
     /// <summary>The delta's JSON through a strict tree: every kind, every error worded.</summary>
@@ -138,12 +144,7 @@ public static class UpdatePayload
     /// </summary>
     public static AggregationKind Check(byte[] compressed, FederationPolicy policy)
     {
-        if (compressed.Length > policy.MaxPayloadBytes)
-        {
-            throw new PayloadException(RefusalCode.OversizedPayload, $"the payload is {compressed.Length} bytes, over the federation's limit of {policy.MaxPayloadBytes}");
-        }
-
-        var (output, length) = RawInflater.Inflate(compressed, policy.MaxDeltaBytes);
+        var (output, length) = Inflate(compressed, policy);
         try
         {
             var json = output.AsSpan(0, length);
