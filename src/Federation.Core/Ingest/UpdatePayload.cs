@@ -169,7 +169,7 @@ public static class UpdatePayload
 
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = CanonicalJson.MaxDepth });
         var decode = !values.IsEmpty;
-        var capacity = Math.Min(policy.VectorDimension, json.Length / 2 + 1);
+        var capacity = decode ? values.Length : policy.VectorDimension;
         var sawKind = false;
         var sawValues = false;
         try
