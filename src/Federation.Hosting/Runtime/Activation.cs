@@ -31,6 +31,12 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
     private TaskCompletionSource? _deactivated;
     private object? _grain;
 
+    // The activation whose posted step runs on this thread, and a request whose turn ended inside that step: it is
+    // finished once the step returns, as a request that completes when it starts is (see FinishRequest).
+    [ThreadStatic]
+    private static Activation? t_stepping;
+    private (Message Message, Task Turn)? _endedInStep;
+
     public Activation(GrainRuntime runtime, GrainClass grainClass, GrainId grainId)
     {
         _runtime = runtime;
@@ -122,9 +128,13 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         }
     }
 
-    void IThreadPoolWorkItem.Execute() => Execute(_runtime.Scheduler.StepsPerExecution);
+    // On the thread pool a request whose turn ends inside a step finishes inline (see TurnEnded); a scheduler
+    // that runs items itself (the simulation) keeps every hop as an item of its own seeded order.
+    void IThreadPoolWorkItem.Execute() => Execute(_runtime.Scheduler.StepsPerExecution, finishEndedTurnsInline: true);
 
-    public void Execute(int budget)
+    public void Execute(int budget) => Execute(budget, finishEndedTurnsInline: false);
+
+    private void Execute(int budget, bool finishEndedTurnsInline)
     {
         var previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(_syncContext);
@@ -174,7 +184,25 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                     // The step runs under the context it was posted from, so the request it belongs to stays
                     // current (SynchronizationContext.Current is the request: see Message).
                     SynchronizationContext.SetSynchronizationContext(work.Context);
-                    RunStep(work.Callback!, work.State);
+                    t_stepping = finishEndedTurnsInline ? this : null;
+                    try
+                    {
+                        RunStep(work.Callback!, work.State);
+                    }
+                    finally
+                    {
+                        t_stepping = null;
+                    }
+
+                    if (_endedInStep is { } ended)
+                    {
+                        _endedInStep = null;
+                        SynchronizationContext.SetSynchronizationContext(_syncContext);
+                        if (FinishRequest(ended.Message, ended.Turn, insideExecute: true))
+                        {
+                            return; // as for a request that completes as it starts
+                        }
+                    }
                 }
             }
 
@@ -230,9 +258,25 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
             return turn;
         }
 
-        turn.ContinueWith(static (t, state) => ((Message)state!).RunningOn!.FinishRequest((Message)state, t, insideExecute: false),
+        turn.ContinueWith(static (t, state) => ((Message)state!).RunningOn!.TurnEnded((Message)state, t),
             message, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return null;
+    }
+
+    /// <summary>
+    /// A request's turn ended after it started (an await came back). Inside a step of this activation on this thread
+    /// (the usual case: the continuation that finished the turn), the request is finished when the step returns, so
+    /// the caller may continue on this thread; anywhere else its result goes out as a work item.
+    /// </summary>
+    private void TurnEnded(Message message, Task turn)
+    {
+        if (t_stepping == this && _endedInStep is null)
+        {
+            _endedInStep = (message, turn);
+            return;
+        }
+
+        FinishRequest(message, turn, insideExecute: false);
     }
 
     /// <summary>

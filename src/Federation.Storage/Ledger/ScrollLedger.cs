@@ -28,8 +28,9 @@ public sealed class ScrollLedger : IAsyncDisposable
     private readonly ScrollLedgerOptions _options;
     private readonly MerkleTree _tree = new();
 
-    // Lines built by this ledger's own appends (by reference) and not committed yet, so the writer does not re-parse them.
-    private readonly HashSet<byte[]> _builtHere = new(ReferenceEqualityComparer.Instance);
+    // Lines built by this ledger's own appends and not committed yet, by the seq they were built at, so the writer
+    // does not re-parse them (keyed by seq, not by the array: an array's identity hash costs a runtime call per line).
+    private readonly Dictionary<long, byte[]> _builtHere = [];
     private readonly Lock _treeLock = new();
     private readonly SemaphoreSlim _sealLock = new(1, 1);
     private ITimer? _sealTimer;
@@ -197,15 +198,18 @@ public sealed class ScrollLedger : IAsyncDisposable
     {
         public byte[]? Line { get; private set; }
 
+        public long Seq { get; private set; }
+
         public byte[] Build(long seq)
         {
             var line = receipt.BuildOnce(seq, ledger._time.GetUtcNow()); // the store builds each line once
             lock (ledger._builtHere)
             {
-                ledger._builtHere.Add(line);
+                // A failed append consumes no seq, so the next line may be built at the same one: the latest counts.
+                ledger._builtHere[seq] = line;
             }
 
-            Line = line;
+            (Line, Seq) = (line, seq);
             return line;
         }
     }
@@ -217,9 +221,10 @@ public sealed class ScrollLedger : IAsyncDisposable
         {
             foreach (var line in lines)
             {
-                if (line.Line is { } built)
+                // Only if no later line was built at the same seq meanwhile.
+                if (line.Line is { } built && _builtHere.TryGetValue(line.Seq, out var current) && ReferenceEquals(current, built))
                 {
-                    _builtHere.Remove(built);
+                    _builtHere.Remove(line.Seq);
                 }
             }
         }
@@ -403,18 +408,21 @@ public sealed class ScrollLedger : IAsyncDisposable
     {
         Interlocked.Increment(ref _committedBatches);
         Volatile.Write(ref _sizeHint, firstSeq + lines.Count);
+        var builtHere = new bool[lines.Count];
+        lock (_builtHere)
+        {
+            for (var i = 0; i < lines.Count; i++)
+            {
+                builtHere[i] = _builtHere.Remove(firstSeq + i, out var built) && ReferenceEquals(built, lines[i]);
+            }
+        }
+
         lock (_treeLock)
         {
             for (var i = 0; i < lines.Count; i++)
             {
                 var seq = firstSeq + i;
-                bool builtHere;
-                lock (_builtHere)
-                {
-                    builtHere = _builtHere.Remove(lines[i]);
-                }
-
-                if (builtHere)
+                if (builtHere[i])
                 {
                     // A line this ledger built at this seq: it is a receipt by construction.
                 }

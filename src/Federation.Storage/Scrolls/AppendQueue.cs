@@ -3,11 +3,20 @@ using System.Threading.Channels;
 namespace Federation.Storage.Scrolls;
 
 /// <summary>One AppendAsync call waiting for its batch.</summary>
+/// <remarks>
+/// Its continuations run where its completion is set, and that is never the scroll's writer thread: a group
+/// commit completes all its appends from one thread-pool work item (one hop per commit rather than one per
+/// append), and a lone failure completes from a work item of its own.
+/// </remarks>
 internal sealed class PendingAppend(IReadOnlyList<LineBuilder> builders)
 {
     public IReadOnlyList<LineBuilder> Builders { get; } = builders;
 
-    public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource<long> Completion { get; } = new();
+
+    /// <summary>Fails this append from a thread-pool work item (callable from the writer).</summary>
+    public void FailOffThread(Exception exception) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Append.Completion.TrySetException(state.Exception), (Append: this, Exception: exception), preferLocal: false);
 }
 
 /// <summary>The appends one group commit writes: their lines, contiguous from <see cref="FirstSeq"/>.</summary>
@@ -35,21 +44,23 @@ internal sealed class AppendBatch(long firstSeq)
         Bytes += bytes;
     }
 
-    public void Complete()
+    /// <summary>Completes every append of the batch, from one thread-pool work item (callable from the writer).</summary>
+    public void Complete() => ThreadPool.UnsafeQueueUserWorkItem(static batch =>
     {
-        foreach (var (append, firstSeq) in _members)
+        foreach (var (append, firstSeq) in batch._members)
         {
             append.Completion.TrySetResult(firstSeq);
         }
-    }
+    }, this, preferLocal: false);
 
-    public void Fail(Exception exception)
+    /// <summary>Fails every append of the batch, from one thread-pool work item (callable from the writer).</summary>
+    public void Fail(Exception exception) => ThreadPool.UnsafeQueueUserWorkItem(static state =>
     {
-        foreach (var (append, _) in _members)
+        foreach (var (append, _) in state.Batch._members)
         {
-            append.Completion.TrySetException(exception);
+            append.Completion.TrySetException(state.Exception);
         }
-    }
+    }, (Batch: this, Exception: exception), preferLocal: false);
 }
 
 /// <summary>
@@ -187,12 +198,12 @@ internal sealed class AppendQueue
         if (_carried is { } carried)
         {
             _carried = null;
-            carried.Completion.TrySetException(exception);
+            carried.FailOffThread(exception);
         }
 
         while (_channel.Reader.TryRead(out var pending))
         {
-            pending.Completion.TrySetException(exception);
+            pending.FailOffThread(exception);
         }
     }
 
@@ -214,7 +225,7 @@ internal sealed class AppendQueue
         catch (Exception ex)
         {
             // The caller's own exception (or the line rule it broke) fails its append only.
-            append.Completion.TrySetException(ex);
+            append.FailOffThread(ex);
             return;
         }
 

@@ -59,6 +59,33 @@ public class GrainCallTests
     }
 
     [Fact]
+    public async Task On_the_thread_pool_a_turn_that_ends_after_an_await_replies_from_that_step_without_another_work_item()
+    {
+        using var directory = new TempDirectory();
+        var host = await TestHosts.StartAsync(TestHosts.Threaded(new GrainHostBuilder(), directory.Path, _journal));
+        try
+        {
+            var probe = host.GrainFactory.GetGrain<IProbeGrain>("inline-reply");
+            await probe.Work(0);
+
+            // The turn ends in the step its last await posted back; the caller's synchronous continuation then runs on
+            // that step's thread, inside the activation's Execute, not in a reply work item of its own.
+            var replyStack = await probe.Work(3).ContinueWith(_ => Environment.StackTrace, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Assert.Contains("Federation.Hosting.Runtime.Activation.Execute", replyStack);
+            Assert.DoesNotContain("RequestCompletion", replyStack);
+
+            // Turns still never overlap, with many callers whose replies take this path.
+            await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => probe.Work(2)));
+            Assert.Equal(1, await probe.MaxConcurrent());
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+            await host.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public void References_to_the_same_grain_are_equal_and_name_it()
     {
         var (same, other, text) = Run(host =>

@@ -56,6 +56,27 @@ public sealed class FileScrollStoreTests : ScrollStoreContractTests
     }
 
     [Fact]
+    public async Task Append_continuations_never_run_on_the_scroll_writer_thread()
+    {
+        // Appends complete without forcing their continuations onto work items of their own (a group commit completes
+        // from one), so a continuation that runs synchronously where its append completes must still never hold up
+        // the writer: committed, refused by a builder, or refused as an invalid line.
+        var (store, observer) = await OpenAsync();
+        Task<string?> WhereItContinues(Task append) =>
+            append.ContinueWith(_ => Thread.CurrentThread.Name, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        var places = await Task.WhenAll(Enumerable.Range(0, 60).Select(i => Task.Run(() => WhereItContinues((i % 20) switch
+        {
+            7 => store.AppendAsync(Scroll, [_ => throw new InvalidOperationException($"builder {i} broke")]),
+            13 => store.AppendAsync(Scroll, [_ => "not\njson"u8.ToArray()]),
+            _ => store.AppendAsync(Scroll, [Receipt($"c{i}")]),
+        }))));
+
+        Assert.Equal(54, observer.Lines.Count);
+        Assert.DoesNotContain(places, name => name is not null && name.StartsWith("scroll writer", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_commit_delay_is_validated()
     {
         Assert.Equal(2000, new ScrollStoreOptions().CommitDelayMicroseconds);
