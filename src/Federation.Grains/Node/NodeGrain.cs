@@ -9,6 +9,7 @@ using Federation.Core.Scrolls;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
 using Federation.Hosting;
+using Federation.Storage.Ledger;
 
 namespace Federation.Grains.Node;
 
@@ -57,6 +58,11 @@ public sealed class NodeGrain(
     private KeyFingerprint _fingerprint;
     private DateTimeOffset? _lastSeen;
 
+    // Looked up on the first update, then kept for the activation: the index and the directory never replace an
+    // entry once made, so the hot path skips their lookups (and the scroll name's concatenation).
+    private NodeUpdates? _mine;
+    private ScrollLedger? _updateScroll;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_federationId, _fingerprint) = NodeKey.Parse(GetPrimaryKeyString());
@@ -96,7 +102,7 @@ public sealed class NodeGrain(
         var epoch = epochs.TryGetAdmitting(_federationId, update.Update.FederatedEpoch, out var published)
             ? published
             : await GrainFactory.GetGrain<IFederationGrain>(_federationId).GetEpochAsync();
-        var mine = (await updates.ForAsync(_federationId)).For(_fingerprint);
+        var mine = _mine ??= (await updates.ForAsync(_federationId)).For(_fingerprint);
         var previous = mine.ForEpoch(update.Update.FederatedEpoch);
         var context = new IngestContext(
             _federationId,
@@ -119,7 +125,7 @@ public sealed class NodeGrain(
                 var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
                 // Straight to the ledger (as ScrollGrain.AppendAsync does): the ledger orders and seals; a grain hop
                 // per update would only add a turn.
-                var updateScroll = await ledgers.GetAsync(FederationScrolls.Updates(_federationId));
+                var updateScroll = _updateScroll ??= await ledgers.GetAsync(FederationScrolls.Updates(_federationId));
                 var receipt = await updateScroll.AppendAsync(UpdateReceipts.Prepare(update, signedHash, late, updateScroll.Scroll, updateScroll.SizeHint));
                 mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
                 return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
