@@ -22,7 +22,8 @@ internal static class TestHosts
             .AddGrain<AlarmGrain>()
             .AddGrain<MeteredGrain>()
             .AddGrain<ArchiveGrain>()
-            .AddGrain<ContextGrain>();
+            .AddGrain<ContextGrain>()
+            .AddGrain<GateGrain>();
     }
 
     /// <summary>A host on the simulation scheduler with memory providers (shared across restarts when passed in).</summary>

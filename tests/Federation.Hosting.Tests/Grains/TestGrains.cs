@@ -346,3 +346,25 @@ public sealed class ContextGrain : Grain, IContextGrain
         return [before, after];
     }
 }
+
+/// <summary>A turn that waits for a gate the test opens, so the test acts before the turn can end.</summary>
+public interface IGateGrain : IGrainWithStringKey
+{
+    Task<int> PassAsync(string gate);
+}
+
+[GrainType("gate")]
+public sealed class GateGrain : Grain, IGateGrain
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<int>> Gates = new();
+
+    /// <summary>The gate a turn waits for (created on first use by either side).</summary>
+    public static TaskCompletionSource<int> Gate(string name) => Gates.GetOrAdd(name, _ => new TaskCompletionSource<int>());
+
+    /// <summary>Ends in a later step whenever the gate opens: it yields first, so it never completes as it starts.</summary>
+    public async Task<int> PassAsync(string gate)
+    {
+        await Task.Yield();
+        return await Gate(gate).Task + 1;
+    }
+}

@@ -65,18 +65,25 @@ public class GrainCallTests
         var host = await TestHosts.StartAsync(TestHosts.Threaded(new GrainHostBuilder(), directory.Path, _journal));
         try
         {
-            var probe = host.GrainFactory.GetGrain<IProbeGrain>("inline-reply");
-            await probe.Work(0);
+            // The turn waits for a gate: the caller's synchronous continuation is in place before the turn can end.
+            var gateName = "inline-reply-" + Guid.NewGuid().ToString("N");
+            var call = host.GrainFactory.GetGrain<IGateGrain>("g").PassAsync(gateName);
+            var reply = call.ContinueWith(t => (t.Result, Environment.StackTrace), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Assert.False(call.IsCompleted);
+            GateGrain.Gate(gateName).SetResult(41);
 
-            // The turn ends in the step its last await posted back; the caller's synchronous continuation then runs on
-            // that step's thread, inside the activation's Execute, not in a reply work item of its own.
-            var replyStack = await probe.Work(3).ContinueWith(_ => Environment.StackTrace, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // The turn ends in the step its await posted back; the caller's continuation then runs on that step's
+            // thread, inside the activation's Execute, not in a reply work item of its own.
+            var (result, replyStack) = await reply;
+            Assert.Equal(42, result);
             Assert.Contains("Federation.Hosting.Runtime.Activation.Execute", replyStack);
             Assert.DoesNotContain("RequestCompletion", replyStack);
 
             // Turns still never overlap, with many callers whose replies take this path.
+            var probe = host.GrainFactory.GetGrain<IProbeGrain>("inline-reply");
             await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => probe.Work(2)));
             Assert.Equal(1, await probe.MaxConcurrent());
+            Assert.Equal(0, await probe.Violations());
         }
         finally
         {
