@@ -326,7 +326,8 @@ public sealed class TenantIsolationTests : IAsyncLifetime
         Assert.Empty(await _fx.LinesAsync(FederationScrolls.Updates(Fed2)));
         Assert.Single(await _fx.LinesAsync(FederationScrolls.Updates(Fed1)));
 
-        // A federation that is not served is refused outright.
-        await Assert.ThrowsAsync<Services.UnknownFederationException>(() => _fx.Gateway.SubmitAsync("fed3", update1));
+        // A federation that is not served is refused outright, through the task (the call itself does not throw).
+        var unknown = _fx.Gateway.SubmitAsync("fed3", update1);
+        await Assert.ThrowsAsync<Services.UnknownFederationException>(() => unknown);
     }
 }
