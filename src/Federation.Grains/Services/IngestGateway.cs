@@ -53,45 +53,28 @@ public sealed class IngestGateway(IGrainFactory grains, FederationDirectory fede
     }
 
     /// <summary>Verifies, decides and seals one signed update. The gateway keeps <paramref name="signedUpdate"/>: do not change it afterwards.</summary>
-    public Task<UpdateAck> SubmitAsync(string federationId, byte[] signedUpdate)
+    public async Task<UpdateAck> SubmitAsync(string federationId, byte[] signedUpdate)
     {
-        FederationSettings settings;
-        (VerifiedUpdate? Update, IngestDecision? Refusal) checkedUpdate;
-        try
-        {
-            settings = federations.Get(federationId);
-            // The gateway owns the message from here (callers hand it over; see SubmitAsync's contract).
-            checkedUpdate = UpdateValidator.VerifyOwned(signedUpdate, settings.Policy, _resolveKey ??= ResolveKey);
-        }
-        catch (Exception ex)
-        {
-            return Task.FromException<UpdateAck>(ex); // as an async method would: the caller's await throws, not the call
-        }
-
-        var (verified, refusal) = checkedUpdate;
+        var settings = federations.Get(federationId);
+        // The gateway owns the message from here (callers hand it over; see SubmitAsync's contract).
+        var (verified, refusal) = UpdateValidator.VerifyOwned(signedUpdate, settings.Policy, _resolveKey ??= ResolveKey);
         if (refusal is not null)
         {
-            return RefuseAsync(federationId, signedUpdate, refusal);
+            // Nothing trustworthy names a node yet: log the refusal against the federation only.
+            await grains.GetGrain<IScrollGrain>(FederationScrolls.Verification(federationId)).AppendAsync(new ReceiptDraft(
+                "update_refused",
+                new JsonObject { ["code"] = refusal.CodeName, ["message"] = refusal.Message, ["message_hash"] = Sha256Digest.Of(signedUpdate).ToString() },
+                ["refused", refusal.CodeName!]));
+            return new UpdateAck(Disposition.Refused, refusal.CodeName, refusal.Message);
         }
 
         if (verified!.Update.FederationId != federationId)
         {
             var message = $"the update is for federation \"{verified.Update.FederationId}\", not \"{federationId}\"";
-            return Task.FromResult(new UpdateAck(Disposition.Refused, IngestDecision.WireName(RefusalCode.WrongFederation), message));
+            return new UpdateAck(Disposition.Refused, IngestDecision.WireName(RefusalCode.WrongFederation), message);
         }
 
-        // The node grain's task is the answer itself (no state machine of the gateway's own around it).
-        return NodeGrain(federationId, verified.Update.NodeFingerprint).SubmitAsync(verified);
-    }
-
-    private async Task<UpdateAck> RefuseAsync(string federationId, byte[] signedUpdate, IngestDecision refusal)
-    {
-        // Nothing trustworthy names a node yet: log the refusal against the federation only.
-        await grains.GetGrain<IScrollGrain>(FederationScrolls.Verification(federationId)).AppendAsync(new ReceiptDraft(
-            "update_refused",
-            new JsonObject { ["code"] = refusal.CodeName, ["message"] = refusal.Message, ["message_hash"] = Sha256Digest.Of(signedUpdate).ToString() },
-            ["refused", refusal.CodeName!]));
-        return new UpdateAck(Disposition.Refused, refusal.CodeName, refusal.Message);
+        return await NodeGrain(federationId, verified.Update.NodeFingerprint).SubmitAsync(verified);
     }
 
     public Task<HeartbeatAck> HeartbeatAsync(string federationId, Core.Crypto.KeyFingerprint node, byte[] signedHeartbeat)
