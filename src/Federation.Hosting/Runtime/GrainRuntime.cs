@@ -361,8 +361,26 @@ internal sealed class GrainRuntime : IGrainFactory
     private void SweepTimeouts()
     {
         var now = TimeProvider.GetTimestamp();
+        List<Activation>? holding = null;
+        var scratch = new List<Message>();
+        foreach (var activation in _catalog.Values)
+        {
+            activation.ExpireCalls(now, scratch);
+            if (scratch.Count > 0)
+            {
+                (holding ??= []).Add(activation);
+                scratch.Clear();
+            }
+        }
+
+        if (holding is null)
+        {
+            return; // the usual sweep: nothing expired, and no sort of every activation
+        }
+
+        // Timeouts fail in activation order, as the simulation's seeded replay needs (collected again, sorted).
         var expired = new List<Message>();
-        foreach (var activation in Sorted(_catalog.Values))
+        foreach (var activation in Sorted(holding))
         {
             activation.ExpireCalls(now, expired);
         }

@@ -222,6 +222,24 @@ public class GrainCallTests
     }
 
     [Fact]
+    public void Calls_that_time_out_together_fail_in_grain_order_whatever_order_they_were_sent_in()
+    {
+        var failed = Run(async host =>
+        {
+            // Idle activations around them: the sweep passes over these without failing anything.
+            await Task.WhenAll(Enumerable.Range(0, 50).Select(i => host.GrainFactory.GetGrain<IProbeGrain>($"idle-{i}").Work(1)));
+            var order = new List<string>();
+            var calls = new[] { "c", "a", "d", "b" }.Select(key => host.GrainFactory.GetGrain<ISlowGrain>(key).Hang()
+                .ContinueWith(t => order.Add(key + ":" + t.Exception?.InnerException?.GetType().Name), TaskContinuationOptions.ExecuteSynchronously)).ToArray();
+            await Task.WhenAll(calls);
+            return order;
+        });
+
+        // One sweep fails all four (same deadline), in the order the seeded replay relies on.
+        Assert.Equal(["a:TimeoutException", "b:TimeoutException", "c:TimeoutException", "d:TimeoutException"], failed);
+    }
+
+    [Fact]
     public void A_request_queued_behind_a_hung_request_times_out_with_its_own_name()
     {
         var (hung, queued) = Run(async host =>
