@@ -12,7 +12,7 @@ namespace Federation.Core.Ingest;
 /// <param name="OpenEpoch">The epoch accepting updates.</param>
 /// <param name="ClosingEpoch">An epoch that has closed but not committed yet (updates for it are refused as "epoch closed"), or null.</param>
 /// <param name="OpenStateHash">The global state hash the open epoch's updates must build on.</param>
-/// <param name="StateHashAt">The global state hash a closed epoch built on (for late updates), or null when unknown.</param>
+/// <param name="BaseStates">The global state hash each epoch built on (for late updates: an epoch missing here is unknown).</param>
 /// <param name="PreviousForEpoch">The node's update already accepted for the same epoch, if any.</param>
 public sealed record IngestContext(
     string FederationId,
@@ -21,7 +21,7 @@ public sealed record IngestContext(
     long OpenEpoch,
     long? ClosingEpoch,
     Sha256Digest OpenStateHash,
-    Func<long, Sha256Digest?> StateHashAt,
+    IReadOnlyDictionary<long, Sha256Digest> BaseStates,
     SignedEnvelope? PreviousForEpoch);
 
 /// <summary>A parsed, signature-checked update, ready for the context checks.</summary>
@@ -218,7 +218,7 @@ public static class UpdateValidator
             return (IngestDecision.Refuse(RefusalCode.CapabilityIncompatible, $"capability incompatible with the federation policy: {what}"), null);
         }
 
-        var expectedBase = late ? context.StateHashAt(update.FederatedEpoch) : context.OpenStateHash;
+        Sha256Digest? expectedBase = !late ? context.OpenStateHash : context.BaseStates.TryGetValue(update.FederatedEpoch, out var closedBase) ? closedBase : null;
         if (expectedBase is null || update.BaseStateHash != expectedBase)
         {
             return (IngestDecision.Refuse(RefusalCode.BaseStateMismatch, $"base_state_hash {update.BaseStateHash} is not the global state of epoch {update.FederatedEpoch} ({expectedBase?.ToString() ?? "unknown"})"), null);

@@ -111,7 +111,7 @@ public sealed class NodeGrain(
             epoch.OpenEpoch,
             epoch.ClosingEpoch,
             epoch.OpenStateHash,
-            e => epoch.BaseStates.TryGetValue(e, out var hash) ? hash : null,
+            epoch.BaseStates,
             previous is null ? null : SignedEnvelope.Parse(await updates.ReadSignedUpdateAsync(_federationId, previous)));
         var (decision, evidence) = UpdateValidator.Decide(update, context);
 

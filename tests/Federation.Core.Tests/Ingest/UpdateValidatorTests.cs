@@ -30,7 +30,7 @@ public sealed class UpdateValidatorTests : IDisposable
         new(Federation, _node.Fingerprint, TrustLevel.Federated, SyncPolicy.Bidirectional, capabilities ?? ["ingest.v1", "delta.vector.v1"], status, "session-1", "fed1.membership:7", lastEpoch);
 
     private IngestContext Context(NodeRecord? node = null, SignedEnvelope? previous = null, long? closing = null) =>
-        new(Federation, _policy, node ?? Record(), 5, closing, State5, e => e == 4 ? State4 : null, previous);
+        new(Federation, _policy, node ?? Record(), 5, closing, State5, new Dictionary<long, Sha256Digest> { [4] = State4, [5] = State5 }, previous);
 
     private byte[] Signed(Func<MetaUpdate, MetaUpdate>? change = null, UpdateDelta? delta = null, Ed25519PrivateKey? signer = null, long epoch = 5, Sha256Digest? baseState = null)
     {
@@ -237,6 +237,10 @@ public sealed class UpdateValidatorTests : IDisposable
     [Fact]
     public void A_late_update_must_build_on_its_own_epoch_state() =>
         Refused(RefusalCode.BaseStateMismatch, "epoch 4", Signed(epoch: 4, baseState: State5), Context(Record(lastEpoch: 2)));
+
+    [Fact]
+    public void A_late_update_for_an_epoch_whose_state_the_coordinator_does_not_know_is_refused() =>
+        Refused(RefusalCode.BaseStateMismatch, "global state of epoch 3 (unknown)", Signed(epoch: 3, baseState: State4), Context(Record(lastEpoch: 2)));
 
     [Fact]
     public void Refusal_codes_have_snake_case_wire_names()
