@@ -361,31 +361,26 @@ internal sealed class GrainRuntime : IGrainFactory
     private void SweepTimeouts()
     {
         var now = TimeProvider.GetTimestamp();
-        List<Activation>? holding = null;
+        List<(Activation Activation, Message[] Calls)>? expired = null;
         var scratch = new List<Message>();
         foreach (var activation in _catalog.Values)
         {
             activation.ExpireCalls(now, scratch);
             if (scratch.Count > 0)
             {
-                (holding ??= []).Add(activation);
+                (expired ??= []).Add((activation, [.. scratch]));
                 scratch.Clear();
             }
         }
 
-        if (holding is null)
+        if (expired is null)
         {
-            return; // the usual sweep: nothing expired, and no sort of every activation
+            return; // the usual sweep: nothing expired, and nothing to sort
         }
 
-        // Timeouts fail in activation order, as the simulation's seeded replay needs (collected again, sorted).
-        var expired = new List<Message>();
-        foreach (var activation in Sorted(holding))
-        {
-            activation.ExpireCalls(now, expired);
-        }
-
-        foreach (var message in expired)
+        // Timeouts fail in activation order, as the simulation's seeded replay needs.
+        expired.Sort(static (a, b) => ByGrainId(a.Activation, b.Activation));
+        foreach (var message in expired.SelectMany(e => e.Calls))
         {
             var call = message.Describe();
             if (message.Fail(new TimeoutException($"call {call} timed out after {_messaging.CallTimeout} (Hosting:Messaging:CallTimeout); the grain may still be running it")))
@@ -434,12 +429,14 @@ internal sealed class GrainRuntime : IGrainFactory
     private static List<Activation> Sorted(IEnumerable<Activation> activations)
     {
         var list = new List<Activation>(activations);
-        list.Sort(static (a, b) =>
-        {
-            var byType = string.CompareOrdinal(a.GrainId.Type, b.GrainId.Type);
-            return byType != 0 ? byType : string.CompareOrdinal(a.GrainId.Key, b.GrainId.Key);
-        });
+        list.Sort(ByGrainId);
         return list;
+    }
+
+    private static int ByGrainId(Activation a, Activation b)
+    {
+        var byType = string.CompareOrdinal(a.GrainId.Type, b.GrainId.Type);
+        return byType != 0 ? byType : string.CompareOrdinal(a.GrainId.Key, b.GrainId.Key);
     }
 
     private enum RuntimeState
