@@ -23,7 +23,9 @@ internal static class TestHosts
             .AddGrain<MeteredGrain>()
             .AddGrain<ArchiveGrain>()
             .AddGrain<ContextGrain>()
-            .AddGrain<GateGrain>();
+            .AddGrain<GateGrain>()
+            .AddGrain<EagerGrain>()
+            .AddGrain<EagerCallerGrain>();
     }
 
     /// <summary>A host on the simulation scheduler with memory providers (shared across restarts when passed in).</summary>

@@ -29,6 +29,16 @@ public sealed class AlwaysInterleaveAttribute : Attribute;
 public sealed class ReadOnlyAttribute : Attribute;
 
 /// <summary>
+/// A call of this method from outside any grain (a gateway, a client) to an idle activation may start the
+/// request on the caller's thread instead of queueing it: its synchronous part runs there, as one turn like any
+/// other, and its continuations come back to the activation as usual. For hot entry points whose synchronous
+/// part is short; saves a thread hop per call. The production scheduler honours it; the simulation keeps every
+/// hop in its seeded order. A caller inside a grain, a busy or activating activation: queued as always.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class StartsOnCallerThreadAttribute : Attribute;
+
+/// <summary>
 /// Marks a grain constructor parameter of type <see cref="IPersistentState{T}"/>: the host loads it
 /// before <c>OnActivateAsync</c> (Orleans' <c>[PersistentState]</c>).
 /// </summary>

@@ -76,8 +76,15 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
     }
 
     /// <summary>Accepts a message; false when this activation is gone and the caller must look again.</summary>
-    public bool Enqueue(Message message)
+    public bool Enqueue(Message message) => Enqueue(message, mayStartHere: false, out _);
+
+    /// <summary>
+    /// <see cref="Enqueue(Message)"/>, and when <paramref name="mayStartHere"/> and the activation is idle, takes it for
+    /// the calling thread instead of scheduling it: the caller then runs <see cref="StartHere"/>.
+    /// </summary>
+    public bool Enqueue(Message message, bool mayStartHere, out bool startHere)
     {
+        startHere = false;
         lock (_lock)
         {
             if (_status is ActivationStatus.Invalid or ActivationStatus.Killed)
@@ -105,10 +112,20 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                 PostLocked(static state => ((Activation)state!).RunActivation(), this, _syncContext);
             }
 
+            if (mayStartHere && !_scheduled && _status == ActivationStatus.Valid && _posted is not { Count: > 0 } && HasRunnableWorkLocked())
+            {
+                _scheduled = true;
+                startHere = true;
+                return true;
+            }
+
             ScheduleIfRunnableLocked();
             return true;
         }
     }
+
+    /// <summary>Runs one step (the request just enqueued) on the calling thread, as a scheduled execution would.</summary>
+    public void StartHere() => Execute(1, finishEndedTurnsInline: true);
 
     /// <summary>
     /// Posts a continuation or callback that must run as a step of this activation, under

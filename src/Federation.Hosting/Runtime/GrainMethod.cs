@@ -16,6 +16,7 @@ internal abstract class GrainMethod
         Name = method.Name;
         ReadOnly = method.IsDefined(typeof(ReadOnlyAttribute), inherit: true);
         AlwaysInterleave = method.IsDefined(typeof(AlwaysInterleaveAttribute), inherit: true);
+        StartsOnCallerThread = method.IsDefined(typeof(StartsOnCallerThreadAttribute), inherit: true);
         ReturnsValueTask = method.ReturnType == typeof(ValueTask) || (method.ReturnType.IsGenericType && method.ReturnType.GetGenericTypeDefinition() == typeof(ValueTask<>));
         Statistics = telemetry.ForMethod(grainClass.TypeName, method.Name);
     }
@@ -27,6 +28,9 @@ internal abstract class GrainMethod
     public bool ReadOnly { get; }
 
     public bool AlwaysInterleave { get; }
+
+    /// <summary>See <see cref="StartsOnCallerThreadAttribute"/>.</summary>
+    public bool StartsOnCallerThread { get; }
 
     protected bool ReturnsValueTask { get; }
 

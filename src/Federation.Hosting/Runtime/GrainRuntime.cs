@@ -142,8 +142,13 @@ internal sealed class GrainRuntime : IGrainFactory
             // A reference remembers the activation it reached; a stale one refuses the message and is forgotten.
             if (reference?.LastActivation is { } last)
             {
-                if (last.Enqueue(message))
+                if (last.Enqueue(message, MayStartHere(message), out var startHere))
                 {
+                    if (startHere)
+                    {
+                        last.StartHere();
+                    }
+
                     return;
                 }
 
@@ -176,6 +181,10 @@ internal sealed class GrainRuntime : IGrainFactory
             _catalog.TryRemove(KeyValuePair.Create(message.Target, activation));
         }
     }
+
+    // See StartsOnCallerThreadAttribute: only where threads are the thread pool's, and only for a caller outside any grain.
+    private bool MayStartHere(Message message) =>
+        message.Method is { StartsOnCallerThread: true } && Scheduler is ThreadPoolGrainScheduler && !Activation.IsGrainContext(SynchronizationContext.Current);
 
     private void Refuse(Message message, RuntimeState state)
     {

@@ -368,3 +368,68 @@ public sealed class GateGrain : Grain, IGateGrain
         return await Gate(gate).Task + 1;
     }
 }
+
+/// <summary>A grain whose entry points may start on the caller's thread (see StartsOnCallerThreadAttribute).</summary>
+public interface IEagerGrain : IGrainWithStringKey
+{
+    Task Ping();
+
+    /// <summary>Journals where its synchronous part ran ("eager &lt;key&gt; &lt;gate&gt; thread=&lt;id&gt; grain=&lt;bool&gt;"), then waits for the gate; returns the gate's value + 1 if it came back in grain context, else -1.</summary>
+    [StartsOnCallerThread]
+    Task<int> PassAsync(string gate);
+
+    /// <summary>As <see cref="IProbeGrain.Work"/>: counts turns inside at once.</summary>
+    [StartsOnCallerThread]
+    Task Work(int yields);
+
+    [ReadOnly]
+    Task<int> MaxConcurrent();
+}
+
+[GrainType("eager")]
+public sealed class EagerGrain(Journal journal) : Grain, IEagerGrain
+{
+    private int _inside;
+    private int _max;
+
+    public Task Ping() => Task.CompletedTask;
+
+    public async Task<int> PassAsync(string gate)
+    {
+        journal.Add($"eager {this.GetPrimaryKeyString()} {gate} thread={Environment.CurrentManagedThreadId} grain={Federation.Hosting.Runtime.Activation.IsGrainContext(SynchronizationContext.Current)} caller-frame={Environment.StackTrace.Contains(nameof(EagerCallerGrain), StringComparison.Ordinal)}");
+        var value = await GateGrain.Gate(gate).Task;
+        return Federation.Hosting.Runtime.Activation.IsGrainContext(SynchronizationContext.Current) ? value + 1 : -1;
+    }
+
+    public async Task Work(int yields)
+    {
+        // Not Interlocked on purpose, as in ProbeGrain.
+        _inside++;
+        _max = Math.Max(_max, _inside);
+        for (var i = 0; i < yields; i++)
+        {
+            await Task.Yield();
+        }
+
+        _inside--;
+    }
+
+    public Task<int> MaxConcurrent() => Task.FromResult(_max);
+}
+
+/// <summary>Calls an <see cref="IEagerGrain"/> from grain code.</summary>
+public interface IEagerCallerGrain : IGrainWithStringKey
+{
+    Task<int> CallAsync(string eager, string gate);
+}
+
+[GrainType("eager-caller")]
+public sealed class EagerCallerGrain : Grain, IEagerCallerGrain
+{
+    public async Task<int> CallAsync(string eager, string gate)
+    {
+        var target = GrainFactory.GetGrain<IEagerGrain>(eager);
+        await target.Ping(); // active and idle before the call that matters
+        return await target.PassAsync(gate);
+    }
+}

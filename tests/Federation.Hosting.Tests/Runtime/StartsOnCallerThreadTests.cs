@@ -1,0 +1,124 @@
+using Federation.Hosting.Scheduling;
+using Federation.Hosting.Tests.Grains;
+
+namespace Federation.Hosting.Tests.Runtime;
+
+/// <summary>
+/// <see cref="StartsOnCallerThreadAttribute"/>: on the thread-pool host, a marked call from outside any grain to an
+/// idle activation runs its synchronous part on the caller's thread; everything else is queued as always, and
+/// turns never overlap either way.
+/// </summary>
+public class StartsOnCallerThreadTests
+{
+    private readonly Journal _journal = new();
+
+    private async Task WithThreadedHost(Func<GrainHost, Task> body)
+    {
+        using var directory = new TempDirectory();
+        var host = await TestHosts.StartAsync(TestHosts.Threaded(new GrainHostBuilder(), directory.Path, _journal));
+        try
+        {
+            await body(host);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+            await host.DisposeAsync();
+        }
+    }
+
+    private string? Started(string key, string gate) =>
+        _journal.Entries.SingleOrDefault(e => e.StartsWith($"eager {key} {gate} ", StringComparison.Ordinal));
+
+    [Fact]
+    public Task A_marked_call_from_outside_to_an_idle_activation_starts_on_the_callers_thread_and_continues_in_the_grain() =>
+        WithThreadedHost(async host =>
+        {
+            var grain = host.GrainFactory.GetGrain<IEagerGrain>("idle");
+            await grain.Ping(); // activated, and idle again
+            var gate = "eager-" + Guid.NewGuid().ToString("N");
+
+            var call = grain.PassAsync(gate);
+
+            // Before the caller has awaited anything, the request already ran its synchronous part, here, as a turn.
+            Assert.Equal($"eager idle {gate} thread={Environment.CurrentManagedThreadId} grain=True caller-frame=False", Started("idle", gate));
+            Assert.False(call.IsCompleted);
+            GateGrain.Gate(gate).SetResult(6);
+            Assert.Equal(7, await call); // its await came back in the grain's context, not the caller's
+        });
+
+    [Fact]
+    public Task A_marked_call_to_a_busy_activation_waits_its_turn() =>
+        WithThreadedHost(async host =>
+        {
+            var grain = host.GrainFactory.GetGrain<IEagerGrain>("busy");
+            await grain.Ping();
+            var (first, second) = ("eager-" + Guid.NewGuid().ToString("N"), "eager-" + Guid.NewGuid().ToString("N"));
+            var running = grain.PassAsync(first);
+            Assert.NotNull(Started("busy", first));
+
+            var queued = grain.PassAsync(second);
+            Assert.Null(Started("busy", second)); // the first turn holds the activation: not started, not on this thread
+
+            GateGrain.Gate(second).SetResult(1);
+            GateGrain.Gate(first).SetResult(10);
+            Assert.Equal(11, await running);
+            Assert.Equal(2, await queued);
+            Assert.EndsWith("grain=True caller-frame=False", Started("busy", second)); // it ran later, as a turn of its own
+        });
+
+    [Fact]
+    public Task A_marked_call_from_grain_code_is_queued_not_run_inside_the_callers_turn() =>
+        WithThreadedHost(async host =>
+        {
+            var gate = "eager-" + Guid.NewGuid().ToString("N");
+            var call = host.GrainFactory.GetGrain<IEagerCallerGrain>("caller").CallAsync("from-grain", gate);
+            while (Started("from-grain", gate) is null)
+            {
+                await Task.Delay(5);
+            }
+
+            // Started from the thread pool's queue, so the caller grain's frame is not beneath it.
+            Assert.EndsWith("grain=True caller-frame=False", Started("from-grain", gate));
+            GateGrain.Gate(gate).SetResult(1);
+            Assert.Equal(2, await call);
+        });
+
+    [Fact]
+    public Task Turns_never_overlap_when_many_outside_callers_start_marked_calls_at_once() =>
+        WithThreadedHost(async host =>
+        {
+            var grain = host.GrainFactory.GetGrain<IEagerGrain>("crowd");
+            await grain.Ping();
+            await Task.WhenAll(Enumerable.Range(0, 400).Select(i => Task.Run(() => grain.Work(i % 3))));
+            Assert.Equal(1, await grain.MaxConcurrent());
+        });
+
+    [Fact]
+    public void On_the_simulation_scheduler_a_marked_call_is_queued_in_the_seeded_order()
+    {
+        var sim = new SimulationScheduler(seed: 11);
+        var gate = "eager-" + Guid.NewGuid().ToString("N");
+        var (startedDuringCall, result) = sim.Run(async () =>
+        {
+            var host = await TestHosts.StartAsync(TestHosts.Simulated(sim, _journal));
+            try
+            {
+                var grain = host.GrainFactory.GetGrain<IEagerGrain>("sim");
+                await grain.Ping();
+                var call = grain.PassAsync(gate);
+                var started = Started("sim", gate) is not null;
+                GateGrain.Gate(gate).SetResult(4);
+                return (started, await call);
+            }
+            finally
+            {
+                await host.StopAsync(CancellationToken.None);
+                await host.DisposeAsync();
+            }
+        });
+
+        Assert.False(startedDuringCall);
+        Assert.Equal(5, result);
+    }
+}
