@@ -77,7 +77,11 @@ public interface INodeGrain : IGrainWithStringKey
 {
     Task RegisterAsync(NodeRegistration registration);
 
-    /// <summary>An update already parsed and signature-checked by the gateway (stateless work off the grain).</summary>
+    /// <summary>
+    /// An update already parsed and signature-checked by the gateway (stateless work off the grain): decided, and
+    /// sealed if admitted. The gateway's hot path, so it starts on the gateway's thread when the node is idle.
+    /// </summary>
+    [StartsOnCallerThread]
     Task<UpdateAck> SubmitAsync(VerifiedUpdate update);
 
     Task<HeartbeatAck> HeartbeatAsync(byte[] signedHeartbeat);

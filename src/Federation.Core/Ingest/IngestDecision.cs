@@ -45,6 +45,24 @@ public sealed record IngestDecision(Disposition Disposition, RefusalCode? Code, 
 {
     public static IngestDecision Accept(string message) => new(Disposition.Accepted, null, message);
 
+    /// <summary>The acceptance of an update for <paramref name="epoch"/>: one decision per epoch, shared (it is immutable).</summary>
+    public static IngestDecision AcceptedFor(long epoch)
+    {
+        var cached = s_accepted;
+        if (cached?.Epoch == epoch)
+        {
+            return cached.Decision;
+        }
+
+        var decision = Accept($"accepted for epoch {epoch}");
+        s_accepted = new EpochDecision(epoch, decision); // a reference: readers see a whole pair or the previous one
+        return decision;
+    }
+
+    private sealed record EpochDecision(long Epoch, IngestDecision Decision);
+
+    private static EpochDecision? s_accepted;
+
     public static IngestDecision Late(string message) => new(Disposition.Late, null, message);
 
     public static IngestDecision Duplicate(string message) => new(Disposition.Duplicate, null, message);

@@ -39,10 +39,29 @@ public static class UpdateReceipts
 
     /// <summary>The same receipt's bytes, for the ingest hot path: byte for byte what <see cref="Draft"/> prepares.</summary>
     /// <param name="expectedSeq">The seq it will likely get (the scroll's size): see <see cref="Receipt.Prepare(ReceiptDraft, string, long)"/>.</param>
-    public static PreparedReceipt Prepare(VerifiedUpdate update, Sha256Digest signedHash, bool late, string scroll, long expectedSeq = 0) =>
-        Receipt.Prepare(late ? LateType : AcceptedType, scroll, Tags(update, late), update.Update.NodeFingerprint.ToString(), expectedSeq, (update, signedHash), static (line, state) => WriteBody(line, state.update, state.signedHash));
+    /// <param name="node">The node's fingerprint as text, when the caller keeps it (else it is formatted here).</param>
+    public static PreparedReceipt Prepare(VerifiedUpdate update, Sha256Digest signedHash, bool late, string scroll, long expectedSeq = 0, string? node = null) =>
+        Receipt.Prepare(late ? LateType : AcceptedType, scroll, Tags(update, late), node ?? update.Update.NodeFingerprint.ToString(), expectedSeq, (update, signedHash), static (line, state) => WriteBody(line, state.update, state.signedHash));
 
-    private static string[] Tags(VerifiedUpdate update, bool late) => [late ? "late" : "on-time", $"epoch-{update.Update.FederatedEpoch}"];
+    private static IReadOnlyList<string> Tags(VerifiedUpdate update, bool late)
+    {
+        // Every update of an epoch has the same tags: kept for the latest epoch seen (read-only, shared).
+        var epoch = update.Update.FederatedEpoch;
+        var cached = late ? s_lateTags : s_onTimeTags;
+        if (cached?.Epoch == epoch)
+        {
+            return cached.Tags;
+        }
+
+        var tags = new EpochTags(epoch, Array.AsReadOnly([late ? "late" : "on-time", $"epoch-{epoch}"]));
+        _ = late ? s_lateTags = tags : s_onTimeTags = tags;
+        return tags.Tags;
+    }
+
+    private sealed record EpochTags(long Epoch, IReadOnlyList<string> Tags);
+
+    private static EpochTags? s_onTimeTags;
+    private static EpochTags? s_lateTags;
 
     // Members in RFC 8785 order: base_state_hash, checks, federated_epoch, ledger_block_id, signed_hash, update, update_hash.
     private static void WriteBody(ArrayBufferWriter<byte> line, VerifiedUpdate update, Sha256Digest signedHash)

@@ -226,7 +226,7 @@ public static class UpdateValidator
 
         return late
             ? (IngestDecision.Late($"epoch {update.FederatedEpoch} has closed (open epoch {context.OpenEpoch}): recorded as late, not aggregated"), null)
-            : (IngestDecision.Accept($"accepted for epoch {update.FederatedEpoch}"), null);
+            : (IngestDecision.AcceptedFor(update.FederatedEpoch), null);
     }
 
     private static string Reason(NodeRecord node) => node.StatusReason is { Length: > 0 } reason ? $": {reason}" : string.Empty;

@@ -62,6 +62,7 @@ public sealed class NodeGrain(
     // entry once made, so the hot path skips their lookups (and the scroll name's concatenation).
     private NodeUpdates? _mine;
     private ScrollLedger? _updateScroll;
+    private string? _nodeText;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -89,7 +90,7 @@ public sealed class NodeGrain(
         await state.WriteStateAsync();
     }
 
-    public async Task<UpdateAck> SubmitAsync(VerifiedUpdate update)
+    public Task<UpdateAck> SubmitAsync(VerifiedUpdate update)
     {
         if (update.Update.NodeFingerprint != _fingerprint)
         {
@@ -97,22 +98,42 @@ public sealed class NodeGrain(
         }
 
         _lastSeen = TimeProvider.GetUtcNow();
-        var settings = federations.Get(_federationId);
+        // The usual update (its epoch published as admitting it, none recorded for it yet, the index and ledger kept
+        // from an earlier one) is decided without awaiting; only its seal awaits. Anything else takes the general
+        // path, which decides the same way (the check is pure) with whatever it must first look up.
+        if (_mine is { } mine && _updateScroll is { } updateScroll
+            && epochs.TryGetAdmitting(_federationId, update.Update.FederatedEpoch, out var epoch)
+            && mine.ForEpoch(update.Update.FederatedEpoch) is null)
+        {
+            var (decision, _) = UpdateValidator.Decide(update, Context(mine, epoch, previous: null));
+            if (decision.Disposition is Disposition.Accepted or Disposition.Late)
+            {
+                return SealAsync(update, decision, mine, updateScroll);
+            }
+        }
+
+        return DecideAndActAsync(update);
+    }
+
+    private IngestContext Context(NodeUpdates mine, EpochInfo epoch, SignedEnvelope? previous) => new(
+        _federationId,
+        federations.Get(_federationId).Policy,
+        Record(mine.LastEpoch),
+        epoch.OpenEpoch,
+        epoch.ClosingEpoch,
+        epoch.OpenStateHash,
+        epoch.BaseStates,
+        previous);
+
+    private async Task<UpdateAck> DecideAndActAsync(VerifiedUpdate update)
+    {
         // The published epoch state when it admits the update; a refusal on epoch grounds is the federation grain's word.
         var epoch = epochs.TryGetAdmitting(_federationId, update.Update.FederatedEpoch, out var published)
             ? published
             : await GrainFactory.GetGrain<IFederationGrain>(_federationId).GetEpochAsync();
         var mine = _mine ??= (await updates.ForAsync(_federationId)).For(_fingerprint);
         var previous = mine.ForEpoch(update.Update.FederatedEpoch);
-        var context = new IngestContext(
-            _federationId,
-            settings.Policy,
-            Record(mine.LastEpoch),
-            epoch.OpenEpoch,
-            epoch.ClosingEpoch,
-            epoch.OpenStateHash,
-            epoch.BaseStates,
-            previous is null ? null : SignedEnvelope.Parse(await updates.ReadSignedUpdateAsync(_federationId, previous)));
+        var context = Context(mine, epoch, previous is null ? null : SignedEnvelope.Parse(await updates.ReadSignedUpdateAsync(_federationId, previous)));
         var (decision, evidence) = UpdateValidator.Decide(update, context);
 
         switch (decision.Disposition)
@@ -121,14 +142,8 @@ public sealed class NodeGrain(
                 return new UpdateAck(Disposition.Duplicate, null, decision.Message, previous!.ReceiptId, previous.Seq, previous.LeafHash);
 
             case Disposition.Accepted or Disposition.Late:
-                var late = decision.Disposition == Disposition.Late;
-                var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
-                // Straight to the ledger (as ScrollGrain.AppendAsync does): the ledger orders and seals; a grain hop
-                // per update would only add a turn.
                 var updateScroll = _updateScroll ??= await ledgers.GetAsync(FederationScrolls.Updates(_federationId));
-                var receipt = await updateScroll.AppendAsync(UpdateReceipts.Prepare(update, signedHash, late, updateScroll.Scroll, updateScroll.SizeHint));
-                mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
-                return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
+                return await SealAsync(update, decision, mine, updateScroll);
 
             default:
                 string? evidenceReceipt = null;
@@ -147,6 +162,17 @@ public sealed class NodeGrain(
                 await LogRefusalAsync(decision.CodeName!, decision.Message, update.Envelope.SignedBytes, update.Update.FederatedEpoch);
                 return new UpdateAck(Disposition.Refused, decision.CodeName, decision.Message, EvidenceReceipt: evidenceReceipt);
         }
+    }
+
+    /// <summary>Seals an admitted update in the update scroll (straight to the ledger, as ScrollGrain.AppendAsync does: the
+    /// ledger orders and seals; a grain hop per update would only add a turn), then records and acknowledges it.</summary>
+    private async Task<UpdateAck> SealAsync(VerifiedUpdate update, IngestDecision decision, NodeUpdates mine, ScrollLedger updateScroll)
+    {
+        var late = decision.Disposition == Disposition.Late;
+        var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
+        var receipt = await updateScroll.AppendAsync(UpdateReceipts.Prepare(update, signedHash, late, updateScroll.Scroll, updateScroll.SizeHint, _nodeText ??= _fingerprint.ToString()));
+        mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
+        return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
     }
 
     public async Task<HeartbeatAck> HeartbeatAsync(byte[] signedHeartbeat)

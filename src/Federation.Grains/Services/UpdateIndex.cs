@@ -70,13 +70,17 @@ public sealed class FederationUpdates
 
     /// <summary>Every recorded update of an epoch, in ledger order (the input of alignment).</summary>
     public IReadOnlyList<(KeyFingerprint Node, RecordedUpdate Update)> ForEpoch(long epoch) =>
-        _nodes.SelectMany(n => n.Value.All.Where(u => u.Epoch == epoch).Select(u => (n.Key, u))).OrderBy(x => x.u.Seq).ToList();
+        _nodes.Select(n => (n.Key, Update: n.Value.ForEpoch(epoch))).Where(x => x.Update is not null).Select(x => (x.Key, x.Update!)).OrderBy(x => x.Item2.Seq).ToList();
 }
 
+/// <summary>
+/// One node's recorded updates, in epoch order. A node's epochs only grow (a stale one is refused; a late one is
+/// still past its last), so recording appends and a lookup is a binary search: no hash table per node.
+/// </summary>
 public sealed class NodeUpdates
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<long, RecordedUpdate> _byEpoch = [];
+    private readonly List<RecordedUpdate> _byEpoch = [];
 
     public long LastEpoch { get; private set; } = -1;
 
@@ -91,13 +95,14 @@ public sealed class NodeUpdates
         }
     }
 
+    /// <summary>Every recorded update, in epoch order.</summary>
     public IReadOnlyList<RecordedUpdate> All
     {
         get
         {
             lock (_lock)
             {
-                return _byEpoch.Values.ToList();
+                return [.. _byEpoch];
             }
         }
     }
@@ -106,16 +111,52 @@ public sealed class NodeUpdates
     {
         lock (_lock)
         {
-            return _byEpoch.GetValueOrDefault(epoch);
+            if (epoch > LastEpoch)
+            {
+                return null; // the usual question at ingest: an epoch this node has not sent yet
+            }
+
+            var at = IndexOf(epoch);
+            return at >= 0 ? _byEpoch[at] : null;
         }
     }
 
+    /// <summary>Records an update; a second one for an epoch already recorded changes nothing (the first stands).</summary>
     public void Record(RecordedUpdate update)
     {
         lock (_lock)
         {
-            _byEpoch.TryAdd(update.Epoch, update);
-            LastEpoch = Math.Max(LastEpoch, update.Epoch);
+            if (update.Epoch > LastEpoch)
+            {
+                _byEpoch.Add(update);
+                LastEpoch = update.Epoch;
+                return;
+            }
+
+            var at = IndexOf(update.Epoch);
+            if (at < 0)
+            {
+                _byEpoch.Insert(~at, update); // out of order (never from ingest): kept sorted all the same
+            }
         }
+    }
+
+    // Binary search by epoch: the index, or the complement of where it would go.
+    private int IndexOf(long epoch)
+    {
+        var (low, high) = (0, _byEpoch.Count - 1);
+        while (low <= high)
+        {
+            var middle = low + ((high - low) >> 1);
+            var at = _byEpoch[middle].Epoch;
+            if (at == epoch)
+            {
+                return middle;
+            }
+
+            (low, high) = at < epoch ? (middle + 1, high) : (low, middle - 1);
+        }
+
+        return ~low;
     }
 }

@@ -81,4 +81,16 @@ public sealed class UpdateReceiptsTests : IDisposable
             Assert.Equal(expected[i % updates.Length], line);
         });
     }
+
+    [Fact]
+    public void Each_receipt_is_tagged_with_its_own_epoch_and_timeliness_as_they_alternate()
+    {
+        // Tags are shared per epoch once made: a change of epoch or of timeliness must never reuse another's.
+        foreach (var (epoch, late) in new[] { (5L, false), (4L, true), (5L, false), (6L, false), (4L, true), (5L, true), (6L, false) })
+        {
+            var update = Verified(epoch, "fed1.membership:7");
+            var receipt = Receipt.Parse(UpdateReceipts.Prepare(update, Sha256Digest.Of(update.Envelope.SignedBytes), late, "fed1.updates").Build(1, Time));
+            Assert.Equal([late ? "late" : "on-time", $"epoch-{epoch}"], receipt.Tags);
+        }
+    }
 }

@@ -59,6 +59,19 @@ public sealed class UpdateValidatorTests : IDisposable
     {
         var decision = Run(Signed());
         Assert.Equal(Disposition.Accepted, decision.Disposition);
+        Assert.Equal("accepted for epoch 5", decision.Message);
+    }
+
+    [Fact]
+    public void An_acceptance_names_its_own_epoch_as_epochs_alternate()
+    {
+        // The acceptance is shared per epoch once made: another epoch's must never come back.
+        foreach (var epoch in new long[] { 5, 6, 5, 7, 7, 5 })
+        {
+            var context = new IngestContext(Federation, _policy, Record(), epoch, null, State5, new Dictionary<long, Sha256Digest>(), null);
+            var decision = Run(Signed(epoch: epoch), context);
+            Assert.Equal((Disposition.Accepted, $"accepted for epoch {epoch}"), (decision.Disposition, decision.Message));
+        }
     }
 
     [Fact]
