@@ -106,7 +106,7 @@ public readonly record struct KeyFingerprint
             return false;
         }
 
-        fingerprint = new KeyFingerprint(System.Text.Encoding.ASCII.GetString(hex));
+        fingerprint = new KeyFingerprint(KeyHex.Get(hex));
         return true;
     }
 

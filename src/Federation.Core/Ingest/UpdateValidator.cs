@@ -14,7 +14,8 @@ namespace Federation.Core.Ingest;
 /// <param name="OpenStateHash">The global state hash the open epoch's updates must build on.</param>
 /// <param name="BaseStates">The global state hash each epoch built on (for late updates: an epoch missing here is unknown).</param>
 /// <param name="PreviousForEpoch">The node's update already accepted for the same epoch, if any.</param>
-public sealed record IngestContext(
+/// <remarks>A value (one per update on the hot path, passed down once): no allocation.</remarks>
+public readonly record struct IngestContext(
     string FederationId,
     FederationPolicy Policy,
     NodeRecord? Node,
@@ -124,7 +125,7 @@ public static class UpdateValidator
     }
 
     /// <summary>The checks that need the coordinator's state. Returns the decision and, for equivocation, its evidence.</summary>
-    public static (IngestDecision Decision, EquivocationEvidence? Evidence) Decide(VerifiedUpdate verified, IngestContext context)
+    public static (IngestDecision Decision, EquivocationEvidence? Evidence) Decide(VerifiedUpdate verified, in IngestContext context)
     {
         var update = verified.Update;
         if (update.FederationId != context.FederationId)

@@ -288,11 +288,20 @@ public sealed partial record Receipt(string Type, string Scroll, long Seq, DateT
 
     private static void ValidateType(string type)
     {
+        if (ReferenceEquals(type, s_validType))
+        {
+            return; // the same string checked last time (hot paths pass one constant per receipt kind)
+        }
+
         if (!TypePattern().IsMatch(type))
         {
             throw new FormatException($"receipt type \"{type}\" must match {TypePattern()}");
         }
+
+        s_validType = type;
     }
+
+    private static string? s_validType;
 
     private static void ValidateTags(IReadOnlyList<string> tags)
     {
@@ -301,8 +310,9 @@ public sealed partial record Receipt(string Type, string Scroll, long Seq, DateT
             throw new FormatException($"a receipt has at most {MaxTags} tags, got {tags.Count}");
         }
 
-        foreach (var tag in tags)
+        for (var i = 0; i < tags.Count; i++) // by index: no enumerator per receipt
         {
+            var tag = tags[i];
             if (tag.Length is 0 or > 64)
             {
                 throw new FormatException($"tag \"{tag}\" must be 1 to 64 characters");

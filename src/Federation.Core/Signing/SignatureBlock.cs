@@ -64,7 +64,7 @@ public sealed record SignatureBlock(string Algorithm, string? KeyId, byte[] Valu
         // Only the spelling ToJson writes (no stray bits in the last character).
         Span<byte> again = stackalloc byte[ValueLength];
         System.Buffers.Text.Base64.EncodeToUtf8(signature, again, out _, out _);
-        return again.SequenceEqual(value) ? new SignatureBlock(Ed25519, System.Text.Encoding.ASCII.GetString(key), signature) : null;
+        return again.SequenceEqual(value) ? new SignatureBlock(Ed25519, Crypto.KeyHex.Get(key), signature) : null;
     }
 
     /// <summary>Reads either form strictly; the message names the member that is wrong.</summary>
