@@ -105,11 +105,31 @@ public interface IProbeGrain : IGrainWithStringKey
     Task<int> Violations();
 }
 
+/// <summary>How many turns of one grain run at once, at most. Not Interlocked on purpose: if two turns ever ran at once, the count would show it (or tear).</summary>
+public sealed class TurnCounter
+{
+    private int _inside;
+
+    public int Max { get; private set; }
+
+    /// <summary>A turn's body: counts itself in, yields <paramref name="yields"/> times, counts itself out.</summary>
+    public async Task Run(int yields)
+    {
+        _inside++;
+        Max = Math.Max(Max, _inside);
+        for (var i = 0; i < yields; i++)
+        {
+            await Task.Yield();
+        }
+
+        _inside--;
+    }
+}
+
 [GrainType("probe")]
 public sealed class ProbeGrain : Grain, IProbeGrain
 {
-    private int _inside;
-    private int _max;
+    private readonly TurnCounter _turns = new();
     private int _writers;
     private int _readers;
     private int _violations;
@@ -118,7 +138,7 @@ public sealed class ProbeGrain : Grain, IProbeGrain
     {
         _violations += _writers + _readers > 0 ? 1 : 0;
         _writers++;
-        await Run(yields);
+        await _turns.Run(yields);
         _writers--;
     }
 
@@ -126,26 +146,13 @@ public sealed class ProbeGrain : Grain, IProbeGrain
     {
         _violations += _writers > 0 ? 1 : 0;
         _readers++;
-        await Run(yields);
+        await _turns.Run(yields);
         _readers--;
     }
 
-    public Task<int> MaxConcurrent() => Task.FromResult(_max);
+    public Task<int> MaxConcurrent() => Task.FromResult(_turns.Max);
 
     public Task<int> Violations() => Task.FromResult(_violations);
-
-    private async Task Run(int yields)
-    {
-        // Not Interlocked on purpose: if two turns ever ran at once, the count would show it (or tear).
-        _inside++;
-        _max = Math.Max(_max, _inside);
-        for (var i = 0; i < yields; i++)
-        {
-            await Task.Yield();
-        }
-
-        _inside--;
-    }
 }
 
 /// <summary>Grains that call each other, for call-chain tests.</summary>
@@ -389,8 +396,7 @@ public interface IEagerGrain : IGrainWithStringKey
 [GrainType("eager")]
 public sealed class EagerGrain(Journal journal) : Grain, IEagerGrain
 {
-    private int _inside;
-    private int _max;
+    private readonly TurnCounter _turns = new();
 
     public Task Ping() => Task.CompletedTask;
 
@@ -401,20 +407,9 @@ public sealed class EagerGrain(Journal journal) : Grain, IEagerGrain
         return Federation.Hosting.Runtime.Activation.IsGrainContext(SynchronizationContext.Current) ? value + 1 : -1;
     }
 
-    public async Task Work(int yields)
-    {
-        // Not Interlocked on purpose, as in ProbeGrain.
-        _inside++;
-        _max = Math.Max(_max, _inside);
-        for (var i = 0; i < yields; i++)
-        {
-            await Task.Yield();
-        }
+    public Task Work(int yields) => _turns.Run(yields);
 
-        _inside--;
-    }
-
-    public Task<int> MaxConcurrent() => Task.FromResult(_max);
+    public Task<int> MaxConcurrent() => Task.FromResult(_turns.Max);
 }
 
 /// <summary>Calls an <see cref="IEagerGrain"/> from grain code.</summary>
