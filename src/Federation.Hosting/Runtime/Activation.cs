@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using Federation.Hosting.Persistence;
 using Federation.Hosting.Scheduling;
@@ -115,6 +116,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
             if (mayStartHere && !_scheduled && _status == ActivationStatus.Valid && _posted is not { Count: > 0 } && HasRunnableWorkLocked())
             {
                 _scheduled = true;
+                _preferRequest = true; // the step StartHere runs is this request, even if a continuation is posted meanwhile
                 startHere = true;
                 return true;
             }
@@ -124,8 +126,36 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
         }
     }
 
-    /// <summary>Runs one step (the request just enqueued) on the calling thread, as a scheduled execution would.</summary>
-    public void StartHere() => Execute(1, finishEndedTurnsInline: true);
+    /// <summary>
+    /// Runs one step (the request just enqueued) on the calling thread, as a scheduled execution would: under an
+    /// empty execution context (as the thread pool runs work items), so the caller's <see cref="AsyncLocal{T}"/>
+    /// values never reach grain code or what it captures. The caller's context is back when this returns.
+    /// </summary>
+    public void StartHere()
+    {
+        var caller = ExecutionContext.Capture(); // null only when the caller suppressed flow (then it is not called)
+        ExecutionContext.Restore(EmptyExecutionContext);
+        try
+        {
+            Execute(1, finishEndedTurnsInline: true);
+        }
+        finally
+        {
+            ExecutionContext.Restore(caller ?? EmptyExecutionContext);
+        }
+    }
+
+    /// <summary>The context of a thread nothing has flowed into (captured once, on a thread started without flow).</summary>
+    private static readonly ExecutionContext EmptyExecutionContext = CaptureEmptyExecutionContext();
+
+    private static ExecutionContext CaptureEmptyExecutionContext()
+    {
+        ExecutionContext? empty = null;
+        var thread = new Thread(() => empty = ExecutionContext.Capture()) { IsBackground = true, Name = "capture empty execution context" };
+        thread.UnsafeStart();
+        thread.Join();
+        return empty ?? throw new InvalidOperationException("a thread started without flow has no execution context to capture");
+    }
 
     /// <summary>
     /// Posts a continuation or callback that must run as a step of this activation, under
@@ -201,6 +231,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                     // The step runs under the context it was posted from, so the request it belongs to stays
                     // current (SynchronizationContext.Current is the request: see Message).
                     SynchronizationContext.SetSynchronizationContext(work.Context);
+                    var outerStepping = t_stepping; // a step may run inside another's (a caller continuing inline)
                     t_stepping = finishEndedTurnsInline ? this : null;
                     try
                     {
@@ -208,7 +239,7 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
                     }
                     finally
                     {
-                        t_stepping = null;
+                        t_stepping = outerStepping;
                     }
 
                     if (_endedInStep is { } ended)
@@ -253,11 +284,13 @@ internal sealed class Activation : IGrainWorkItem, IThreadPoolWorkItem, IGrainCo
     {
         var runtime = _runtime;
         message.RunningOn = this;
-        var previousActivity = runtime.EnterRequest(message);
+        Activity? previousActivity = null;
         SynchronizationContext.SetSynchronizationContext(message); // awaits in the request come back as this request
         Task turn;
         try
         {
+            // Inside the try: a span listener that throws fails this request, never the activation.
+            previousActivity = runtime.EnterRequest(message);
             turn = message.Invoke(_grain!);
         }
         catch (Exception exception)

@@ -184,7 +184,8 @@ internal sealed class GrainRuntime : IGrainFactory
 
     // See StartsOnCallerThreadAttribute: only where threads are the thread pool's, and only for a caller outside any grain.
     private bool MayStartHere(Message message) =>
-        message.Method is { StartsOnCallerThread: true } && Scheduler is ThreadPoolGrainScheduler && !Activation.IsGrainContext(SynchronizationContext.Current);
+        message.Method is { StartsOnCallerThread: true } && Scheduler is ThreadPoolGrainScheduler && !Activation.IsGrainContext(SynchronizationContext.Current)
+        && !ExecutionContext.IsFlowSuppressed();
 
     private void Refuse(Message message, RuntimeState state)
     {

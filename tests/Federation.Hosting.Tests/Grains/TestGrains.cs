@@ -381,7 +381,7 @@ public interface IEagerGrain : IGrainWithStringKey
 {
     Task Ping();
 
-    /// <summary>Journals where its synchronous part ran ("eager &lt;key&gt; &lt;gate&gt; thread=&lt;id&gt; grain=&lt;bool&gt;"), then waits for the gate; returns the gate's value + 1 if it came back in grain context, else -1.</summary>
+    /// <summary>Journals where its synchronous part ran ("eager &lt;key&gt; &lt;gate&gt; thread=&lt;id&gt; grain=&lt;bool&gt; ambient=&lt;value&gt; caller-frame=&lt;bool&gt;"), then waits for the gate; returns the gate's value + 1 if it came back in grain context without an ambient value, else -1.</summary>
     [StartsOnCallerThread]
     Task<int> PassAsync(string gate);
 
@@ -400,11 +400,14 @@ public sealed class EagerGrain(Journal journal) : Grain, IEagerGrain
 
     public Task Ping() => Task.CompletedTask;
 
+    /// <summary>An ambient value a caller may set: grain code must never see it (a turn runs under an empty execution context).</summary>
+    public static readonly AsyncLocal<string?> Ambient = new();
+
     public async Task<int> PassAsync(string gate)
     {
-        journal.Add($"eager {this.GetPrimaryKeyString()} {gate} thread={Environment.CurrentManagedThreadId} grain={Federation.Hosting.Runtime.Activation.IsGrainContext(SynchronizationContext.Current)} caller-frame={Environment.StackTrace.Contains(nameof(EagerCallerGrain), StringComparison.Ordinal)}");
+        journal.Add($"eager {this.GetPrimaryKeyString()} {gate} thread={Environment.CurrentManagedThreadId} grain={Federation.Hosting.Runtime.Activation.IsGrainContext(SynchronizationContext.Current)} ambient={Ambient.Value ?? "none"} caller-frame={Environment.StackTrace.Contains(nameof(EagerCallerGrain), StringComparison.Ordinal)}");
         var value = await GateGrain.Gate(gate).Task;
-        return Federation.Hosting.Runtime.Activation.IsGrainContext(SynchronizationContext.Current) ? value + 1 : -1;
+        return Federation.Hosting.Runtime.Activation.IsGrainContext(SynchronizationContext.Current) && Ambient.Value is null ? value + 1 : -1;
     }
 
     public Task Work(int yields) => _turns.Run(yields);

@@ -38,13 +38,48 @@ public class StartsOnCallerThreadTests
             await grain.Ping(); // activated, and idle again
             var gate = "eager-" + Guid.NewGuid().ToString("N");
 
+            EagerGrain.Ambient.Value = "caller";
             var call = grain.PassAsync(gate);
 
-            // Before the caller has awaited anything, the request already ran its synchronous part, here, as a turn.
-            Assert.Equal($"eager idle {gate} thread={Environment.CurrentManagedThreadId} grain=True caller-frame=False", Started("idle", gate));
+            // Before the caller has awaited anything, the request already ran its synchronous part, here, as a turn,
+            // and without the caller's ambient (AsyncLocal) values, as a queued turn would.
+            Assert.Equal($"eager idle {gate} thread={Environment.CurrentManagedThreadId} grain=True ambient=none caller-frame=False", Started("idle", gate));
+            Assert.Equal("caller", EagerGrain.Ambient.Value); // the caller's own context is back
             Assert.False(call.IsCompleted);
             GateGrain.Gate(gate).SetResult(6);
-            Assert.Equal(7, await call); // its await came back in the grain's context, not the caller's
+            Assert.Equal(7, await call); // its await came back in the grain's context, still without the caller's values
+        });
+
+    [Fact]
+    public Task A_request_whose_span_fails_to_start_fails_alone_and_the_grain_serves_the_next() =>
+        WithThreadedHost(async host =>
+        {
+            var grain = host.GrainFactory.GetGrain<IEagerGrain>("span");
+            await grain.Ping();
+            var (failing, next) = ("eager-" + Guid.NewGuid().ToString("N"), "eager-" + Guid.NewGuid().ToString("N"));
+            var throwing = true;
+            using var listener = new System.Diagnostics.ActivityListener
+            {
+                ShouldListenTo = source => source.Name == Federation.Hosting.Telemetry.GrainTelemetry.Name,
+                Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+                ActivityStarted = activity =>
+                {
+                    if (Volatile.Read(ref throwing) && activity.OperationName == "eager.PassAsync")
+                    {
+                        throw new InvalidOperationException("listener failed");
+                    }
+                },
+            };
+            System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+            var call = grain.PassAsync(failing); // a task, not a throw at the call
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => call);
+            Assert.Equal("listener failed", error.Message);
+
+            Volatile.Write(ref throwing, false);
+            var served = grain.PassAsync(next);
+            GateGrain.Gate(next).SetResult(1);
+            Assert.Equal(2, await served.WaitAsync(TimeSpan.FromSeconds(10))); // not wedged behind the failed one
         });
 
     [Fact]
@@ -64,7 +99,7 @@ public class StartsOnCallerThreadTests
             GateGrain.Gate(first).SetResult(10);
             Assert.Equal(11, await running);
             Assert.Equal(2, await queued);
-            Assert.EndsWith("grain=True caller-frame=False", Started("busy", second)); // it ran later, as a turn of its own
+            Assert.EndsWith("grain=True ambient=none caller-frame=False", Started("busy", second)); // it ran later, as a turn of its own
         });
 
     [Fact]
@@ -79,7 +114,7 @@ public class StartsOnCallerThreadTests
             }
 
             // Started from the thread pool's queue, so the caller grain's frame is not beneath it.
-            Assert.EndsWith("grain=True caller-frame=False", Started("from-grain", gate));
+            Assert.EndsWith("grain=True ambient=none caller-frame=False", Started("from-grain", gate));
             GateGrain.Gate(gate).SetResult(1);
             Assert.Equal(2, await call);
         });
