@@ -54,6 +54,12 @@ public static class UpdateValidator
             return (null, IngestDecision.Refuse(RefusalCode.OversizedMessage, $"the message is {message.Length} bytes, over the limit of {MaxMessageBytes(policy)}"));
         }
 
+        // The plain shape in one pass (what nodes send); anything else through the general parse and its errors.
+        if (owned is not null && MetaUpdateReader.TryReadSigned(owned) is var (plainEnvelope, plainUpdate))
+        {
+            return Verified(plainEnvelope, plainUpdate, policy, resolveKey);
+        }
+
         SignedEnvelope envelope;
         try
         {
@@ -79,6 +85,12 @@ public static class UpdateValidator
             return (null, IngestDecision.Refuse(RefusalCode.MalformedMessage, $"the update is not a MetaUpdate: {ex.Message}"));
         }
 
+        return Verified(envelope, update, policy, resolveKey);
+    }
+
+    // The checks after parsing: type, the claimed node's key, the signature by it, the payload's base64.
+    private static (VerifiedUpdate? Update, IngestDecision? Refusal) Verified(SignedEnvelope envelope, MetaUpdate update, FederationPolicy policy, Func<KeyFingerprint, Ed25519PublicKey>? resolveKey)
+    {
         if (update.Type != MessageTypes.MetaUpdate)
         {
             return (null, IngestDecision.Refuse(RefusalCode.MalformedMessage, $"expected a {MessageTypes.MetaUpdate} message, got \"{update.Type}\""));

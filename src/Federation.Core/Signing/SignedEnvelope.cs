@@ -119,6 +119,14 @@ public sealed class SignedEnvelope
 
     public static SignedEnvelope Parse(string json) => Parse(Encoding.UTF8.GetBytes(json));
 
+    /// <summary>
+    /// An envelope from a canonical message a reader has already taken apart: <paramref name="whole"/> is the
+    /// message (kept, not copied), <paramref name="signedBytes"/> the message without its <c>signature</c> member and
+    /// <paramref name="signature"/> that member, written as <see cref="SignatureBlock.ToJson"/> writes it. What
+    /// <see cref="ParseOwned"/> returns for the same bytes; the caller answers for that.
+    /// </summary>
+    internal static SignedEnvelope FromCanonicalParts(byte[] whole, byte[] signedBytes, SignatureBlock signature) => new(null, signedBytes, signature, whole);
+
     public SignatureCheck Verify(ISignatureVerifier verifier) => verifier.Verify(SignedBytes, Signature);
 
     /// <summary>The payload as a protocol record.</summary>

@@ -6,6 +6,7 @@ using Federation.Core.Crypto;
 using Federation.Core.Hashing;
 using Federation.Core.Ingest;
 using Federation.Core.Protocol;
+using Federation.Core.Signing;
 
 namespace Federation.Core.Tests.Ingest;
 
@@ -129,5 +130,95 @@ public sealed class MetaUpdateReaderTests
         var canonical = CanonicalJson.Write(JsonSerializer.SerializeToNode(update, ProtocolJson.Options));
         Assert.Equal(update, MetaUpdateReader.TryRead(canonical));
         Assert.Equal(Encoding.UTF8.GetString(canonical), Encoding.UTF8.GetString(CanonicalJson.Write(JsonSerializer.SerializeToNode(MetaUpdateReader.TryRead(canonical), ProtocolJson.Options))));
+    }
+
+    // ---- the whole signed message in one pass (TryReadSigned) against the general path ----
+
+    private static readonly Ed25519PrivateKey Signer = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)21, 32).ToArray());
+
+    private static byte[] SignedMessage(JsonObject payload) => SignedEnvelope.Sign(payload, new Ed25519Signer(Signer)).ToCanonicalJson();
+
+    /// <summary>What UpdateValidator does without the one-pass reader: the canonical parse, then the payload reader or the serializer.</summary>
+    private static (SignedEnvelope Envelope, MetaUpdate Update)? GeneralPath(byte[] message)
+    {
+        try
+        {
+            var envelope = SignedEnvelope.Parse(message);
+            var update = MetaUpdateReader.TryRead(envelope.SignedBytes) ?? Serializer(envelope.SignedBytes);
+            return update is null ? null : (envelope, update);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static void AssertSame((SignedEnvelope Envelope, MetaUpdate Update) fast, byte[] message)
+    {
+        Assert.True(CanonicalJson.IsCanonical(message), "the one-pass reader accepted a message that is not canonical");
+        var general = GeneralPath(message);
+        Assert.NotNull(general);
+        Assert.Equal(general.Value.Update, fast.Update);
+        Assert.Equal(general.Value.Envelope.SignedBytes, fast.Envelope.SignedBytes);
+        Assert.Equal(general.Value.Envelope.Signature.Algorithm, fast.Envelope.Signature.Algorithm);
+        Assert.Equal(general.Value.Envelope.Signature.KeyId, fast.Envelope.Signature.KeyId);
+        Assert.Equal(general.Value.Envelope.Signature.Value, fast.Envelope.Signature.Value);
+        Assert.Equal(general.Value.Envelope.ToCanonicalJson(), fast.Envelope.ToCanonicalJson());
+        Assert.Equal(message, fast.Envelope.ToCanonicalJson());
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void The_one_pass_reader_of_signed_updates_agrees_with_the_general_path(string name, Action<JsonObject> change)
+    {
+        var payload = Typical();
+        change(payload);
+        var message = SignedMessage(payload);
+
+        var fast = MetaUpdateReader.TryReadSigned((byte[])message.Clone());
+        if (fast is not null)
+        {
+            AssertSame(fast.Value, message);
+        }
+
+        if (name is "typical" or "epoch 0" or "unicode block id" or "empty strings")
+        {
+            Assert.NotNull(fast); // the plain shape takes the one pass
+        }
+
+        if (name is "negative epoch" or "largest exact epoch" or "escaped id" or "control character" or "other type" or "extra member" or "extra first member" or "missing payload")
+        {
+            Assert.Null(fast); // outside its shape: the general path decides
+        }
+    }
+
+    [Fact]
+    public void Random_byte_changes_and_cuts_never_make_the_one_pass_reader_disagree()
+    {
+        var random = new Random(11);
+        var baseline = SignedMessage(Typical());
+        var accepted = 0;
+        for (var i = 0; i < 20000; i++)
+        {
+            var bytes = (byte[])baseline.Clone();
+            if (i % 10 == 0)
+            {
+                bytes = bytes[..random.Next(bytes.Length)]; // a cut message
+            }
+
+            for (var k = random.Next(1, 3); k > 0 && bytes.Length > 0; k--)
+            {
+                bytes[random.Next(bytes.Length)] = i % 3 == 0 ? (byte)random.Next(256) : (byte)random.Next(32, 127);
+            }
+
+            var fast = MetaUpdateReader.TryReadSigned((byte[])bytes.Clone());
+            if (fast is not null)
+            {
+                accepted++;
+                AssertSame(fast.Value, bytes);
+            }
+        }
+
+        Assert.True(accepted > 1000, $"only {accepted} changed messages took the one pass");
     }
 }
