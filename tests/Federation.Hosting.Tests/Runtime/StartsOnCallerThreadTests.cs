@@ -27,6 +27,16 @@ public class StartsOnCallerThreadTests
         }
     }
 
+    private static string NewGate() => "eager-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>The grain, activated by a first call and idle again (so the next marked call may start on this thread).</summary>
+    private static async Task<IEagerGrain> ActiveAndIdle(GrainHost host, string key)
+    {
+        var grain = host.GrainFactory.GetGrain<IEagerGrain>(key);
+        await grain.Ping();
+        return grain;
+    }
+
     private string? Started(string key, string gate) =>
         _journal.Entries.SingleOrDefault(e => e.StartsWith($"eager {key} {gate} ", StringComparison.Ordinal));
 
@@ -34,9 +44,8 @@ public class StartsOnCallerThreadTests
     public Task A_marked_call_from_outside_to_an_idle_activation_starts_on_the_callers_thread_and_continues_in_the_grain() =>
         WithThreadedHost(async host =>
         {
-            var grain = host.GrainFactory.GetGrain<IEagerGrain>("idle");
-            await grain.Ping(); // activated, and idle again
-            var gate = "eager-" + Guid.NewGuid().ToString("N");
+            var grain = await ActiveAndIdle(host, "idle");
+            var gate = NewGate();
 
             EagerGrain.Ambient.Value = "caller";
             var call = grain.PassAsync(gate);
@@ -54,9 +63,8 @@ public class StartsOnCallerThreadTests
     public Task A_request_whose_span_fails_to_start_fails_alone_and_the_grain_serves_the_next() =>
         WithThreadedHost(async host =>
         {
-            var grain = host.GrainFactory.GetGrain<IEagerGrain>("span");
-            await grain.Ping();
-            var (failing, next) = ("eager-" + Guid.NewGuid().ToString("N"), "eager-" + Guid.NewGuid().ToString("N"));
+            var grain = await ActiveAndIdle(host, "span");
+            var (failing, next) = (NewGate(), NewGate());
             var throwing = true;
             using var listener = new System.Diagnostics.ActivityListener
             {
@@ -86,9 +94,8 @@ public class StartsOnCallerThreadTests
     public Task A_marked_call_to_a_busy_activation_waits_its_turn() =>
         WithThreadedHost(async host =>
         {
-            var grain = host.GrainFactory.GetGrain<IEagerGrain>("busy");
-            await grain.Ping();
-            var (first, second) = ("eager-" + Guid.NewGuid().ToString("N"), "eager-" + Guid.NewGuid().ToString("N"));
+            var grain = await ActiveAndIdle(host, "busy");
+            var (first, second) = (NewGate(), NewGate());
             var running = grain.PassAsync(first);
             Assert.NotNull(Started("busy", first));
 
@@ -106,7 +113,7 @@ public class StartsOnCallerThreadTests
     public Task A_marked_call_from_grain_code_is_queued_not_run_inside_the_callers_turn() =>
         WithThreadedHost(async host =>
         {
-            var gate = "eager-" + Guid.NewGuid().ToString("N");
+            var gate = NewGate();
             var call = host.GrainFactory.GetGrain<IEagerCallerGrain>("caller").CallAsync("from-grain", gate);
             while (Started("from-grain", gate) is null)
             {
@@ -123,8 +130,7 @@ public class StartsOnCallerThreadTests
     public Task Turns_never_overlap_when_many_outside_callers_start_marked_calls_at_once() =>
         WithThreadedHost(async host =>
         {
-            var grain = host.GrainFactory.GetGrain<IEagerGrain>("crowd");
-            await grain.Ping();
+            var grain = await ActiveAndIdle(host, "crowd");
             await Task.WhenAll(Enumerable.Range(0, 400).Select(i => Task.Run(() => grain.Work(i % 3))));
             Assert.Equal(1, await grain.MaxConcurrent());
         });
@@ -133,7 +139,7 @@ public class StartsOnCallerThreadTests
     public void On_the_simulation_scheduler_a_marked_call_is_queued_in_the_seeded_order()
     {
         var sim = new SimulationScheduler(seed: 11);
-        var gate = "eager-" + Guid.NewGuid().ToString("N");
+        var gate = NewGate();
         var (startedDuringCall, result) = sim.Run(async () =>
         {
             var host = await TestHosts.StartAsync(TestHosts.Simulated(sim, _journal));
