@@ -19,10 +19,7 @@ internal static class KeyHex
     public static string Get(ReadOnlySpan<byte> asciiHex)
     {
         Span<char> chars = stackalloc char[asciiHex.Length];
-        for (var i = 0; i < asciiHex.Length; i++)
-        {
-            chars[i] = (char)asciiHex[i];
-        }
+        System.Text.Ascii.ToUtf16(asciiHex, chars, out _);
 
         if (s_bySpan.TryGetValue(chars, out var known))
         {

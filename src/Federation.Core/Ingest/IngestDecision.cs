@@ -46,22 +46,9 @@ public sealed record IngestDecision(Disposition Disposition, RefusalCode? Code, 
     public static IngestDecision Accept(string message) => new(Disposition.Accepted, null, message);
 
     /// <summary>The acceptance of an update for <paramref name="epoch"/>: one decision per epoch, shared (it is immutable).</summary>
-    public static IngestDecision AcceptedFor(long epoch)
-    {
-        var cached = s_accepted;
-        if (cached?.Epoch == epoch)
-        {
-            return cached.Decision;
-        }
+    public static IngestDecision AcceptedFor(long epoch) => s_accepted.For(epoch);
 
-        var decision = Accept($"accepted for epoch {epoch}");
-        s_accepted = new EpochDecision(epoch, decision); // a reference: readers see a whole pair or the previous one
-        return decision;
-    }
-
-    private sealed record EpochDecision(long Epoch, IngestDecision Decision);
-
-    private static EpochDecision? s_accepted;
+    private static readonly LatestEpoch<IngestDecision> s_accepted = new(epoch => Accept($"accepted for epoch {epoch}"));
 
     public static IngestDecision Late(string message) => new(Disposition.Late, null, message);
 

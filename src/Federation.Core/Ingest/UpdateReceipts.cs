@@ -43,25 +43,11 @@ public static class UpdateReceipts
     public static PreparedReceipt Prepare(VerifiedUpdate update, Sha256Digest signedHash, bool late, string scroll, long expectedSeq = 0, string? node = null) =>
         Receipt.Prepare(late ? LateType : AcceptedType, scroll, Tags(update, late), node ?? update.Update.NodeFingerprint.ToString(), expectedSeq, (update, signedHash), static (line, state) => WriteBody(line, state.update, state.signedHash));
 
-    private static IReadOnlyList<string> Tags(VerifiedUpdate update, bool late)
-    {
-        // Every update of an epoch has the same tags: kept for the latest epoch seen (read-only, shared).
-        var epoch = update.Update.FederatedEpoch;
-        var cached = late ? s_lateTags : s_onTimeTags;
-        if (cached?.Epoch == epoch)
-        {
-            return cached.Tags;
-        }
+    // Every update of an epoch has the same tags: made once per epoch (read-only, shared).
+    private static IReadOnlyList<string> Tags(VerifiedUpdate update, bool late) => (late ? s_lateTags : s_onTimeTags).For(update.Update.FederatedEpoch);
 
-        var tags = new EpochTags(epoch, Array.AsReadOnly([late ? "late" : "on-time", $"epoch-{epoch}"]));
-        _ = late ? s_lateTags = tags : s_onTimeTags = tags;
-        return tags.Tags;
-    }
-
-    private sealed record EpochTags(long Epoch, IReadOnlyList<string> Tags);
-
-    private static EpochTags? s_onTimeTags;
-    private static EpochTags? s_lateTags;
+    private static readonly LatestEpoch<IReadOnlyList<string>> s_onTimeTags = new(epoch => Array.AsReadOnly(["on-time", $"epoch-{epoch}"]));
+    private static readonly LatestEpoch<IReadOnlyList<string>> s_lateTags = new(epoch => Array.AsReadOnly(["late", $"epoch-{epoch}"]));
 
     // Members in RFC 8785 order: base_state_hash, checks, federated_epoch, ledger_block_id, signed_hash, update, update_hash.
     private static void WriteBody(ArrayBufferWriter<byte> line, VerifiedUpdate update, Sha256Digest signedHash)
