@@ -36,7 +36,7 @@ public sealed class EpochGrain(
     public const string DeadlineReminder = "epoch-deadline";
 
     private IDisposable? _quorumTimer;
-    private DateTimeOffset? _quorumSince;
+    private readonly EpochClosing _closing = new(options.QuorumFraction, options.Grace, options.Deadline);
     private bool _running;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -52,7 +52,7 @@ public sealed class EpochGrain(
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         var info = await GrainFactory.GetGrain<IFederationGrain>(GetPrimaryKeyString()).GetEpochAsync();
-        if (reminderName == DeadlineReminder && TimeProvider.GetUtcNow() - info.OpenedAt >= options.Deadline)
+        if (reminderName == DeadlineReminder && _closing.OnDeadline(info.OpenedAt, TimeProvider.GetUtcNow()))
         {
             await RunOnceAsync();
         }
@@ -65,31 +65,20 @@ public sealed class EpochGrain(
         var federation = GrainFactory.GetGrain<IFederationGrain>(federationId);
         var info = await federation.GetEpochAsync();
         var submitted = (await updateIndex.ForAsync(federationId)).ForEpoch(info.OpenEpoch).Count(u => !u.Update.Late);
-        if (info.ClosingEpoch is not null || submitted == 0)
-        {
-            _quorumSince = null;
-            return;
-        }
-
         var active = 0;
-        foreach (var node in await federation.ListNodesAsync())
+        if (info.ClosingEpoch is null && submitted > 0)
         {
-            if ((await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(federationId, node)).GetAsync())?.Record.Status == NodeStatus.Active)
+            foreach (var node in await federation.ListNodesAsync())
             {
-                active++;
+                if ((await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(federationId, node)).GetAsync())?.Record.Status == NodeStatus.Active)
+                {
+                    active++;
+                }
             }
         }
 
-        if (submitted < Math.Ceiling(options.QuorumFraction * active))
+        if (_closing.OnCheck(info.ClosingEpoch is not null, submitted, active, TimeProvider.GetUtcNow()))
         {
-            _quorumSince = null;
-            return;
-        }
-
-        _quorumSince ??= TimeProvider.GetUtcNow();
-        if (TimeProvider.GetUtcNow() - _quorumSince >= options.Grace)
-        {
-            _quorumSince = null;
             await RunOnceAsync();
         }
     }
@@ -165,84 +154,59 @@ public sealed class EpochGrain(
 
         // Propose and vote: every validator recomputes from the scroll; this grain relays their messages.
         var members = set.Ids.Select(id => GrainFactory.GetGrain<IValidatorGrain>($"{federationId}/{id}")).ToList();
-        var queue = new Queue<(int From, byte[] Message)>();
-        var steps = new ValidatorStep?[members.Count];
-        var evidence = new List<byte[]>();
+        var round = new ConsensusRound(set, validators.ViewTimeout, validators.MaxViewChanges);
+        var steps = new ValidatorStep[members.Count];
+        void Report(int index, ValidatorStep step)
+        {
+            steps[index] = step;
+            round.Report(index, new ReplicaReport(step.Outbound, step.Committed, step.View, step.Evidence));
+        }
+
         // Validators recompute in parallel (each re-reads and re-verifies the epoch's updates).
         var begun = await Task.WhenAll(members.Select(m => m.BeginAsync(inputs)));
         for (var i = 0; i < members.Count; i++)
         {
-            Absorb(i, begun[i]);
+            Report(i, begun[i]);
         }
 
-        var timeout = validators.ViewTimeout;
-        for (var round = 0; ; round++)
+        while (true)
         {
-            while (queue.Count > 0)
+            while (round.TryNextDelivery(out var to, out var message))
             {
-                var (from, message) = queue.Dequeue();
-                for (var to = 0; to < members.Count; to++)
-                {
-                    if (to != from)
-                    {
-                        Absorb(to, await members[to].ReceiveAsync(epoch, message));
-                    }
-                }
+                Report(to, await members[to].ReceiveAsync(epoch, message));
             }
 
-            if (steps.Count(s => s?.Committed is not null) >= set.CommitQuorum || round >= validators.MaxViewChanges)
+            if (round.IsDecided)
             {
                 break;
             }
 
             // No quorum has committed and the network is quiet: the view timer expires; it doubles each time.
-            await Task.Delay(timeout, TimeProvider);
-            timeout *= 2;
-            for (var i = 0; i < members.Count; i++)
+            await Task.Delay(round.NextTimeout, TimeProvider);
+            foreach (var i in round.ExpireView())
             {
-                if (steps[i]?.Committed is null)
-                {
-                    Absorb(i, await members[i].TimeoutAsync(epoch));
-                }
+                Report(i, await members[i].TimeoutAsync(epoch));
             }
         }
 
-        void Absorb(int index, ValidatorStep step)
+        var result = round.Result();
+        var flagged = await SealValidatorEvidenceAsync(federationId, governance, result.Evidence, set);
+        if (!result.Committed)
         {
-            steps[index] = step with { Outbound = [] };
-            evidence.AddRange(step.Evidence);
-            foreach (var message in step.Outbound)
-            {
-                queue.Enqueue((index, message));
-            }
+            return new EpochReport(epoch, EpochState.Failed, result.Failure, null, null, result.View, [], flagged, 0, 0);
         }
 
-        var flagged = await SealValidatorEvidenceAsync(federationId, governance, evidence, set);
-        var committed = steps.Where(s => s?.Committed is not null).Select(s => s!).ToList();
-        var digests = committed.Select(s => s.Committed!.Value).Distinct().ToList();
-        if (digests.Count > 1)
-        {
-            // Safety is the replicas' to keep; if it ever broke, say so loudly rather than apply anything.
-            return new EpochReport(epoch, EpochState.Failed, $"validators committed {digests.Count} different digests: refusing to apply", null, null, 0, [], flagged, 0, 0);
-        }
-
-        if (committed.Count < set.CommitQuorum)
-        {
-            var views = string.Join(", ", steps.Select((s, i) => $"{set.Ids[i]}@view{s?.View ?? 0}"));
-            return new EpochReport(epoch, EpochState.Failed,
-                $"no 2f + 1 = {set.CommitQuorum} validators committed after {validators.MaxViewChanges} view changes ({views}); more than f = {set.F} validators are faulty or unreachable: halted safely, nothing applied",
-                null, null, steps.Max(s => s?.View ?? 0), [], flagged, 0, 0);
-        }
+        var digest = result.Digest!.Value;
+        var committed = steps[result.CertificateFrom];
 
         // Apply: the aggregator recomputes too; it applies only the committed digest.
         var outcome = EpochInputsReader.Compute(inputs, await EpochInputsReader.ReadUpdatesAsync(ledgers, federationId, epoch, cutoff), settings.Policy, validators.PolicyOf(federationId));
-        var digest = digests[0];
         if (outcome.Proposal.Digest() != digest)
         {
-            return new EpochReport(epoch, EpochState.Failed, $"the committed digest {digest} is not the aggregator's own recomputation {outcome.Proposal.Digest()}", digest, null, committed[0].View, [], flagged, 0, 0);
+            return new EpochReport(epoch, EpochState.Failed, $"the committed digest {digest} is not the aggregator's own recomputation {outcome.Proposal.Digest()}", digest, null, committed.View, [], flagged, 0, 0);
         }
 
-        return await ApplyAsync(federationId, federation, governance, outcome, digest, committed[0], flagged);
+        return await ApplyAsync(federationId, federation, governance, outcome, digest, committed, flagged);
     }
 
     private async Task<EpochReport> ApplyAsync(string federationId, IFederationGrain federation, ScrollLedger governance, EpochOutcome outcome, Sha256Digest digest, ValidatorStep committed, IReadOnlyList<string> flagged)

@@ -38,23 +38,6 @@ public sealed class FederationState
     public Dictionary<string, int>? Streaks { get; set; }
 }
 
-/// <summary>Persisted epoch chain of a federation (names are part of the storage format): written at each epoch change.</summary>
-public sealed class EpochChainState
-{
-    public long OpenEpoch { get; set; } = 1;
-
-    public long? ClosingEpoch { get; set; }
-
-    /// <summary>The global state each epoch built on (epoch → state hash, "sha256:…").</summary>
-    public Dictionary<long, string> BaseStates { get; set; } = [];
-
-    /// <summary>When the open epoch opened (its deadline counts from here).</summary>
-    public DateTimeOffset OpenedAt { get; set; }
-
-    /// <summary>Committed divergence streaks per node fingerprint.</summary>
-    public Dictionary<string, int> Streaks { get; set; } = [];
-}
-
 /// <summary>
 /// A federation (tenant): its registry, policy, epochs and the joining handshake of SPEC A. Nodes'
 /// standing lives in their node grains; this grain keeps the list and the epoch chain.
@@ -91,8 +74,7 @@ public sealed class FederationGrain(
             }
             else
             {
-                chain.State.BaseStates[1] = EpochProposal.Genesis(settings.Id).ToString();
-                chain.State.OpenedAt = TimeProvider.GetUtcNow();
+                chain.State = EpochChainState.Genesis(settings.Id, TimeProvider.GetUtcNow());
             }
 
             await chain.WriteStateAsync();
@@ -230,10 +212,9 @@ public sealed class FederationGrain(
 
     public async Task<EpochInfo> CloseEpochAsync()
     {
-        if (chain.State.ClosingEpoch is null)
+        if (chain.State.Close())
         {
             // Published before the write: from now on node grains ask this grain, which answers after the write.
-            chain.State.ClosingEpoch = chain.State.OpenEpoch;
             epochs.Publish(Settings.Id, Info());
             await chain.WriteStateAsync();
         }
@@ -241,12 +222,20 @@ public sealed class FederationGrain(
         return Info();
     }
 
-    public async Task<EpochInfo> OpenNextEpochAsync(Sha256Digest newStateHash)
+    public Task<EpochInfo> OpenNextEpochAsync(Sha256Digest newStateHash)
     {
-        chain.State.ClosingEpoch = null;
-        chain.State.OpenEpoch++;
-        chain.State.OpenedAt = TimeProvider.GetUtcNow();
-        chain.State.BaseStates[chain.State.OpenEpoch] = newStateHash.ToString();
+        chain.State.OpenNext(newStateHash, TimeProvider.GetUtcNow());
+        return WriteChainAndPublishAsync();
+    }
+
+    public Task<EpochInfo> ApplyEpochAsync(long epoch, Sha256Digest newStateHash, IReadOnlyDictionary<string, int> streaks)
+    {
+        chain.State.Apply(epoch, newStateHash, streaks, TimeProvider.GetUtcNow());
+        return WriteChainAndPublishAsync();
+    }
+
+    private async Task<EpochInfo> WriteChainAndPublishAsync()
+    {
         try
         {
             await chain.WriteStateAsync();
@@ -263,17 +252,6 @@ public sealed class FederationGrain(
 
     // Every update asks for the epoch: build the answer once per change, not per call.
     private EpochInfo? _info;
-
-    public async Task<EpochInfo> ApplyEpochAsync(long epoch, Sha256Digest newStateHash, IReadOnlyDictionary<string, int> streaks)
-    {
-        if (chain.State.ClosingEpoch != epoch)
-        {
-            throw new InvalidOperationException($"epoch {epoch} is not the closing epoch ({chain.State.ClosingEpoch?.ToString() ?? "none"}); nothing to apply");
-        }
-
-        chain.State.Streaks = streaks.ToDictionary();
-        return await OpenNextEpochAsync(newStateHash);
-    }
 
     public Task<IReadOnlyDictionary<string, int>> GetStreaksAsync() =>
         Task.FromResult<IReadOnlyDictionary<string, int>>(chain.State.Streaks.ToDictionary());

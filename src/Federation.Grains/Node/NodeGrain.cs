@@ -13,32 +13,6 @@ using Federation.Storage.Ledger;
 
 namespace Federation.Grains.Node;
 
-/// <summary>Persisted state of a node (names are part of the storage format). Written on standing changes only:
-/// per-update facts live in the update scroll (see <see cref="UpdateIndex"/>).</summary>
-public sealed class NodeState
-{
-    public bool Registered { get; set; }
-
-    public TrustLevel TrustLevel { get; set; }
-
-    public SyncPolicy SyncPolicy { get; set; }
-
-    public List<string> Capabilities { get; set; } = [];
-
-    public NodeStatus Status { get; set; } = NodeStatus.Pending;
-
-    public string? StatusReason { get; set; }
-
-    public string? EvidenceReceipt { get; set; }
-
-    public string? SessionId { get; set; }
-
-    public string? LedgerBlockId { get; set; }
-
-    /// <summary>Evidence receipts a reviewer has decided (review verdicts); a quarantine citing one changes nothing.</summary>
-    public List<string> ReviewedEvidence { get; set; } = [];
-}
-
 /// <summary>
 /// One node of one federation (key <c>&lt;federation&gt;/&lt;fingerprint&gt;</c>). Turn-based: one message of a
 /// node at a time, so its epoch order, duplicates and equivocation are decided without races; different
@@ -71,10 +45,7 @@ public sealed class NodeGrain(
         return Task.CompletedTask;
     }
 
-    private NodeRecord? Record(long lastEpoch = -1) => state.State.Registered
-        ? new NodeRecord(_federationId, _fingerprint, state.State.TrustLevel, state.State.SyncPolicy, state.State.Capabilities, state.State.Status,
-            state.State.SessionId, state.State.LedgerBlockId, lastEpoch, state.State.StatusReason)
-        : null;
+    private NodeRecord? Record(long lastEpoch = -1) => state.State.Record(_federationId, _fingerprint, lastEpoch);
 
     public async Task RegisterAsync(NodeRegistration registration)
     {
@@ -83,10 +54,7 @@ public sealed class NodeGrain(
             throw new ArgumentException($"registration for {registration.Fingerprint} sent to the grain of {_fingerprint}");
         }
 
-        state.State.Registered = true;
-        state.State.TrustLevel = registration.TrustLevel;
-        state.State.SyncPolicy = registration.SyncPolicy;
-        state.State.Capabilities = [.. registration.Capabilities];
+        state.State.Register(registration.TrustLevel, registration.SyncPolicy, registration.Capabilities);
         await state.WriteStateAsync();
     }
 
@@ -192,9 +160,9 @@ public sealed class NodeGrain(
                 throw new HandshakeException(RefusalCode.WrongFederation, $"the heartbeat names federation \"{head.FederationId}\" and scroll \"{head.Scroll}\", not federation \"{_federationId}\"");
             }
 
-            if (Record() is not { } record || record.Status is NodeStatus.Revoked or NodeStatus.Excluded)
+            if (!state.State.MayReport)
             {
-                throw new HandshakeException(Record() is null ? RefusalCode.UnknownNode : RefusalCode.RevokedNode, $"node {_fingerprint} may not report to federation \"{_federationId}\"");
+                throw new HandshakeException(!state.State.Registered ? RefusalCode.UnknownNode : RefusalCode.RevokedNode, $"node {_fingerprint} may not report to federation \"{_federationId}\"");
             }
         }
         catch (HandshakeException ex)
@@ -238,55 +206,22 @@ public sealed class NodeGrain(
 
     public async Task ActivateAsync(string sessionId, string ledgerBlockId)
     {
-        if (state.State.Status is NodeStatus.Revoked or NodeStatus.Excluded or NodeStatus.Quarantined)
-        {
-            throw new InvalidOperationException($"node {_fingerprint} is {state.State.Status.ToString().ToLowerInvariant()}; a handshake does not change that");
-        }
-
-        state.State.SessionId = sessionId;
-        state.State.LedgerBlockId = ledgerBlockId;
-        state.State.Status = NodeStatus.Active;
-        state.State.StatusReason = null;
+        state.State.Activate(_fingerprint, sessionId, ledgerBlockId);
         _lastSeen = TimeProvider.GetUtcNow();
         await state.WriteStateAsync();
     }
 
     public async Task SetStatusAsync(NodeStatus status, string reason, string? evidenceReceipt = null)
     {
-        if (!state.State.Registered)
+        if (state.State.SetStatus(_federationId, _fingerprint, status, reason, evidenceReceipt))
         {
-            throw new InvalidOperationException($"node {_fingerprint} is not registered in federation \"{_federationId}\"");
+            await state.WriteStateAsync();
         }
-
-        // A reviewer's verdict outranks a later replay of the same evidence (an epoch committing after the verdict
-        // lists the node it quarantined at ingest), and a quarantine never un-revokes or un-excludes a node.
-        if (status == NodeStatus.Quarantined
-            && ((evidenceReceipt is not null && state.State.ReviewedEvidence.Contains(evidenceReceipt))
-                || state.State.Status is NodeStatus.Revoked or NodeStatus.Excluded))
-        {
-            return;
-        }
-
-        state.State.Status = status;
-        state.State.StatusReason = reason;
-        state.State.EvidenceReceipt = evidenceReceipt ?? state.State.EvidenceReceipt;
-        await state.WriteStateAsync();
     }
 
     public async Task ApplyVerdictAsync(Core.Governance.VerdictKind verdict, string reason, string evidenceReceipt, string verdictReceipt)
     {
-        if (state.State.Status != NodeStatus.Quarantined || state.State.EvidenceReceipt != evidenceReceipt)
-        {
-            throw new InvalidOperationException($"node {_fingerprint} is {state.State.Status.ToString().ToLowerInvariant()} on evidence {state.State.EvidenceReceipt ?? "none"}, not quarantined on {evidenceReceipt}");
-        }
-
-        // Approve: active at once, so the node's next update (for the open epoch) is accepted. Reject: Revoked, the
-        // strongest standing — every message (update, hello, heartbeat) is refused, so it is excluded as well.
-        state.State.Status = verdict == Core.Governance.VerdictKind.Approve ? NodeStatus.Active : NodeStatus.Revoked;
-        state.State.StatusReason = verdict == Core.Governance.VerdictKind.Approve
-            ? $"approved by review ({verdictReceipt}): {reason}"
-            : $"rejected by review ({verdictReceipt}): excluded and key revoked: {reason}";
-        state.State.ReviewedEvidence.Add(evidenceReceipt);
+        state.State.ApplyVerdict(_fingerprint, verdict, reason, evidenceReceipt, verdictReceipt);
         await state.WriteStateAsync();
     }
 
