@@ -23,6 +23,9 @@ public static class FederationGrainsExtensions
         builder.Services.AddSingleton(governanceLog ?? new GovernanceLog(GovernanceLog.FileName));
         builder.Services.AddSingleton<UpdateIndex>();
         builder.Services.AddSingleton<EpochBoard>();
+        builder.Services.AddMetrics();
+        // The metrics read the grains' clock (Orleans resolves TimeProvider from the container; this host, from its scheduler).
+        builder.Services.AddSingleton(sp => new Telemetry.FederationMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<global::Federation.Hosting.Scheduling.IGrainScheduler>().TimeProvider));
         return builder
             .AddGrain<FederationGrain>()
             .AddGrain<NodeGrain>()

@@ -45,6 +45,9 @@ public sealed class ConsensusRound
     /// <summary>How long the network stays quiet before the next view timer expires.</summary>
     public TimeSpan NextTimeout { get; private set; }
 
+    /// <summary>View timers expired so far.</summary>
+    public int ViewChanges => _viewChanges;
+
     public int Committed => _reports.Count(r => r?.Committed is not null);
 
     /// <summary>Nothing more to do: 2f + 1 validators committed, or the view-change bound is reached.</summary>

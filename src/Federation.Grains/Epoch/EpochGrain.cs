@@ -31,7 +31,8 @@ public sealed class EpochGrain(
     LedgerDirectory ledgers,
     GovernanceLog governanceLog,
     EpochOptions options,
-    UpdateIndex updateIndex) : Grain, IEpochGrain, IRemindable
+    UpdateIndex updateIndex,
+    Telemetry.FederationMetrics metrics) : Grain, IEpochGrain, IRemindable
 {
     public const string DeadlineReminder = "epoch-deadline";
 
@@ -138,6 +139,7 @@ public sealed class EpochGrain(
 
         // Close: from here updates for this epoch are refused ("epoch closed") or, later, sealed as late.
         var info = await federation.CloseEpochAsync();
+        var closedAt = TimeProvider.GetUtcNow();
         var cutoff = updates.Size;
         var nodes = await federation.ListNodesAsync();
         var active = new List<KeyFingerprint>();
@@ -159,6 +161,7 @@ public sealed class EpochGrain(
         void Report(int index, ValidatorStep step)
         {
             steps[index] = step;
+            metrics.VotesSent(federationId, step.Outbound);
             round.Report(index, new ReplicaReport(step.Outbound, step.Committed, step.View, step.Evidence));
         }
 
@@ -190,6 +193,7 @@ public sealed class EpochGrain(
         }
 
         var result = round.Result();
+        metrics.EpochEnded(federationId, result.Committed, TimeProvider.GetUtcNow() - closedAt, round.ViewChanges);
         var flagged = await SealValidatorEvidenceAsync(federationId, governance, result.Evidence, set);
         if (!result.Committed)
         {

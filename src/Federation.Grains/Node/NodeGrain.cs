@@ -26,11 +26,13 @@ public sealed class NodeGrain(
     UpdateIndex updates,
     LedgerDirectory ledgers,
     GovernanceLog governanceLog,
-    EpochBoard epochs) : Grain, INodeGrain
+    EpochBoard epochs,
+    Telemetry.FederationMetrics metrics) : Grain, INodeGrain
 {
     private string _federationId = string.Empty;
     private KeyFingerprint _fingerprint;
     private DateTimeOffset? _lastSeen;
+    private Telemetry.NodeHealth _health = null!;
 
     // Looked up on the first update, then kept for the activation: the index and the directory never replace an
     // entry once made, so the hot path skips their lookups (and the scroll name's concatenation).
@@ -41,8 +43,24 @@ public sealed class NodeGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_federationId, _fingerprint) = NodeKey.Parse(GetPrimaryKeyString());
-        federations.Get(_federationId); // tenants are explicit: an unknown federation fails the call
+        var settings = federations.Get(_federationId); // tenants are explicit: an unknown federation fails the call
+        _health = metrics.Track(_federationId, _fingerprint, settings.InactivityTimeout);
+        _health.Status = state.State.Status;
         return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.NodeLeft(_federationId, _fingerprint);
+        return Task.CompletedTask;
+    }
+
+    private void Seen() => _health.LastSeen = _lastSeen = TimeProvider.GetUtcNow();
+
+    private async Task WriteStandingAsync()
+    {
+        _health.Status = state.State.Status;
+        await state.WriteStateAsync();
     }
 
     private NodeRecord? Record(long lastEpoch = -1) => state.State.Record(_federationId, _fingerprint, lastEpoch);
@@ -55,7 +73,7 @@ public sealed class NodeGrain(
         }
 
         state.State.Register(registration.TrustLevel, registration.SyncPolicy, registration.Capabilities);
-        await state.WriteStateAsync();
+        await WriteStandingAsync();
     }
 
     public Task<UpdateAck> SubmitAsync(VerifiedUpdate update)
@@ -65,7 +83,7 @@ public sealed class NodeGrain(
             throw new ArgumentException($"an update of {update.Update.NodeFingerprint} was routed to the grain of {_fingerprint}");
         }
 
-        _lastSeen = TimeProvider.GetUtcNow();
+        Seen();
         // The usual update (its epoch published as admitting it, none recorded for it yet, the index and ledger kept
         // from an earlier one) is decided without awaiting; only its seal awaits. Anything else takes the general
         // path, which decides the same way (the check is pure) with whatever it must first look up.
@@ -171,7 +189,7 @@ public sealed class NodeGrain(
             return new HeartbeatAck(HeadVerdict.Consistent, ex.Message, Code: ex.CodeName);
         }
 
-        _lastSeen = TimeProvider.GetUtcNow();
+        Seen();
         var ledger = await ledgers.GetAsync(head.Scroll);
         var verdict = LedgerHeadCheck.Check(head, ledger.Size, ledger.Root);
         if (verdict == HeadVerdict.Ahead)
@@ -207,22 +225,22 @@ public sealed class NodeGrain(
     public async Task ActivateAsync(string sessionId, string ledgerBlockId)
     {
         state.State.Activate(_fingerprint, sessionId, ledgerBlockId);
-        _lastSeen = TimeProvider.GetUtcNow();
-        await state.WriteStateAsync();
+        Seen();
+        await WriteStandingAsync();
     }
 
     public async Task SetStatusAsync(NodeStatus status, string reason, string? evidenceReceipt = null)
     {
         if (state.State.SetStatus(_federationId, _fingerprint, status, reason, evidenceReceipt))
         {
-            await state.WriteStateAsync();
+            await WriteStandingAsync();
         }
     }
 
     public async Task ApplyVerdictAsync(Core.Governance.VerdictKind verdict, string reason, string evidenceReceipt, string verdictReceipt)
     {
         state.State.ApplyVerdict(_fingerprint, verdict, reason, evidenceReceipt, verdictReceipt);
-        await state.WriteStateAsync();
+        await WriteStandingAsync();
     }
 
     public async Task<NodeView?> GetAsync()
