@@ -1,5 +1,8 @@
 using System.Text;
 using Federation.Core.Canonical;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Hosting;
 using Orleans.Storage;
 
 namespace Federation.Storage.Orleans.Tests.Serialization;
@@ -62,5 +65,15 @@ public sealed class ProtocolJsonGrainStorageSerializerTests
         var error = Assert.Throws<GrainStateFormatException>(() => Serializer.Deserialize<SampleState>(new BinaryData(Encoding.UTF8.GetBytes(json))));
 
         Assert.Contains(fault, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UseProtocolJsonGrainStorageSerializer_replaces_orleans_default_storage_serializer_for_the_silo()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleans(silo => silo.UseLocalhostClustering().UseProtocolJsonGrainStorageSerializer());
+        using var host = builder.Build();
+
+        Assert.Same(ProtocolJsonGrainStorageSerializer.Instance, host.Services.GetRequiredService<IGrainStorageSerializer>());
     }
 }
