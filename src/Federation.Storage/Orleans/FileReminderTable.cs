@@ -108,6 +108,11 @@ public sealed partial class FileReminderTable : IReminderTable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentException.ThrowIfNullOrEmpty(entry.ReminderName);
+        if (entry.Period < TimeSpan.FromMilliseconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(entry), entry.Period, $"reminder \"{entry.ReminderName}\" of {entry.GrainId}: the file table keeps periods in whole milliseconds, at least one");
+        }
+
         var path = PathOf(entry.GrainId);
         lock (PathLocks.For(path))
         {
@@ -195,7 +200,7 @@ public sealed partial class FileReminderTable : IReminderTable, IDisposable
         var problem = file.FormatVersion is < ReminderFile.OldestReadableFormatVersion or > ReminderFile.CurrentFormatVersion
             ? $"reminder file format {file.FormatVersion}; this build reads {ReminderFile.OldestReadableFormatVersion} to {ReminderFile.CurrentFormatVersion}"
             : expected is { } e && e != grainId ? $"the file holds the reminders of {grainId}"
-            : file.Reminders.FirstOrDefault(r => r.Version < 1 || r.PeriodMs < 0 || string.IsNullOrEmpty(r.Name)) is { } bad ? $"reminder \"{bad.Name}\" has an invalid version or period"
+            : file.Reminders.FirstOrDefault(r => r.Version < 1 || r.PeriodMs < 1 || string.IsNullOrEmpty(r.Name)) is { } bad ? $"reminder \"{bad.Name}\" has an invalid version or period"
             : file.Reminders.GroupBy(r => r.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice ? $"reminder \"{twice.Key}\" appears twice"
             : null;
         if (problem is not null)

@@ -133,6 +133,17 @@ public sealed class FileReminderTableTests : ReminderTableContract, IDisposable
     }
 
     [Fact]
+    public async Task A_period_under_a_millisecond_is_refused_and_nothing_is_written()
+    {
+        var entry = Reminder(NewGrain(), "r");
+        entry.Period = TimeSpan.FromTicks(9_999);
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Table.UpsertRow(entry));
+
+        Assert.False(File.Exists(FileTable.PathOf(entry.GrainId)));
+    }
+
+    [Fact]
     public void Options_without_a_data_directory_are_refused_with_a_message_naming_the_setting()
     {
         var error = Assert.Throws<OrleansConfigurationException>(
