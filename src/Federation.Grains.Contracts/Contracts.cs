@@ -8,34 +8,42 @@ using Federation.Hosting;
 namespace Federation.Grains;
 
 /// <summary>How governance registers a node (appsettings.json Federations:…:Nodes, or at run time).</summary>
-public sealed record NodeRegistration(KeyFingerprint Fingerprint, TrustLevel TrustLevel, SyncPolicy SyncPolicy, IReadOnlyList<string> Capabilities);
+[GenerateSerializer, Immutable, Alias("fed.node-registration.v1")]
+public sealed record NodeRegistration([property: Id(0)] KeyFingerprint Fingerprint, [property: Id(1)] TrustLevel TrustLevel, [property: Id(2)] SyncPolicy SyncPolicy, [property: Id(3)] IReadOnlyList<string> Capabilities);
 
 /// <summary>
 /// The answer to a submitted update. Acknowledged updates (accepted, late, duplicate) carry the receipt that
 /// seals them: its id (the update's ledger position), seq and leaf hash.
 /// </summary>
-public sealed record UpdateAck(Disposition Disposition, string? Code, string Message, string? ReceiptId = null, long? Seq = null, Sha256Digest? LeafHash = null, string? EvidenceReceipt = null)
+[GenerateSerializer, Immutable, Alias("fed.update-ack.v1")]
+public sealed record UpdateAck([property: Id(0)] Disposition Disposition, [property: Id(1)] string? Code, [property: Id(2)] string Message, [property: Id(3)] string? ReceiptId = null, [property: Id(4)] long? Seq = null, [property: Id(5)] Sha256Digest? LeafHash = null, [property: Id(6)] string? EvidenceReceipt = null)
 {
     public bool Acknowledged => Disposition != Disposition.Refused;
 }
 
 /// <param name="Accept">The signed FederationAccept (JSON), when accepted.</param>
-public sealed record HandshakeReply(bool Accepted, byte[]? Accept, string? Code, string Message);
+[GenerateSerializer, Immutable, Alias("fed.handshake-reply.v1")]
+public sealed record HandshakeReply([property: Id(0)] bool Accepted, [property: Id(1)] byte[]? Accept, [property: Id(2)] string? Code, [property: Id(3)] string Message);
 
 /// <param name="LedgerBlockId">The receipt id of the sealed session acknowledgement: the node cites it in its updates.</param>
-public sealed record SessionReply(bool Active, string? LedgerBlockId, long? Seq, Sha256Digest? LeafHash, string? Code, string Message);
+[GenerateSerializer, Immutable, Alias("fed.session-reply.v1")]
+public sealed record SessionReply([property: Id(0)] bool Active, [property: Id(1)] string? LedgerBlockId, [property: Id(2)] long? Seq, [property: Id(3)] Sha256Digest? LeafHash, [property: Id(4)] string? Code, [property: Id(5)] string Message);
 
 /// <summary>The epoch accepting updates, the one closing (if any) and the global state chain.</summary>
-public sealed record EpochInfo(long OpenEpoch, long? ClosingEpoch, Sha256Digest OpenStateHash, IReadOnlyDictionary<long, Sha256Digest> BaseStates, DateTimeOffset OpenedAt = default);
+[GenerateSerializer, Immutable, Alias("fed.epoch-info.v1")]
+public sealed record EpochInfo([property: Id(0)] long OpenEpoch, [property: Id(1)] long? ClosingEpoch, [property: Id(2)] Sha256Digest OpenStateHash, [property: Id(3)] IReadOnlyDictionary<long, Sha256Digest> BaseStates, [property: Id(4)] DateTimeOffset OpenedAt = default);
 
 /// <summary>What a heartbeat told the coordinator: consistent, ahead (unprovable yet) or divergent (quarantined with evidence).</summary>
-public sealed record HeartbeatAck(HeadVerdict Verdict, string Message, string? EvidenceReceipt = null, string? Code = null);
+[GenerateSerializer, Immutable, Alias("fed.heartbeat-ack.v1")]
+public sealed record HeartbeatAck([property: Id(0)] HeadVerdict Verdict, [property: Id(1)] string Message, [property: Id(2)] string? EvidenceReceipt = null, [property: Id(3)] string? Code = null);
 
 /// <summary>A node as the registry and monitor see it.</summary>
-public sealed record NodeView(NodeRecord Record, DateTimeOffset? LastSeen, bool Inactive, long UpdatesRecorded, string? QuarantineEvidence);
+[GenerateSerializer, Immutable, Alias("fed.node-view.v1")]
+public sealed record NodeView([property: Id(0)] NodeRecord Record, [property: Id(1)] DateTimeOffset? LastSeen, [property: Id(2)] bool Inactive, [property: Id(3)] long UpdatesRecorded, [property: Id(4)] string? QuarantineEvidence);
 
 /// <summary>A scroll's size, root and latest signed checkpoint.</summary>
-public sealed record ScrollHead(string Scroll, long Size, Sha256Digest Root, string? Checkpoint);
+[GenerateSerializer, Immutable, Alias("fed.scroll-head.v1")]
+public sealed record ScrollHead([property: Id(0)] string Scroll, [property: Id(1)] long Size, [property: Id(2)] Sha256Digest Root, [property: Id(3)] string? Checkpoint);
 
 /// <summary>A federation: registry of nodes, policy, epochs and the joining handshake. Key: the federation id.</summary>
 public interface IFederationGrain : IGrainWithStringKey
@@ -116,7 +124,8 @@ public interface IScrollGrain : IGrainWithStringKey
 }
 
 /// <summary>An acknowledged receipt: id, seq and leaf hash.</summary>
-public sealed record SealedReceiptView(string Id, long Seq, Sha256Digest LeafHash);
+[GenerateSerializer, Immutable, Alias("fed.sealed-receipt-view.v1")]
+public sealed record SealedReceiptView([property: Id(0)] string Id, [property: Id(1)] long Seq, [property: Id(2)] Sha256Digest LeafHash);
 
 /// <summary>Grain keys and scroll names of a federation: everything is scoped by federation id.</summary>
 public static class NodeKey
@@ -154,23 +163,25 @@ public static class FederationScrolls
 
 /// <summary>What every validator recomputes an epoch from (all of it committed or sealed, so honest validators agree).</summary>
 /// <param name="Cutoff">Update receipts with seq below this count (the scroll's size when the epoch closed).</param>
+[GenerateSerializer, Immutable, Alias("fed.epoch-inputs.v1")]
 public sealed record EpochInputs(
-    long Epoch,
-    long Cutoff,
-    Sha256Digest BaseState,
-    IReadOnlyList<KeyFingerprint> Active,
-    IReadOnlyDictionary<string, int> Streaks,
-    IReadOnlyList<Core.Consensus.QuarantineEntry> QuarantinedAtIngest);
+    [property: Id(0)] long Epoch,
+    [property: Id(1)] long Cutoff,
+    [property: Id(2)] Sha256Digest BaseState,
+    [property: Id(3)] IReadOnlyList<KeyFingerprint> Active,
+    [property: Id(4)] IReadOnlyDictionary<string, int> Streaks,
+    [property: Id(5)] IReadOnlyList<Core.Consensus.QuarantineEntry> QuarantinedAtIngest);
 
 /// <summary>One step of a validator: messages to send to every other validator, and where it stands.</summary>
+[GenerateSerializer, Immutable, Alias("fed.validator-step.v1")]
 public sealed record ValidatorStep(
-    IReadOnlyList<byte[]> Outbound,
-    Sha256Digest? Committed,
-    long View,
-    IReadOnlyList<byte[]> CommitCertificate,
-    IReadOnlyList<byte[]> Evidence,
-    IReadOnlyList<string> Refused,
-    Sha256Digest? LocalProposal);
+    [property: Id(0)] IReadOnlyList<byte[]> Outbound,
+    [property: Id(1)] Sha256Digest? Committed,
+    [property: Id(2)] long View,
+    [property: Id(3)] IReadOnlyList<byte[]> CommitCertificate,
+    [property: Id(4)] IReadOnlyList<byte[]> Evidence,
+    [property: Id(5)] IReadOnlyList<string> Refused,
+    [property: Id(6)] Sha256Digest? LocalProposal);
 
 /// <summary>A validator of a federation (key <c>&lt;federation&gt;/&lt;validator id&gt;</c>), with its own Ed25519 key.</summary>
 public interface IValidatorGrain : IGrainWithStringKey
@@ -186,6 +197,7 @@ public interface IValidatorGrain : IGrainWithStringKey
     Task<Sha256Digest?> CommittedAsync(long epoch);
 }
 
+[GenerateSerializer, Alias("fed.epoch-state.v1")]
 public enum EpochState
 {
     Open,
@@ -198,17 +210,18 @@ public enum EpochState
 /// <summary>The outcome of one epoch as the aggregator ran it (persisted in the epoch grain's history).</summary>
 /// <remarks>The nullable members are always written, even when null: the state serializer omits nulls and requires
 /// every constructor parameter on reading, so an omitted one would make the history unreadable after a restart.</remarks>
+[GenerateSerializer, Immutable, Alias("fed.epoch-report.v1")]
 public sealed record EpochReport(
-    long Epoch,
-    EpochState State,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Reason,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] Sha256Digest? Digest,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? CommitReceipt,
-    long View,
-    IReadOnlyList<string> Quarantined,
-    IReadOnlyList<string> Evidence,
-    int Included,
-    int Excluded);
+    [property: Id(0)] long Epoch,
+    [property: Id(1)] EpochState State,
+    [property: Id(2), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Reason,
+    [property: Id(3), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] Sha256Digest? Digest,
+    [property: Id(4), System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? CommitReceipt,
+    [property: Id(5)] long View,
+    [property: Id(6)] IReadOnlyList<string> Quarantined,
+    [property: Id(7)] IReadOnlyList<string> Evidence,
+    [property: Id(8)] int Included,
+    [property: Id(9)] int Excluded);
 
 /// <summary>The aggregator of a federation (key: the federation id): closes the open epoch, runs consensus, applies.</summary>
 public interface IEpochGrain : IGrainWithStringKey

@@ -10,18 +10,22 @@ namespace Federation.Grains;
 /// receipt's id (<c>&lt;federation&gt;.governance:&lt;seq&gt;</c>), unique and already scoped by federation.
 /// </summary>
 /// <param name="Verdict">"approve" or "reject" once decided; null while pending.</param>
-public sealed record ReviewCase(string Case, KeyFingerprint Node, string EvidenceType, string Reason, NodeStatus NodeStatus, string? Verdict, string? VerdictReceipt, string? Reviewer);
+[GenerateSerializer, Immutable, Alias("fed.review-case.v1")]
+public sealed record ReviewCase([property: Id(0)] string Case, [property: Id(1)] KeyFingerprint Node, [property: Id(2)] string EvidenceType, [property: Id(3)] string Reason, [property: Id(4)] NodeStatus NodeStatus, [property: Id(5)] string? Verdict, [property: Id(6)] string? VerdictReceipt, [property: Id(7)] string? Reviewer);
 
 /// <summary>One receipt of <c>&lt;federation&gt;.governance</c> as a reviewer reads it (the whole line, canonical JSON).</summary>
-public sealed record GovernanceEntry(string Id, string Type, string Time, string Line);
+[GenerateSerializer, Immutable, Alias("fed.governance-entry.v1")]
+public sealed record GovernanceEntry([property: Id(0)] string Id, [property: Id(1)] string Type, [property: Id(2)] string Time, [property: Id(3)] string Line);
 
 /// <summary>Everything a reviewer needs for one case: the evidence, the votes of the epoch decisions that quarantined the node, the node's history.</summary>
 /// <param name="Decisions">The <c>epoch_committed</c> receipts listing the node as quarantined (each holds its commit certificate: the validators' signed votes).</param>
 /// <param name="History">Every governance receipt naming the node, in ledger order.</param>
-public sealed record ReviewCaseDetail(ReviewCase Case, GovernanceEntry Evidence, IReadOnlyList<GovernanceEntry> Decisions, IReadOnlyList<GovernanceEntry> History, NodeView Node);
+[GenerateSerializer, Immutable, Alias("fed.review-case-detail.v1")]
+public sealed record ReviewCaseDetail([property: Id(0)] ReviewCase Case, [property: Id(1)] GovernanceEntry Evidence, [property: Id(2)] IReadOnlyList<GovernanceEntry> Decisions, [property: Id(3)] IReadOnlyList<GovernanceEntry> History, [property: Id(4)] NodeView Node);
 
 /// <summary>The answer to a verdict: sealed (with its receipt) or refused with a code (<see cref="ReviewRefusal"/>).</summary>
-public sealed record ReviewOutcome(bool Sealed, string? Code, string Message, string? Receipt = null);
+[GenerateSerializer, Immutable, Alias("fed.review-outcome.v1")]
+public sealed record ReviewOutcome([property: Id(0)] bool Sealed, [property: Id(1)] string? Code, [property: Id(2)] string Message, [property: Id(3)] string? Receipt = null);
 
 /// <summary>Human review of quarantine cases (SPEC D). Key: the federation id.</summary>
 public interface IReviewGrain : IGrainWithStringKey
@@ -39,10 +43,12 @@ public interface IReviewGrain : IGrainWithStringKey
 }
 
 /// <summary>An advisory and the receipts of its transitions (published, then accepted or declined).</summary>
-public sealed record AdvisoryView(Advisory Advisory, IReadOnlyList<string> Receipts);
+[GenerateSerializer, Immutable, Alias("fed.advisory-view.v1")]
+public sealed record AdvisoryView([property: Id(0)] Advisory Advisory, [property: Id(1)] IReadOnlyList<string> Receipts);
 
 /// <summary>The answer to accept or decline: done (with the transition's receipt) or refused with the reason.</summary>
-public sealed record AdvisoryTransition(bool Done, string Message, AdvisoryView? Advisory, string? Receipt = null);
+[GenerateSerializer, Immutable, Alias("fed.advisory-transition.v1")]
+public sealed record AdvisoryTransition([property: Id(0)] bool Done, [property: Id(1)] string Message, [property: Id(2)] AdvisoryView? Advisory, [property: Id(3)] string? Receipt = null);
 
 /// <summary>One drift advisory (SPEC B). Key: <c>&lt;federation&gt;/&lt;advisory id&gt;</c>.</summary>
 public interface IAdvisoryGrain : IGrainWithStringKey

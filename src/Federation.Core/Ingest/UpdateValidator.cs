@@ -88,6 +88,27 @@ public static class UpdateValidator
         return Verified(envelope, update, policy, resolveKey);
     }
 
+    /// <summary>
+    /// The <see cref="VerifiedUpdate"/> again from its signed message (<see cref="SignedEnvelope.ToCanonicalJson"/>), in a
+    /// process the update reaches after <see cref="VerifyOwned"/> admitted it: a grain call between silos carries the
+    /// message, not the parsed records. Parsed as <see cref="VerifyOwned"/> parses it, with the same records as the result;
+    /// the signature is not checked again, so this is never for a message from outside the cluster. Keeps the array.
+    /// </summary>
+    /// <exception cref="FormatException">The message is not a signed update in the form an admitted one has.</exception>
+    public static VerifiedUpdate Reread(byte[] verifiedMessage)
+    {
+        var (envelope, update) = MetaUpdateReader.TryReadSigned(verifiedMessage) is var (plainEnvelope, plainUpdate)
+            ? (plainEnvelope, plainUpdate)
+            : ReadGeneral(verifiedMessage);
+        return new VerifiedUpdate(envelope, update, Convert.FromBase64String(update.Payload));
+
+        static (SignedEnvelope, MetaUpdate) ReadGeneral(byte[] message)
+        {
+            var envelope = SignedEnvelope.ParseOwned(message);
+            return (envelope, MetaUpdateReader.TryRead(envelope.SignedBytes) ?? envelope.PayloadAs<MetaUpdate>());
+        }
+    }
+
     // The checks after parsing: type, the claimed node's key, the signature by it, the payload's base64.
     private static (VerifiedUpdate? Update, IngestDecision? Refusal) Verified(SignedEnvelope envelope, MetaUpdate update, FederationPolicy policy, Func<KeyFingerprint, Ed25519PublicKey>? resolveKey)
     {

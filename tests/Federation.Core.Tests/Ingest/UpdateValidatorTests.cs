@@ -261,4 +261,34 @@ public sealed class UpdateValidatorTests : IDisposable
         Assert.Equal("bad_signature", IngestDecision.WireName(RefusalCode.BadSignature));
         Assert.Equal("base_state_mismatch", IngestDecision.WireName(RefusalCode.BaseStateMismatch));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_verified_update_reread_from_its_message_is_the_same_update(bool spacedOut)
+    {
+        // Plain canonical input takes the one-pass reader; input with whitespace took the general parse when admitted.
+        var message = Signed();
+        if (spacedOut)
+        {
+            message = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(message).Replace(",", ", "));
+        }
+
+        var (verified, refusal) = UpdateValidator.Verify(message, _policy);
+        Assert.Null(refusal);
+
+        var again = UpdateValidator.Reread(verified!.Envelope.ToCanonicalJson());
+
+        Assert.Equal(verified.Update, again.Update);
+        Assert.Equal(verified.PayloadBytes, again.PayloadBytes);
+        Assert.Equal(verified.Envelope.SignedBytes, again.Envelope.SignedBytes);
+        Assert.Equal(verified.Envelope.Signature.Value, again.Envelope.Signature.Value);
+        Assert.Equal(verified.Envelope.Signature.KeyId, again.Envelope.Signature.KeyId);
+        Assert.Equal(verified.Envelope.ToCanonicalJson(), again.Envelope.ToCanonicalJson());
+        Assert.Equal(Run(message), UpdateValidator.Decide(again, Context()).Decision);
+    }
+
+    [Fact]
+    public void Rereading_something_that_is_not_a_signed_update_fails() =>
+        Assert.ThrowsAny<FormatException>(() => UpdateValidator.Reread("{\"type\":\"meta_update\"}"u8.ToArray()));
 }
