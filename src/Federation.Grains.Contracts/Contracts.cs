@@ -1,9 +1,9 @@
 using Federation.Core.Crypto;
+using Orleans.Concurrency;
 using Federation.Core.Hashing;
 using Federation.Core.Ingest;
 using Federation.Core.Membership;
 using Federation.Core.Scrolls;
-using Federation.Hosting;
 
 namespace Federation.Grains;
 
@@ -57,7 +57,8 @@ public interface IFederationGrain : IGrainWithStringKey
 
     Task<SessionReply> CompleteSessionAsync(byte[] signedSessionAck);
 
-    [ReadOnly]
+    /// <summary>The published epoch state (interleaves with everything: node grains ask while this grain awaits them).</summary>
+    [AlwaysInterleave]
     Task<EpochInfo> GetEpochAsync();
 
     [ReadOnly]
@@ -85,11 +86,7 @@ public interface INodeGrain : IGrainWithStringKey
 {
     Task RegisterAsync(NodeRegistration registration);
 
-    /// <summary>
-    /// An update already parsed and signature-checked by the gateway (stateless work off the grain): decided, and
-    /// sealed if admitted. The gateway's hot path, so it starts on the gateway's thread when the node is idle.
-    /// </summary>
-    [StartsOnCallerThread]
+    /// <summary>An update already parsed and signature-checked by the gateway (stateless work off the grain): decided, and sealed if admitted.</summary>
     Task<UpdateAck> SubmitAsync(VerifiedUpdate update);
 
     Task<HeartbeatAck> HeartbeatAsync(byte[] signedHeartbeat);
@@ -106,22 +103,60 @@ public interface INodeGrain : IGrainWithStringKey
     /// </summary>
     Task ApplyVerdictAsync(Core.Governance.VerdictKind verdict, string reason, string evidenceReceipt, string verdictReceipt);
 
-    [ReadOnly]
+    /// <summary>The node's standing (interleaves: the federation, epoch and review grains ask while the node awaits them).</summary>
+    [AlwaysInterleave]
     Task<NodeView?> GetAsync();
 }
 
 /// <summary>A scroll (append-only Merkle ledger). Key: the scroll name, e.g. <c>fed1.updates</c>.</summary>
+/// <remarks>The grain owns its ledger: every append and read of a scroll goes through its one activation in the cluster.</remarks>
 public interface IScrollGrain : IGrainWithStringKey
 {
+    /// <summary>Most receipt lines one <see cref="ReadAsync"/> returns.</summary>
+    public const int MaxReadCount = 10_000;
+
     Task<SealedReceiptView> AppendAsync(ReceiptDraft draft);
 
-    [ReadOnly]
+    /// <summary>Seals an admitted update (an update scroll only) and records it in the scroll's update index.</summary>
+    Task<SealedReceiptView> AppendUpdateAsync(VerifiedUpdate update, bool late);
+
     Task<ScrollHead> HeadAsync();
+
+    /// <summary>The receipt lines with seq in [<paramref name="from"/>, <paramref name="to"/>), at most <see cref="MaxReadCount"/>.</summary>
+    Task<IReadOnlyList<byte[]>> ReadAsync(long from, long to);
+
+    /// <summary>The root at <paramref name="size"/> (at most the scroll's size).</summary>
+    Task<Sha256Digest> RootAsync(long size);
+
+    /// <summary>Seals a checkpoint, then proves the tree at <paramref name="size"/> consistent with it (what a divergence is judged against).</summary>
+    Task<ConsistencyEvidence> ProveConsistencyAsync(long size);
 
     Task<InclusionBundle> ProveAsync(long index);
 
     Task<string?> CheckpointAsync();
+
+    /// <summary>The updates an update scroll holds for one node, in epoch order.</summary>
+    Task<IReadOnlyList<RecordedUpdate>> RecordedAsync(KeyFingerprint node);
+
+    /// <summary>How many nodes have an on-time update of <paramref name="epoch"/> in an update scroll.</summary>
+    Task<int> SubmittedAsync(long epoch);
+
+    /// <summary>The accepted updates of <paramref name="epoch"/> among the first <paramref name="cutoff"/> receipts of an update scroll: what validators recompute from.</summary>
+    Task<IReadOnlyList<ScrollUpdateView>> ReadUpdatesAsync(long epoch, long cutoff);
 }
+
+/// <summary>One update the update scroll recorded for a node and epoch.</summary>
+/// <remarks>The signed update itself stays in the scroll (read back by <see cref="Seq"/> when a duplicate or equivocation needs it), so the index costs about 150 bytes per update, not the update's size.</remarks>
+[GenerateSerializer, Immutable, Alias("fed.recorded-update.v1")]
+public sealed record RecordedUpdate([property: Id(0)] long Epoch, [property: Id(1)] Sha256Digest SignedHash, [property: Id(2)] string ReceiptId, [property: Id(3)] long Seq, [property: Id(4)] Sha256Digest LeafHash, [property: Id(5)] bool Late);
+
+/// <summary>An accepted update as sealed at <see cref="Seq"/>: its signed message (canonical JSON).</summary>
+[GenerateSerializer, Immutable, Alias("fed.scroll-update.v1")]
+public sealed record ScrollUpdateView([property: Id(0)] long Seq, [property: Id(1)] byte[] SignedUpdate);
+
+/// <summary>A scroll's latest signed checkpoint, its root at an earlier size and the consistency proof between them.</summary>
+[GenerateSerializer, Immutable, Alias("fed.consistency-evidence.v1")]
+public sealed record ConsistencyEvidence([property: Id(0)] string CheckpointNote, [property: Id(1)] long CheckpointSize, [property: Id(2)] Sha256Digest RootAtSize, [property: Id(3)] IReadOnlyList<Sha256Digest> Proof);
 
 /// <summary>An acknowledged receipt: id, seq and leaf hash.</summary>
 [GenerateSerializer, Immutable, Alias("fed.sealed-receipt-view.v1")]

@@ -1,7 +1,7 @@
+using Orleans.Concurrency;
 using Federation.Core.Crypto;
 using Federation.Core.Governance;
 using Federation.Core.Membership;
-using Federation.Hosting;
 
 namespace Federation.Grains;
 

@@ -160,8 +160,8 @@ public sealed class EpochTests : IAsyncDisposable
         await _fx.StartAsync();
         var nodes = await JoinAsync(4);
         await SubmitAllAsync(nodes, 1);
-        await (await _fx.Ledgers.GetAsync(FederationScrolls.Updates(Fed1))).SealAsync();
-        _fx.Cluster.Kill();
+        await _fx.Scroll(FederationScrolls.Updates(Fed1)).CheckpointAsync();
+        await _fx.KillAsync();
         var file = _fx.ScrollFile(FederationScrolls.Updates(Fed1));
         var lines = File.ReadAllLines(file);
         lines[1] = lines[1].Replace("\"federated_epoch\":1", "\"federated_epoch\":2");

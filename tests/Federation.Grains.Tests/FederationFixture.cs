@@ -6,16 +6,20 @@ using Federation.Core.Membership;
 using Federation.Core.Protocol;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
-using Federation.Hosting;
-using Federation.Hosting.Configuration;
-using Federation.Hosting.Reminders;
-using Federation.Hosting.Testing;
 using Federation.Storage.Ledger;
+using Federation.Storage.Orleans;
 using Federation.Storage.Scrolls;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
 
 namespace Federation.Grains.Tests;
 
-/// <summary>A real host (thread pool, file grain state, file scroll store) serving two federations, over a temp directory that survives restarts.</summary>
+/// <summary>
+/// A real Orleans silo (an InProcessTestCluster: file grain state, file reminders, the file scroll store) serving two
+/// federations, over a temp directory that survives restarts. Grains see <see cref="Time"/>, a fake clock; Orleans'
+/// background loops keep real time.
+/// </summary>
 public sealed class FederationFixture : IAsyncDisposable
 {
     public const string Fed1 = "fed1";
@@ -24,27 +28,38 @@ public sealed class FederationFixture : IAsyncDisposable
 
     private readonly TempDirectory _directory = new();
     private readonly Dictionary<string, Ed25519PrivateKey> _nodeKeys = [];
+    private readonly List<LedgerDirectory> _ledgerDirectories = [];
     private LedgerDirectory? _ledgers;
-    private IScrollStore? _store;
+    private InProcessTestCluster? _cluster;
 
-    public FederationFixture()
+    private InProcessTestCluster Build()
     {
-        Cluster = new TestCluster(builder =>
+        // Every start is a new process as far as the silo is concerned: new scroll store, directories and keys.
+        var store = ScrollStores.Create(new ScrollStoreOptions { DataDirectory = Path.Combine(_directory.Path, "scrolls") });
+        _ledgers = new LedgerDirectory(store, Ed25519PrivateKey.FromSeed(Seed(200)), new ScrollLedgerOptions(), Time);
+        _ledgerDirectories.Add(_ledgers);
+        var federations = new FederationDirectory([Settings(Fed1), Settings(Fed2)]);
+        var validators = new ValidatorDirectory { ViewTimeout = TimeSpan.FromSeconds(1), MaxViewChanges = 4 };
+        foreach (var federation in new[] { Fed1, Fed2 })
         {
-            _store = ScrollStores.Create(new ScrollStoreOptions { DataDirectory = Path.Combine(_directory.Path, "scrolls") });
-            _ledgers = new LedgerDirectory(_store, Ed25519PrivateKey.FromSeed(Seed(200)), new ScrollLedgerOptions(), Time);
-            var federations = new FederationDirectory([Settings(Fed1), Settings(Fed2)]);
-            var validators = new ValidatorDirectory { ViewTimeout = TimeSpan.FromSeconds(1), MaxViewChanges = 4 };
-            foreach (var federation in new[] { Fed1, Fed2 })
-            {
-                validators.Add(federation, Enumerable.Range(0, ValidatorCount).Select(i => new ValidatorSettings($"v{i}", Ed25519PrivateKey.FromSeed(Seed(150 + i)), Behaviours.GetValueOrDefault($"v{i}"))).ToList(), Aggregation);
-            }
+            validators.Add(federation, Enumerable.Range(0, ValidatorCount).Select(i => new ValidatorSettings($"v{i}", Ed25519PrivateKey.FromSeed(Seed(150 + i)), Behaviours.GetValueOrDefault($"v{i}"))).ToList(), Aggregation);
+        }
 
-            builder.UseThreadPool(Time)
-                .Configure<GrainStorageOptions>(o => o.DataDirectory = Path.Combine(_directory.Path, "grains"))
-                .Configure<ReminderOptions>(o => o.MinimumPeriod = TimeSpan.FromSeconds(1))
-                .AddFederationGrains(federations, _ledgers, validators, new GovernanceLog(GovernanceLogPath), Epochs);
+        var ledgers = _ledgers;
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureHost(host =>
+        {
+            host.Services.AddSingleton<TimeProvider>(Time);
+            host.Services.AddKeyedSingleton<TimeProvider>(global::Orleans.Reminders.ReminderTimeProviderNames.Reminders, Time);
+            host.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
         });
+        builder.ConfigureSilo((_, silo) => silo
+            .UseProtocolJsonGrainStorageSerializer()
+            .AddFileGrainStorageAsDefault(o => o.DataDirectory = _directory.Path)
+            .UseFileReminderTable(o => o.DataDirectory = _directory.Path)
+            .Configure<Orleans.Hosting.ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1))
+            .AddFederationGrains(federations, ledgers, validators, new GovernanceLog(GovernanceLogPath), Epochs));
+        return builder.Build();
     }
 
     public int ValidatorCount { get; init; } = 4;
@@ -74,15 +89,22 @@ public sealed class FederationFixture : IAsyncDisposable
         return await run;
     }
 
-    public ManualTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero));
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero));
 
-    public TestCluster Cluster { get; }
+    private InProcessTestCluster Cluster => _cluster ?? throw new InvalidOperationException("the fixture's silo is not running: StartAsync first");
 
-    public IGrainFactory Grains => Cluster.GrainFactory;
+    /// <summary>The cluster's client: every call crosses the gateway, serialized as between processes.</summary>
+    public IGrainFactory Grains => Cluster.Client;
 
-    public IngestGateway Gateway => new(Cluster.GrainFactory, (FederationDirectory)Cluster.Host.Services.GetService(typeof(FederationDirectory))!);
+    /// <summary>The silo's services.</summary>
+    public IServiceProvider Services => Cluster.Silos[0].ServiceProvider;
 
+    public IngestGateway Gateway => new(Grains, Services.GetRequiredService<FederationDirectory>());
+
+    /// <summary>The scroll key's verifier keys (the public half of the silo's ledger directory).</summary>
     public LedgerDirectory Ledgers => _ledgers!;
+
+    public IScrollGrain Scroll(string scroll) => Grains.GetGrain<IScrollGrain>(scroll);
 
     public static byte[] Seed(int n) => Enumerable.Repeat((byte)n, 32).ToArray();
 
@@ -118,14 +140,48 @@ public sealed class FederationFixture : IAsyncDisposable
         return key;
     }
 
-    public Task StartAsync() => Cluster.StartAsync();
+    public async Task StartAsync()
+    {
+        if (_cluster is not null)
+        {
+            throw new InvalidOperationException("the fixture's silo is already running");
+        }
 
-    /// <summary>Crash: no graceful shutdown, no final seal; the process's files close as the OS would close them.</summary>
+        var cluster = Build();
+        await cluster.DeployAsync();
+        _cluster = cluster;
+    }
+
+    public bool IsRunning => _cluster is not null;
+
+    /// <summary>Graceful stop: every activation deactivates (scrolls seal), state is written.</summary>
+    public async Task StopAsync()
+    {
+        var cluster = Cluster;
+        _cluster = null;
+        await cluster.StopAllSilosAsync();
+        await cluster.DisposeAsync();
+        await _ledgers!.Store.DisposeAsync();
+    }
+
+    /// <summary>Crash: the silo is killed (no deactivation, no final seal); its files close as the OS would close them.</summary>
+    public async Task KillAsync()
+    {
+        var cluster = Cluster;
+        _cluster = null;
+        foreach (var silo in cluster.Silos.ToList())
+        {
+            await cluster.KillSiloAsync(silo);
+        }
+
+        await cluster.DisposeAsync();
+        await _ledgers!.Store.DisposeAsync();
+    }
+
     public async Task KillAndRestartAsync()
     {
-        Cluster.Kill();
-        await _store!.DisposeAsync();
-        await Cluster.StartAsync();
+        await KillAsync();
+        await StartAsync();
     }
 
     /// <summary>The file of one grain state under the file provider (whatever its storage name folder).</summary>
@@ -135,12 +191,8 @@ public sealed class FederationFixture : IAsyncDisposable
 
     public string ScrollFile(string scroll) => Path.Combine(_directory.Path, "scrolls", "receipts", scroll, scroll + ".jsonl");
 
-    /// <summary>After <see cref="TestCluster.Kill"/>: release the killed process's files and start a new host.</summary>
-    public async Task RestartAfterKillAsync()
-    {
-        await _store!.DisposeAsync();
-        await Cluster.StartAsync();
-    }
+    /// <summary>After <see cref="KillAsync"/> or <see cref="StopAsync"/> (and files changed meanwhile): a new silo.</summary>
+    public Task RestartAfterKillAsync() => StartAsync();
 
     public async Task RegisterAsync(string federation, Ed25519PrivateKey node, IReadOnlyList<string>? capabilities = null) =>
         await Grains.GetGrain<IFederationGrain>(federation).RegisterNodeAsync(
@@ -173,9 +225,8 @@ public sealed class FederationFixture : IAsyncDisposable
 
     public async Task<List<string>> LinesAsync(string scroll)
     {
-        var ledger = await Ledgers.GetAsync(scroll);
         var lines = new List<string>();
-        await foreach (var (_, line) in ledger.ReadAsync(0, ledger.Size))
+        await foreach (var line in global::Federation.Grains.Scroll.ScrollReader.ReadAllAsync(Scroll(scroll)))
         {
             lines.Add(Encoding.UTF8.GetString(line));
         }
@@ -185,14 +236,14 @@ public sealed class FederationFixture : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Cluster.IsRunning)
+        if (_cluster is not null)
         {
-            await Cluster.StopAsync();
+            await StopAsync();
         }
 
-        if (_ledgers is not null)
+        foreach (var ledgers in _ledgerDirectories)
         {
-            await _ledgers.DisposeAsync();
+            await ledgers.DisposeAsync();
         }
 
         foreach (var key in _nodeKeys.Values)

@@ -179,9 +179,7 @@ public sealed class IngestTests : IAsyncLifetime
         var block = await _fx.JoinAsync(Fed1, node);
         await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, node, block, 1));
         var scroll = FederationScrolls.Updates(Fed1);
-        var ledger = await _fx.Ledgers.GetAsync(scroll);
-
-        var honest = Heartbeat.Create(Fed1, node.Fingerprint, scroll, 1, ledger.Root(1), 1);
+        var honest = Heartbeat.Create(Fed1, node.Fingerprint, scroll, 1, await _fx.Scroll(scroll).RootAsync(1), 1);
         Assert.Equal(HeadVerdict.Consistent, (await _fx.Gateway.HeartbeatAsync(Fed1, node.Fingerprint, Sign(honest, node))).Verdict);
         Assert.Equal(HeadVerdict.Ahead, (await _fx.Gateway.HeartbeatAsync(Fed1, node.Fingerprint, Sign(honest with { Size = 5 }, node))).Verdict);
 
@@ -267,7 +265,7 @@ public sealed class FederationStateTests : IAsyncLifetime
         var federation = _fx.Grains.GetGrain<IFederationGrain>(Fed1);
         await federation.OpenNextEpochAsync(Sha256Digest.Of([2]));
         var expected = await federation.GetEpochAsync();
-        await _fx.Cluster.StopAsync();
+        await _fx.StopAsync();
 
         // Rewrite the files as the previous format had them: the epoch chain inside the federation state.
         var membershipPath = _fx.GrainStateFile("federation", Fed1, "federation");

@@ -16,7 +16,7 @@ public sealed class MetricsTests : IAsyncDisposable
     public async Task A_committed_epoch_records_its_latency_votes_by_phase_and_validator_and_the_nodes_by_status()
     {
         await _fx.StartAsync();
-        var metrics = (FederationMetrics)_fx.Cluster.Host.Services.GetService(typeof(FederationMetrics))!;
+        var metrics = (FederationMetrics)_fx.Services.GetService(typeof(FederationMetrics))!;
         var recorded = new ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>

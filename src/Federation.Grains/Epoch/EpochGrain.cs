@@ -5,8 +5,8 @@ using Federation.Core.Crypto;
 using Federation.Core.Hashing;
 using Federation.Core.Membership;
 using Federation.Core.Scrolls;
+using Federation.Grains.Scroll;
 using Federation.Grains.Services;
-using Federation.Hosting;
 using Federation.Storage.Ledger;
 
 namespace Federation.Grains.Epoch;
@@ -28,11 +28,10 @@ public sealed class EpochGrain(
     [PersistentState("epochs")] IPersistentState<EpochHistory> history,
     ValidatorDirectory validators,
     FederationDirectory federations,
-    LedgerDirectory ledgers,
     GovernanceLog governanceLog,
     EpochOptions options,
-    UpdateIndex updateIndex,
-    Telemetry.FederationMetrics metrics) : Grain, IEpochGrain, IRemindable
+    Telemetry.FederationMetrics metrics,
+    TimeProvider time) : Grain, IEpochGrain, IRemindable
 {
     public const string DeadlineReminder = "epoch-deadline";
 
@@ -42,18 +41,18 @@ public sealed class EpochGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _quorumTimer = RegisterTimer(_ => CheckQuorumAsync(), options.CheckInterval, options.CheckInterval);
+        _quorumTimer = this.RegisterGrainTimer(CheckQuorumAsync, options.CheckInterval, options.CheckInterval);
         return Task.CompletedTask;
     }
 
     public async Task StartAsync() =>
-        await RegisterOrUpdateReminderAsync(DeadlineReminder, options.Deadline, options.Deadline);
+        await this.RegisterOrUpdateReminder(DeadlineReminder, options.Deadline, options.Deadline);
 
     /// <summary>The durable deadline: after downtime it fires once; an epoch open past its deadline closes.</summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        var info = await GrainFactory.GetGrain<IFederationGrain>(GetPrimaryKeyString()).GetEpochAsync();
-        if (reminderName == DeadlineReminder && _closing.OnDeadline(info.OpenedAt, TimeProvider.GetUtcNow()))
+        var info = await GrainFactory.GetGrain<IFederationGrain>(this.GetPrimaryKeyString()).GetEpochAsync();
+        if (reminderName == DeadlineReminder && _closing.OnDeadline(info.OpenedAt, time.GetUtcNow()))
         {
             await RunOnceAsync();
         }
@@ -62,10 +61,10 @@ public sealed class EpochGrain(
     /// <summary>A quorum of active nodes has submitted for the open epoch: wait the grace period, then close.</summary>
     private async Task CheckQuorumAsync()
     {
-        var federationId = GetPrimaryKeyString();
+        var federationId = this.GetPrimaryKeyString();
         var federation = GrainFactory.GetGrain<IFederationGrain>(federationId);
         var info = await federation.GetEpochAsync();
-        var submitted = (await updateIndex.ForAsync(federationId)).ForEpoch(info.OpenEpoch).Count(u => !u.Update.Late);
+        var submitted = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Updates(federationId)).SubmittedAsync(info.OpenEpoch);
         var active = 0;
         if (info.ClosingEpoch is null && submitted > 0)
         {
@@ -78,7 +77,7 @@ public sealed class EpochGrain(
             }
         }
 
-        if (_closing.OnCheck(info.ClosingEpoch is not null, submitted, active, TimeProvider.GetUtcNow()))
+        if (_closing.OnCheck(info.ClosingEpoch is not null, submitted, active, time.GetUtcNow()))
         {
             await RunOnceAsync();
         }
@@ -105,7 +104,7 @@ public sealed class EpochGrain(
 
     public async Task<EpochReport> RunAsync()
     {
-        var federationId = GetPrimaryKeyString();
+        var federationId = this.GetPrimaryKeyString();
         var federation = GrainFactory.GetGrain<IFederationGrain>(federationId);
         var info = await federation.GetEpochAsync();
         var epoch = info.ClosingEpoch ?? info.OpenEpoch;
@@ -134,13 +133,13 @@ public sealed class EpochGrain(
     {
         var settings = federations.Get(federationId);
         var set = validators.SetOf(federationId);
-        var updates = await ledgers.GetAsync(FederationScrolls.Updates(federationId));
-        var governance = await ledgers.GetAsync(FederationScrolls.Governance(federationId));
+        var updates = GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Updates(federationId));
+        var governance = GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(federationId));
 
         // Close: from here updates for this epoch are refused ("epoch closed") or, later, sealed as late.
         var info = await federation.CloseEpochAsync();
-        var closedAt = TimeProvider.GetUtcNow();
-        var cutoff = updates.Size;
+        var closedAt = time.GetUtcNow();
+        var cutoff = (await updates.HeadAsync()).Size;
         var nodes = await federation.ListNodesAsync();
         var active = new List<KeyFingerprint>();
         foreach (var node in nodes)
@@ -185,7 +184,7 @@ public sealed class EpochGrain(
             }
 
             // No quorum has committed and the network is quiet: the view timer expires; it doubles each time.
-            await Task.Delay(round.NextTimeout, TimeProvider);
+            await Task.Delay(round.NextTimeout, time);
             foreach (var i in round.ExpireView())
             {
                 Report(i, await members[i].TimeoutAsync(epoch));
@@ -193,8 +192,8 @@ public sealed class EpochGrain(
         }
 
         var result = round.Result();
-        metrics.EpochEnded(federationId, result.Committed, TimeProvider.GetUtcNow() - closedAt, round.ViewChanges);
-        var flagged = await SealValidatorEvidenceAsync(federationId, governance, result.Evidence, set);
+        metrics.EpochEnded(federationId, result.Committed, time.GetUtcNow() - closedAt, round.ViewChanges);
+        var flagged = await SealValidatorEvidenceAsync(federationId, result.Evidence, set);
         if (!result.Committed)
         {
             return new EpochReport(epoch, EpochState.Failed, result.Failure, null, null, result.View, [], flagged, 0, 0);
@@ -204,7 +203,7 @@ public sealed class EpochGrain(
         var committed = steps[result.CertificateFrom];
 
         // Apply: the aggregator recomputes too; it applies only the committed digest.
-        var outcome = EpochInputsReader.Compute(inputs, await EpochInputsReader.ReadUpdatesAsync(ledgers, federationId, epoch, cutoff), settings.Policy, validators.PolicyOf(federationId));
+        var outcome = EpochInputsReader.Compute(inputs, await EpochInputsReader.ReadUpdatesAsync(updates, epoch, cutoff), settings.Policy, validators.PolicyOf(federationId));
         if (outcome.Proposal.Digest() != digest)
         {
             return new EpochReport(epoch, EpochState.Failed, $"the committed digest {digest} is not the aggregator's own recomputation {outcome.Proposal.Digest()}", digest, null, committed.View, [], flagged, 0, 0);
@@ -213,7 +212,7 @@ public sealed class EpochGrain(
         return await ApplyAsync(federationId, federation, governance, outcome, digest, committed, flagged);
     }
 
-    private async Task<EpochReport> ApplyAsync(string federationId, IFederationGrain federation, ScrollLedger governance, EpochOutcome outcome, Sha256Digest digest, ValidatorStep committed, IReadOnlyList<string> flagged)
+    private async Task<EpochReport> ApplyAsync(string federationId, IFederationGrain federation, IScrollGrain governance, EpochOutcome outcome, Sha256Digest digest, ValidatorStep committed, IReadOnlyList<string> flagged)
     {
         var proposal = outcome.Proposal;
         var governanceScroll = GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(federationId));
@@ -306,10 +305,10 @@ public sealed class EpochGrain(
     }
 
     /// <summary>Nodes quarantined during the epoch with cryptographic evidence (equivocation) join the decision's quarantine list.</summary>
-    private static async Task<IReadOnlyList<QuarantineEntry>> QuarantinedAtIngestAsync(ScrollLedger governance, long epoch)
+    private static async Task<IReadOnlyList<QuarantineEntry>> QuarantinedAtIngestAsync(IScrollGrain governance, long epoch)
     {
         var entries = new List<QuarantineEntry>();
-        await foreach (var (_, line) in governance.ReadAsync(0, governance.Size))
+        await foreach (var line in ScrollReader.ReadAllAsync(governance))
         {
             var receipt = Receipt.Parse(line);
             if (receipt.Type == Core.Ingest.EquivocationEvidence.Type && receipt.Node is not null
@@ -323,9 +322,8 @@ public sealed class EpochGrain(
     }
 
     /// <summary>A validator that signed two different votes for one epoch, view and phase is flagged to governance with both votes.</summary>
-    private async Task<IReadOnlyList<string>> SealValidatorEvidenceAsync(string federationId, ScrollLedger governance, IReadOnlyList<byte[]> evidence, ValidatorSet set)
+    private async Task<IReadOnlyList<string>> SealValidatorEvidenceAsync(string federationId, IReadOnlyList<byte[]> evidence, ValidatorSet set)
     {
-        _ = governance;
         var flagged = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var raw in evidence)

@@ -2,7 +2,6 @@ using Federation.Core.Consensus;
 using Federation.Core.Hashing;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
-using Federation.Hosting;
 
 namespace Federation.Grains.Epoch;
 
@@ -11,7 +10,7 @@ namespace Federation.Grains.Epoch;
 /// itself and runs its PBFT replica. Byzantine behaviours are injected for simulations only.
 /// </summary>
 [GrainType("validator")]
-public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDirectory federations, LedgerDirectory ledgers) : Grain, IValidatorGrain
+public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDirectory federations) : Grain, IValidatorGrain
 {
     private readonly Dictionary<long, PbftReplica> _replicas = [];
     private string _federationId = string.Empty;
@@ -19,7 +18,7 @@ public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDire
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var key = GetPrimaryKeyString();
+        var key = this.GetPrimaryKeyString();
         var slash = key.IndexOf('/');
         _federationId = key[..slash];
         _self = validators.Member(_federationId, key[(slash + 1)..]);
@@ -28,7 +27,7 @@ public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDire
 
     public async Task<ValidatorStep> BeginAsync(EpochInputs inputs)
     {
-        var updates = await EpochInputsReader.ReadUpdatesAsync(ledgers, _federationId, inputs.Epoch, inputs.Cutoff);
+        var updates = await EpochInputsReader.ReadUpdatesAsync(GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Updates(_federationId)), inputs.Epoch, inputs.Cutoff);
         var outcome = EpochInputsReader.Compute(inputs, updates, federations.Get(_federationId).Policy, validators.PolicyOf(_federationId));
         var digest = outcome.Proposal.Digest();
         var replica = new PbftReplica(validators.SetOf(_federationId), _self.Id, new Ed25519Signer(_self.Key), inputs.Epoch);

@@ -9,7 +9,6 @@ using Federation.Core.Protocol;
 using Federation.Core.Scrolls;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
-using Federation.Hosting;
 
 namespace Federation.Grains.Federation;
 
@@ -47,12 +46,12 @@ public sealed class FederationGrain(
     [PersistentState("federation")] IPersistentState<FederationState> state,
     [PersistentState("epoch_chain")] IPersistentState<EpochChainState> chain,
     FederationDirectory federations,
-    EpochBoard epochs) : Grain, IFederationGrain
+    TimeProvider time) : Grain, IFederationGrain
 {
     /// <summary>Sessions waiting for the node's counter-signature are bounded (oldest dropped first).</summary>
     public const int MaxPendingSessions = 10_000;
 
-    private FederationSettings Settings => federations.Get(GetPrimaryKeyString());
+    private FederationSettings Settings => federations.Get(this.GetPrimaryKeyString());
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -68,13 +67,13 @@ public sealed class FederationGrain(
                     OpenEpoch = state.State.OpenEpoch ?? 1,
                     ClosingEpoch = state.State.ClosingEpoch,
                     BaseStates = legacy,
-                    OpenedAt = state.State.OpenedAt ?? TimeProvider.GetUtcNow(),
+                    OpenedAt = state.State.OpenedAt ?? time.GetUtcNow(),
                     Streaks = state.State.Streaks ?? [],
                 };
             }
             else
             {
-                chain.State = EpochChainState.Genesis(settings.Id, TimeProvider.GetUtcNow());
+                chain.State = EpochChainState.Genesis(settings.Id, time.GetUtcNow());
             }
 
             await chain.WriteStateAsync();
@@ -95,7 +94,7 @@ public sealed class FederationGrain(
             await state.WriteStateAsync();
         }
 
-        epochs.Publish(settings.Id, Info());
+        _published = Info();
     }
 
     public async Task RegisterNodeAsync(NodeRegistration registration)
@@ -203,7 +202,8 @@ public sealed class FederationGrain(
         return new SessionReply(true, receipt.Id, receipt.Seq, receipt.LeafHash, null, $"node {ack.NodeFingerprint} is active; cite {receipt.Id} as ledger_block_id");
     }
 
-    public Task<EpochInfo> GetEpochAsync() => Task.FromResult(Info());
+    /// <summary>Interleaves with the other calls (see the interface): it answers the published state, never one half-written.</summary>
+    public Task<EpochInfo> GetEpochAsync() => Task.FromResult(_published ?? Info());
 
     public Task<IReadOnlyList<KeyFingerprint>> ListNodesAsync() =>
         Task.FromResult<IReadOnlyList<KeyFingerprint>>(state.State.Nodes.Select(KeyFingerprint.Parse).ToList());
@@ -214,8 +214,8 @@ public sealed class FederationGrain(
     {
         if (chain.State.Close())
         {
-            // Published before the write: from now on node grains ask this grain, which answers after the write.
-            epochs.Publish(Settings.Id, Info());
+            // Published before the write: from now on updates of this epoch are refused as closed.
+            _published = Info();
             await chain.WriteStateAsync();
         }
 
@@ -224,13 +224,13 @@ public sealed class FederationGrain(
 
     public Task<EpochInfo> OpenNextEpochAsync(Sha256Digest newStateHash)
     {
-        chain.State.OpenNext(newStateHash, TimeProvider.GetUtcNow());
+        chain.State.OpenNext(newStateHash, time.GetUtcNow());
         return WriteChainAndPublishAsync();
     }
 
     public Task<EpochInfo> ApplyEpochAsync(long epoch, Sha256Digest newStateHash, IReadOnlyDictionary<string, int> streaks)
     {
-        chain.State.Apply(epoch, newStateHash, streaks, TimeProvider.GetUtcNow());
+        chain.State.Apply(epoch, newStateHash, streaks, time.GetUtcNow());
         return WriteChainAndPublishAsync();
     }
 
@@ -242,9 +242,8 @@ public sealed class FederationGrain(
         }
         finally
         {
-            // Published after the write: until then updates of the new epoch look early and ask this grain, which
-            // answers after the write (as a call made during it always did).
-            epochs.Publish(Settings.Id, Info());
+            // Published after the write: an epoch a crash could still lose never admits an update.
+            _published = Info();
         }
 
         return Info();
@@ -252,6 +251,9 @@ public sealed class FederationGrain(
 
     // Every update asks for the epoch: build the answer once per change, not per call.
     private EpochInfo? _info;
+
+    // What GetEpochAsync answers: published before a close is written and after an opening is written.
+    private EpochInfo? _published;
 
     public Task<IReadOnlyDictionary<string, int>> GetStreaksAsync() =>
         Task.FromResult<IReadOnlyDictionary<string, int>>(chain.State.Streaks.ToDictionary());

@@ -3,7 +3,6 @@ using Federation.Core.Canonical;
 using Federation.Core.Governance;
 using Federation.Core.Scrolls;
 using Federation.Grains.Services;
-using Federation.Hosting;
 
 namespace Federation.Grains.Governance;
 
@@ -45,7 +44,7 @@ public sealed class AdvisoryGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        (_federationId, _advisoryId) = AdvisoryKey.Parse(GetPrimaryKeyString());
+        (_federationId, _advisoryId) = AdvisoryKey.Parse(this.GetPrimaryKeyString());
         federations.Get(_federationId);
         return Task.CompletedTask;
     }
@@ -148,7 +147,7 @@ public sealed class AdvisoryIndexGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        federations.Get(GetPrimaryKeyString());
+        federations.Get(this.GetPrimaryKeyString());
         return Task.CompletedTask;
     }
 

@@ -8,7 +8,6 @@ using Federation.Core.Membership;
 using Federation.Core.Scrolls;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
-using Federation.Hosting;
 
 namespace Federation.Grains.Governance;
 
@@ -46,12 +45,11 @@ public sealed class ReviewState
 public sealed class ReviewGrain(
     [PersistentState("review")] IPersistentState<ReviewState> state,
     FederationDirectory federations,
-    LedgerDirectory ledgers,
     GovernanceLog governanceLog) : Grain, IReviewGrain
 {
     public const string VerdictType = ReviewVerdict.Type;
 
-    private string FederationId => GetPrimaryKeyString();
+    private string FederationId => this.GetPrimaryKeyString();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -92,11 +90,10 @@ public sealed class ReviewGrain(
         }
 
         var node = found.Node.ToString();
-        var ledger = await ledgers.GetAsync(FederationScrolls.Governance(FederationId));
         GovernanceEntry? evidence = null;
         var decisions = new List<GovernanceEntry>();
         var history = new List<GovernanceEntry>();
-        await foreach (var (_, line) in ledger.ReadAsync(0, ledger.Size))
+        await foreach (var line in Scroll.ScrollReader.ReadAllAsync(GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(FederationId))))
         {
             var receipt = Receipt.Parse(line);
             var entry = new GovernanceEntry(receipt.Id, receipt.Type, Receipt.FormatTime(receipt.Time), Encoding.UTF8.GetString(line));
@@ -207,18 +204,13 @@ public sealed class ReviewGrain(
     {
         var scroll = FederationScrolls.Governance(FederationId);
         var seq = id.StartsWith(scroll + ":", StringComparison.Ordinal) && long.TryParse(id.AsSpan(scroll.Length + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : -1;
-        var ledger = await ledgers.GetAsync(scroll);
-        if (seq < 0 || seq >= ledger.Size)
+        var ledger = GrainFactory.GetGrain<IScrollGrain>(scroll);
+        if (seq < 0 || seq >= (await ledger.HeadAsync()).Size)
         {
             return null;
         }
 
-        await foreach (var (_, line) in ledger.ReadAsync(seq, seq + 1))
-        {
-            return Receipt.Parse(line);
-        }
-
-        return null;
+        return Receipt.Parse((await ledger.ReadAsync(seq, seq + 1))[0]);
     }
 
     private static long SeqOf(string caseId) =>

@@ -8,8 +8,6 @@ using Federation.Core.Protocol;
 using Federation.Core.Scrolls;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
-using Federation.Hosting;
-using Federation.Storage.Ledger;
 
 namespace Federation.Grains.Node;
 
@@ -23,27 +21,27 @@ namespace Federation.Grains.Node;
 public sealed class NodeGrain(
     [PersistentState("node")] IPersistentState<NodeState> state,
     FederationDirectory federations,
-    UpdateIndex updates,
-    LedgerDirectory ledgers,
     GovernanceLog governanceLog,
-    EpochBoard epochs,
-    Telemetry.FederationMetrics metrics) : Grain, INodeGrain
+    Telemetry.FederationMetrics metrics,
+    TimeProvider time) : Grain, INodeGrain
 {
     private string _federationId = string.Empty;
     private KeyFingerprint _fingerprint;
     private DateTimeOffset? _lastSeen;
     private Telemetry.NodeHealth _health = null!;
 
-    // Looked up on the first update, then kept for the activation: the index and the directory never replace an
-    // entry once made, so the hot path skips their lookups (and the scroll name's concatenation).
-    private NodeUpdates? _mine;
-    private ScrollLedger? _updateScroll;
-    private string? _nodeText;
+    // This node's sealed updates: asked of the update scroll's grain once per activation, then kept current here
+    // (every update of this node is sealed through this activation).
+    private Task<NodeUpdates>? _mine;
+    private IScrollGrain _updateScroll = null!;
+    private IFederationGrain _federation = null!;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        (_federationId, _fingerprint) = NodeKey.Parse(GetPrimaryKeyString());
+        (_federationId, _fingerprint) = NodeKey.Parse(this.GetPrimaryKeyString());
         var settings = federations.Get(_federationId); // tenants are explicit: an unknown federation fails the call
+        _updateScroll = GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Updates(_federationId));
+        _federation = GrainFactory.GetGrain<IFederationGrain>(_federationId);
         _health = metrics.Track(_federationId, _fingerprint, settings.InactivityTimeout);
         _health.Status = state.State.Status;
         return Task.CompletedTask;
@@ -55,7 +53,7 @@ public sealed class NodeGrain(
         return Task.CompletedTask;
     }
 
-    private void Seen() => _health.LastSeen = _lastSeen = TimeProvider.GetUtcNow();
+    private void Seen() => _health.LastSeen = _lastSeen = time.GetUtcNow();
 
     private async Task WriteStandingAsync()
     {
@@ -76,7 +74,7 @@ public sealed class NodeGrain(
         await WriteStandingAsync();
     }
 
-    public Task<UpdateAck> SubmitAsync(VerifiedUpdate update)
+    public async Task<UpdateAck> SubmitAsync(VerifiedUpdate update)
     {
         if (update.Update.NodeFingerprint != _fingerprint)
         {
@@ -84,42 +82,18 @@ public sealed class NodeGrain(
         }
 
         Seen();
-        // The usual update (its epoch published as admitting it, none recorded for it yet, the index and ledger kept
-        // from an earlier one) is decided without awaiting; only its seal awaits. Anything else takes the general
-        // path, which decides the same way (the check is pure) with whatever it must first look up.
-        if (_mine is { } mine && _updateScroll is { } updateScroll
-            && epochs.TryGetAdmitting(_federationId, update.Update.FederatedEpoch, out var epoch)
-            && mine.ForEpoch(update.Update.FederatedEpoch) is null)
-        {
-            var (decision, _) = UpdateValidator.Decide(update, Context(mine, epoch, previous: null));
-            if (decision.Disposition is Disposition.Accepted or Disposition.Late)
-            {
-                return SealAsync(update, decision, mine, updateScroll);
-            }
-        }
-
-        return DecideAndActAsync(update);
-    }
-
-    private IngestContext Context(NodeUpdates mine, EpochInfo epoch, SignedEnvelope? previous) => new(
-        _federationId,
-        federations.Get(_federationId).Policy,
-        Record(mine.LastEpoch),
-        epoch.OpenEpoch,
-        epoch.ClosingEpoch,
-        epoch.OpenStateHash,
-        epoch.BaseStates,
-        previous);
-
-    private async Task<UpdateAck> DecideAndActAsync(VerifiedUpdate update)
-    {
-        // The published epoch state when it admits the update; a refusal on epoch grounds is the federation grain's word.
-        var epoch = epochs.TryGetAdmitting(_federationId, update.Update.FederatedEpoch, out var published)
-            ? published
-            : await GrainFactory.GetGrain<IFederationGrain>(_federationId).GetEpochAsync();
-        var mine = _mine ??= (await updates.ForAsync(_federationId)).For(_fingerprint);
+        var epoch = await _federation.GetEpochAsync();
+        var mine = await Mine();
         var previous = mine.ForEpoch(update.Update.FederatedEpoch);
-        var context = Context(mine, epoch, previous is null ? null : SignedEnvelope.Parse(await updates.ReadSignedUpdateAsync(_federationId, previous)));
+        var context = new IngestContext(
+            _federationId,
+            federations.Get(_federationId).Policy,
+            Record(mine.LastEpoch),
+            epoch.OpenEpoch,
+            epoch.ClosingEpoch,
+            epoch.OpenStateHash,
+            epoch.BaseStates,
+            previous is null ? null : SignedEnvelope.Parse(await ReadSignedUpdateAsync(previous)));
         var (decision, evidence) = UpdateValidator.Decide(update, context);
 
         switch (decision.Disposition)
@@ -128,8 +102,10 @@ public sealed class NodeGrain(
                 return new UpdateAck(Disposition.Duplicate, null, decision.Message, previous!.ReceiptId, previous.Seq, previous.LeafHash);
 
             case Disposition.Accepted or Disposition.Late:
-                var updateScroll = _updateScroll ??= await ledgers.GetAsync(FederationScrolls.Updates(_federationId));
-                return await SealAsync(update, decision, mine, updateScroll);
+                // Sealed in the update scroll before it is acknowledged (and so before any aggregation can see it).
+                var receipt = await _updateScroll.AppendUpdateAsync(update, decision.Disposition == Disposition.Late);
+                mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, Sha256Digest.Of(update.Envelope.SignedBytes), receipt.Id, receipt.Seq, receipt.LeafHash, decision.Disposition == Disposition.Late));
+                return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
 
             default:
                 string? evidenceReceipt = null;
@@ -150,15 +126,26 @@ public sealed class NodeGrain(
         }
     }
 
-    /// <summary>Seals an admitted update in the update scroll (straight to the ledger, as ScrollGrain.AppendAsync does: the
-    /// ledger orders and seals; a grain hop per update would only add a turn), then records and acknowledges it.</summary>
-    private async Task<UpdateAck> SealAsync(VerifiedUpdate update, IngestDecision decision, NodeUpdates mine, ScrollLedger updateScroll)
+    private Task<NodeUpdates> Mine() => _mine ??= LoadMineAsync();
+
+    private async Task<NodeUpdates> LoadMineAsync()
     {
-        var late = decision.Disposition == Disposition.Late;
-        var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
-        var receipt = await updateScroll.AppendAsync(UpdateReceipts.Prepare(update, signedHash, late, updateScroll.Scroll, updateScroll.SizeHint, _nodeText ??= _fingerprint.ToString()));
-        mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
-        return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
+        var mine = new NodeUpdates();
+        foreach (var recorded in await _updateScroll.RecordedAsync(_fingerprint))
+        {
+            mine.Record(recorded);
+        }
+
+        return mine;
+    }
+
+    /// <summary>The signed update a recorded receipt sealed (canonical JSON), read back from the update scroll.</summary>
+    private async Task<byte[]> ReadSignedUpdateAsync(RecordedUpdate recorded)
+    {
+        var lines = await _updateScroll.ReadAsync(recorded.Seq, recorded.Seq + 1);
+        return lines.Count == 1
+            ? Core.Canonical.CanonicalJson.Write(Receipt.Parse(lines[0]).Body["update"])
+            : throw new InvalidOperationException($"receipt {recorded.ReceiptId} is not in the update scroll");
     }
 
     public async Task<HeartbeatAck> HeartbeatAsync(byte[] signedHeartbeat)
@@ -190,11 +177,13 @@ public sealed class NodeGrain(
         }
 
         Seen();
-        var ledger = await ledgers.GetAsync(head.Scroll);
-        var verdict = LedgerHeadCheck.Check(head, ledger.Size, ledger.Root);
+        var scroll = GrainFactory.GetGrain<IScrollGrain>(head.Scroll);
+        var coordinator = await scroll.HeadAsync();
+        var rootAtHead = head.Size <= coordinator.Size ? await scroll.RootAsync(head.Size) : default;
+        var verdict = LedgerHeadCheck.Check(head, coordinator.Size, _ => rootAtHead);
         if (verdict == HeadVerdict.Ahead)
         {
-            return new HeartbeatAck(verdict, $"the node reports {head.Size} receipts of {head.Scroll}; the coordinator holds {ledger.Size}");
+            return new HeartbeatAck(verdict, $"the node reports {head.Size} receipts of {head.Scroll}; the coordinator holds {coordinator.Size}");
         }
 
         if (verdict == HeadVerdict.Consistent)
@@ -202,9 +191,8 @@ public sealed class NodeGrain(
             return new HeartbeatAck(verdict, $"head {head.Size} of {head.Scroll} is consistent");
         }
 
-        await ledger.SealAsync();
-        var checkpoint = ledger.LatestCheckpoint!;
-        var evidence = new LedgerDivergenceEvidence(envelope, ledger.LatestCheckpointNote!, ledger.Root(head.Size), ledger.ConsistencyProof(head.Size, checkpoint.Size));
+        var proof = await scroll.ProveConsistencyAsync(head.Size);
+        var evidence = new LedgerDivergenceEvidence(envelope, proof.CheckpointNote, proof.RootAtSize, proof.Proof);
         var sealedEvidence = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(_federationId)).AppendAsync(new ReceiptDraft(
             LedgerDivergenceEvidence.Type,
             new JsonObject { ["evidence"] = evidence.ToJson(), ["evidence_hash"] = evidence.Hash().ToString(), ["scroll"] = head.Scroll, ["size"] = head.Size },
@@ -250,9 +238,9 @@ public sealed class NodeGrain(
             return null;
         }
 
-        var mine = (await updates.ForAsync(_federationId)).For(_fingerprint);
+        var mine = await Mine();
         var timeout = federations.Get(_federationId).InactivityTimeout;
-        var inactive = state.State.Status == NodeStatus.Active && (_lastSeen is null || TimeProvider.GetUtcNow() - _lastSeen > timeout);
+        var inactive = state.State.Status == NodeStatus.Active && (_lastSeen is null || time.GetUtcNow() - _lastSeen > timeout);
         return new NodeView(Record(mine.LastEpoch)!, _lastSeen, inactive, mine.Count, state.State.EvidenceReceipt);
     }
 

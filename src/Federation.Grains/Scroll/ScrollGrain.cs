@@ -1,32 +1,119 @@
+using Federation.Core.Crypto;
+using Federation.Core.Hashing;
+using Federation.Core.Ingest;
 using Federation.Core.Scrolls;
 using Federation.Grains.Services;
-using Federation.Hosting;
+using Federation.Storage.Ledger;
+using Orleans.Concurrency;
 
 namespace Federation.Grains.Scroll;
 
 /// <summary>
-/// A scroll as a grain. Reentrant: while one append waits for its group commit, others join it (turn-based
-/// appends would pay one fsync each). The ledger behind it orders and seals everything.
+/// A scroll as a grain, and the one writer of it in the cluster: the activation opens the scroll's ledger (verifying what
+/// is stored) and every append and read goes through it. Reentrant: while one append waits for its group commit, others
+/// join it (turn-based appends would pay one fsync each); the ledger orders and seals. An update scroll also keeps the
+/// index of its sealed updates by node and epoch, rebuilt from the scroll on activation — the scroll is the durable
+/// truth, the index its per-activation view — so acknowledging an update costs one durable write: the receipt.
 /// </summary>
 [GrainType("scroll")]
 [Reentrant]
 public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
 {
+    private ScrollLedger _ledger = null!;
+    private FederationUpdates? _updates;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var scroll = this.GetPrimaryKeyString();
+        _ledger = await ledgers.OpenAsync(scroll);
+        if (scroll.EndsWith(".updates", StringComparison.Ordinal))
+        {
+            _updates = await FederationUpdates.BuildAsync(_ledger);
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A graceful deactivation seals what the group commits made durable, so the next activation starts from a checkpoint.
+        if (!_ledger.IsHalted)
+        {
+            await _ledger.SealAsync(cancellationToken);
+        }
+
+        await _ledger.DisposeAsync();
+    }
+
     public async Task<SealedReceiptView> AppendAsync(ReceiptDraft draft)
     {
-        var ledger = await ledgers.GetAsync(GetPrimaryKeyString());
-        var sealedReceipt = await ledger.AppendAsync(draft);
+        var sealedReceipt = await _ledger.AppendAsync(draft);
         return new SealedReceiptView(sealedReceipt.Id, sealedReceipt.Seq, sealedReceipt.LeafHash);
     }
 
-    public async Task<ScrollHead> HeadAsync()
+    public async Task<SealedReceiptView> AppendUpdateAsync(VerifiedUpdate update, bool late)
     {
-        var ledger = await ledgers.GetAsync(GetPrimaryKeyString());
-        var size = ledger.Size;
-        return new ScrollHead(ledger.Scroll, size, ledger.Root(size), ledger.LatestCheckpointNote);
+        var updates = _updates ?? throw new InvalidOperationException($"{_ledger.Scroll} is not an update scroll");
+        var node = update.Update.NodeFingerprint;
+        var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
+        var receipt = await _ledger.AppendAsync(UpdateReceipts.Prepare(update, signedHash, late, _ledger.Scroll, _ledger.SizeHint, node.ToString()));
+        var view = new SealedReceiptView(receipt.Id, receipt.Seq, receipt.LeafHash);
+        updates.Record(node, new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
+        return view;
     }
 
-    public async Task<InclusionBundle> ProveAsync(long index) => await (await ledgers.GetAsync(GetPrimaryKeyString())).ProveAsync(index);
+    public Task<ScrollHead> HeadAsync()
+    {
+        var size = _ledger.Size;
+        return Task.FromResult(new ScrollHead(_ledger.Scroll, size, _ledger.Root(size), _ledger.LatestCheckpointNote));
+    }
 
-    public async Task<string?> CheckpointAsync() => await (await ledgers.GetAsync(GetPrimaryKeyString())).SealAsync();
+    public async Task<IReadOnlyList<byte[]>> ReadAsync(long from, long to)
+    {
+        var size = _ledger.Size;
+        if (from < 0 || to < from || to > size || to - from > IScrollGrain.MaxReadCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(to), $"{_ledger.Scroll}: cannot read [{from}, {to}) of {size} receipts, at most {IScrollGrain.MaxReadCount} at a time");
+        }
+
+        var lines = new List<byte[]>((int)(to - from));
+        await foreach (var (_, line) in _ledger.ReadAsync(from, to))
+        {
+            lines.Add(line);
+        }
+
+        return lines;
+    }
+
+    public Task<Sha256Digest> RootAsync(long size) => Task.FromResult(_ledger.Root(size));
+
+    public async Task<ConsistencyEvidence> ProveConsistencyAsync(long size)
+    {
+        await _ledger.SealAsync();
+        var checkpoint = _ledger.LatestCheckpoint!;
+        return new ConsistencyEvidence(_ledger.LatestCheckpointNote!, checkpoint.Size, _ledger.Root(size), _ledger.ConsistencyProof(size, checkpoint.Size));
+    }
+
+    public async Task<InclusionBundle> ProveAsync(long index) => await _ledger.ProveAsync(index);
+
+    public async Task<string?> CheckpointAsync() => await _ledger.SealAsync();
+
+    public Task<IReadOnlyList<RecordedUpdate>> RecordedAsync(KeyFingerprint node) =>
+        Task.FromResult(_updates?.For(node).All ?? []);
+
+    public Task<int> SubmittedAsync(long epoch) =>
+        Task.FromResult(_updates?.ForEpoch(epoch).Count(u => !u.Update.Late) ?? 0);
+
+    public async Task<IReadOnlyList<ScrollUpdateView>> ReadUpdatesAsync(long epoch, long cutoff)
+    {
+        var updates = new List<ScrollUpdateView>();
+        await foreach (var (seq, line) in _ledger.ReadAsync(0, Math.Min(cutoff, _ledger.Size)))
+        {
+            var receipt = Receipt.Parse(line);
+            if (receipt.Type == UpdateReceipts.AcceptedType && (long)receipt.Body["federated_epoch"]!.GetValue<double>() == epoch)
+            {
+                updates.Add(new ScrollUpdateView(seq, Core.Canonical.CanonicalJson.Write(receipt.Body["update"])));
+            }
+        }
+
+        return updates;
+    }
 }

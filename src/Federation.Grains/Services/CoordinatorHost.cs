@@ -1,11 +1,11 @@
 using Federation.Core.Crypto;
-using Federation.Hosting;
-using Federation.Hosting.Configuration;
-using Federation.Hosting.Reminders;
 using Federation.Storage.Keys;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Federation.Grains.Services;
 
@@ -23,8 +23,9 @@ public enum CoordinatorRole
 }
 
 /// <summary>
-/// A coordinator's grain host over its data directory, built from appsettings.json: the <c>Hosting</c> section
-/// (grain state under <c>&lt;data&gt;/grains</c>), the <c>Federations</c> section, the scroll store and signing key
+/// A coordinator's Orleans silo over its data directory, in a generic host built from appsettings.json: the
+/// <c>Hosting</c> section (<see cref="SiloSettings"/>: grain state under <c>&lt;data&gt;/grains</c>, reminders under
+/// <c>&lt;data&gt;/reminders</c>), the <c>Federations</c> section, the scroll store and signing key
 /// (<c>Federation:Scrolls:SigningKey</c>, default <c>&lt;data&gt;/keys/scroll.key</c>) and the governance log
 /// <c>&lt;data&gt;/META-GOVERNANCE-LOG.md</c>. The CLI starts one per command and stops it after.
 /// </summary>
@@ -36,7 +37,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
     private readonly FederationDirectory _federations;
     private readonly ValidatorDirectory _validators;
 
-    private CoordinatorHost(GrainHost host, LedgerDirectory ledgers, FederationDirectory federations, ValidatorDirectory validators, GovernanceLog governanceLog, string dataDirectory)
+    private CoordinatorHost(IHost host, LedgerDirectory ledgers, FederationDirectory federations, ValidatorDirectory validators, GovernanceLog governanceLog, string dataDirectory)
     {
         Host = host;
         Ledgers = ledgers;
@@ -46,9 +47,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
         DataDirectory = dataDirectory;
     }
 
-    public GrainHost Host { get; }
+    public IHost Host { get; }
 
-    public IGrainFactory Grains => Host.GrainFactory;
+    public IGrainFactory Grains => Host.Services.GetRequiredService<IGrainFactory>();
 
     public LedgerDirectory Ledgers { get; }
 
@@ -60,13 +61,15 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     /// <param name="baseDirectory">What relative key file paths of the <c>Federations</c> section are relative to (the settings file's directory).</param>
     /// <param name="dataDirectory">Overrides <c>Federation:DataDirectory</c> and <c>Hosting:DataDirectory</c>.</param>
-    public static async Task<CoordinatorHost> StartAsync(IConfiguration configuration, string baseDirectory, string? dataDirectory = null, CoordinatorRole role = CoordinatorRole.Coordinator, CancellationToken ct = default)
+    /// <param name="configureSilo">Test and benchmark settings applied after the configured ones.</param>
+    public static async Task<CoordinatorHost> StartAsync(IConfiguration configuration, string baseDirectory, string? dataDirectory = null, CoordinatorRole role = CoordinatorRole.Coordinator, CancellationToken ct = default, Action<ISiloBuilder>? configureSilo = null)
     {
-        var data = dataDirectory ?? configuration[DataDirectorySetting] ?? GrainStorageOptions.DefaultDataDirectory;
+        var data = dataDirectory ?? configuration[DataDirectorySetting] ?? configuration[$"{SiloSettings.SectionName}:DataDirectory"] ?? SiloSettings.DefaultDataDirectory;
         var effective = new ConfigurationBuilder()
             .AddConfiguration(configuration)
-            .AddInMemoryCollection(new Dictionary<string, string?> { [$"{GrainStorageOptions.SectionName}:DataDirectory"] = data })
+            .AddInMemoryCollection(new Dictionary<string, string?> { [$"{SiloSettings.SectionName}:DataDirectory"] = data })
             .Build();
+        var silo = SiloSettings.Load(effective, data);
 
         var keyPath = configuration[SigningKeySetting] ?? Path.Combine(data, "keys", "scroll.key");
         if (!File.Exists(keyPath))
@@ -101,12 +104,15 @@ public sealed class CoordinatorHost : IAsyncDisposable
         var ledgerOptions = new ScrollLedgerOptions { OriginPrefix = configuration["Federation:Scrolls:OriginPrefix"] ?? ScrollLedgerOptions.DefaultOriginPrefix }.Validate();
         var ledgers = new LedgerDirectory(store, scrollKey, ledgerOptions, TimeProvider.System);
         var governanceLog = new GovernanceLog(Path.Combine(data, GovernanceLog.FileName));
-        var builder = new GrainHostBuilder(effective).AddFederationGrains(federations, ledgers, validators, governanceLog, epochs);
-        if (role == CoordinatorRole.Command)
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Configuration = new ConfigurationManager() });
+        builder.Configuration.AddConfiguration(effective);
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleans(orleans =>
         {
-            builder.UseReminderTable(new MemoryReminderTable());
-        }
-
+            silo.Apply(orleans, reminders: role == CoordinatorRole.Coordinator);
+            orleans.AddFederationGrains(federations, ledgers, validators, governanceLog, epochs);
+            configureSilo?.Invoke(orleans);
+        });
         var host = builder.Build();
         try
         {
@@ -114,7 +120,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         }
         catch
         {
-            await host.DisposeAsync();
+            host.Dispose();
             await ledgers.DisposeAsync();
             federations.Dispose();
             validators.Dispose();
@@ -128,7 +134,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Host.StopAsync(CancellationToken.None);
-        await Host.DisposeAsync();
+        Host.Dispose();
         await Ledgers.DisposeAsync();
         _federations.Dispose();
         _validators.Dispose();

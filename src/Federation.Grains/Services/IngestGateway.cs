@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Federation.Core.Hashing;
 using Federation.Core.Ingest;
 using Federation.Core.Scrolls;
-using Federation.Hosting;
 
 namespace Federation.Grains.Services;
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Federation.Core.Checkpoints;
 using Federation.Core.Crypto;
 using Federation.Storage.Ledger;
@@ -7,13 +6,12 @@ using Federation.Storage.Scrolls;
 namespace Federation.Grains.Services;
 
 /// <summary>
-/// The scrolls of this coordinator: one <see cref="ScrollLedger"/> per scroll over one store, all sealed with
-/// the coordinator's scroll key. Ledgers are thread-safe and group-commit concurrent appends.
+/// Where this silo's scroll grains open their ledgers: one store, all scrolls sealed with the coordinator's scroll key.
+/// It keeps no ledger itself — a scroll's ledger lives in its <see cref="Scroll.ScrollGrain"/> activation, the one
+/// writer of that scroll in the cluster — so nothing here outlives a silo or differs between silos.
 /// </summary>
 public sealed class LedgerDirectory(IScrollStore store, Ed25519PrivateKey scrollKey, ScrollLedgerOptions options, TimeProvider time) : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<ScrollLedger>>> _ledgers = new(StringComparer.Ordinal);
-
     public ScrollLedgerOptions Options => options;
 
     public IScrollStore Store => store;
@@ -22,18 +20,17 @@ public sealed class LedgerDirectory(IScrollStore store, Ed25519PrivateKey scroll
 
     public NoteVerifierKey VerifierKey(string scroll) => NoteVerifierKey.For(options.OriginOf(scroll), scrollKey.PublicKey);
 
-    public Task<ScrollLedger> GetAsync(string scroll) =>
-        // The lookup first: the hot path (every sealed receipt) allocates nothing.
-        (_ledgers.TryGetValue(scroll, out var open) ? open : _ledgers.GetOrAdd(scroll, name => new Lazy<Task<ScrollLedger>>(() => OpenAsync(name)))).Value;
-
-    private async Task<ScrollLedger> OpenAsync(string scroll)
+    /// <summary>Opens a scroll for writing; a scroll whose stored receipts or checkpoints do not verify is refused.</summary>
+    public async Task<ScrollLedger> OpenAsync(string scroll)
     {
         var signer = new NoteSigner(options.OriginOf(scroll), scrollKey);
         var ledger = await ScrollLedger.OpenAsync(store, scroll, signer, [], time, options);
         if (ledger.IsHalted)
         {
             // SPEC A: a ledger mismatch at the coordinator halts; the scroll refuses writes and says why.
-            throw new LedgerHaltedException(scroll, ledger.FirstBadIndex, ledger.HaltReason!);
+            var halted = new LedgerHaltedException(scroll, ledger.FirstBadIndex, ledger.HaltReason!);
+            await ledger.DisposeAsync();
+            throw halted;
         }
 
         return ledger;
@@ -41,14 +38,6 @@ public sealed class LedgerDirectory(IScrollStore store, Ed25519PrivateKey scroll
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var entry in _ledgers.Values)
-        {
-            if (entry.IsValueCreated && entry.Value.IsCompletedSuccessfully)
-            {
-                await entry.Value.Result.DisposeAsync();
-            }
-        }
-
         await store.DisposeAsync();
         scrollKey.Dispose();
     }

@@ -63,6 +63,10 @@ internal static class WireSamples
         yield return new ScrollHead("fed1.updates", 10, D1, "fed1.updates\n10\nroot\n");
         yield return new ScrollHead("fed1.updates", 0, default, null);
         yield return new SealedReceiptView("fed1.updates:3", 3, D2);
+        yield return new RecordedUpdate(4, D1, "fed1.updates:7", 7, D2, Late: true);
+        yield return new ScrollUpdateView(7, [1, 2, 3]);
+        yield return new ConsistencyEvidence("fed1.updates\n10\nroot\n", 10, D1, [D2, D1]);
+        yield return new ConsistencyEvidence("note", 0, D1, []);
         yield return new EpochInputs(5, 12, D1, [Node, Other], new Dictionary<string, int> { [Node.ToString()] = 2 }, [new QuarantineEntry(Other, "equivocation", D2)]);
         yield return new ValidatorStep(["{\"a\":1}"u8.ToArray(), "{\"b\":2}"u8.ToArray()], D1, 2, ["{\"vote\":1}"u8.ToArray()], ["{\"evidence\":1}"u8.ToArray()], ["v1 has not begun epoch 5"], D2);
         yield return new ValidatorStep([], null, 0, [], [], [], null);

@@ -18,7 +18,7 @@ internal static class WireTypeCatalog
         || type == typeof(DateTimeOffset) || type == typeof(DateTime) || type == typeof(TimeSpan) || type == typeof(Guid);
 
     public static IReadOnlyList<Type> GrainInterfaces { get; } = Contracts.GetExportedTypes()
-        .Where(t => t.IsInterface && t.GetInterfaces().Any(i => i.FullName is "Federation.Hosting.IGrain" or "Orleans.IAddressable"))
+        .Where(t => t.IsInterface && t.GetInterfaces().Any(i => i == typeof(IGrain)))
         .OrderBy(t => t.Name, StringComparer.Ordinal)
         .ToList();
 

@@ -211,6 +211,7 @@ public sealed partial class WireTypeTests : IDisposable
     public void Aliases_are_unique_and_follow_the_scheme()
     {
         var aliases = WireTypeCatalog.Contracts.GetTypes()
+            .Where(t => t.Namespace?.StartsWith("Federation.", StringComparison.Ordinal) == true) // not the generator's proxies and invokers
             .Select(t => t.GetCustomAttribute<AliasAttribute>()?.Alias)
             .OfType<string>()
             .Concat(CoreWireTypeNames.Aliases.Keys)
@@ -239,12 +240,12 @@ public sealed partial class WireTypeTests : IDisposable
         string[] published =
         [
             "fed.advisory-status.v1", "fed.advisory-transition.v1", "fed.advisory-view.v1", "fed.advisory.v1",
-            "fed.aggregation-kind.v1", "fed.disposition.v1", "fed.epoch-info.v1", "fed.epoch-inputs.v1",
+            "fed.aggregation-kind.v1", "fed.consistency-evidence.v1", "fed.disposition.v1", "fed.epoch-info.v1", "fed.epoch-inputs.v1",
             "fed.epoch-report.v1", "fed.epoch-state.v1", "fed.federation-policy.v1", "fed.governance-entry.v1",
             "fed.handshake-reply.v1", "fed.head-verdict.v1", "fed.heartbeat-ack.v1", "fed.inclusion-bundle.v1",
             "fed.key-fingerprint.v1", "fed.node-record.v1", "fed.node-registration.v1", "fed.node-status.v1",
-            "fed.node-view.v1", "fed.quarantine-entry.v1", "fed.receipt-draft.v1", "fed.review-case-detail.v1",
-            "fed.review-case.v1", "fed.review-outcome.v1", "fed.scroll-head.v1", "fed.sealed-receipt-view.v1",
+            "fed.node-view.v1", "fed.quarantine-entry.v1", "fed.receipt-draft.v1", "fed.recorded-update.v1", "fed.review-case-detail.v1",
+            "fed.review-case.v1", "fed.review-outcome.v1", "fed.scroll-head.v1", "fed.scroll-update.v1", "fed.sealed-receipt-view.v1",
             "fed.session-reply.v1", "fed.sha256-digest.v1", "fed.sync-policy.v1", "fed.trust-level.v1",
             "fed.update-ack.v1", "fed.validator-step.v1", "fed.verdict-kind.v1", "fed.verified-update.v1",
         ];

@@ -7,37 +7,14 @@ using Federation.Storage.Ledger;
 
 namespace Federation.Grains.Services;
 
-/// <summary>One update the update scroll recorded for a node and epoch.</summary>
-/// <remarks>The signed update itself stays in the scroll (read back by <see cref="Seq"/> when a duplicate or equivocation needs it), so the index costs about 150 bytes per update, not the update's size.</remarks>
-public sealed record RecordedUpdate(long Epoch, Sha256Digest SignedHash, string ReceiptId, long Seq, Sha256Digest LeafHash, bool Late);
-
 /// <summary>
-/// Per federation and node, the updates its update scroll holds: rebuilt from the scroll when first used,
-/// then kept current by the node grains as they seal. The scroll is the durable truth; this is its index
-/// (so acknowledging an update needs one durable write: the receipt).
+/// Per node, the updates an update scroll holds: built from the scroll when its grain activates, then kept current as
+/// the grain seals (<see cref="Scroll.ScrollGrain"/>). The scroll is the durable truth; this is its index.
 /// </summary>
-public sealed class UpdateIndex(LedgerDirectory ledgers)
+public sealed class FederationUpdates
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<FederationUpdates>>> _federations = new(StringComparer.Ordinal);
-
-    public Task<FederationUpdates> ForAsync(string federationId) =>
-        (_federations.TryGetValue(federationId, out var built) ? built : _federations.GetOrAdd(federationId, id => new Lazy<Task<FederationUpdates>>(() => BuildAsync(id)))).Value;
-
-    /// <summary>The signed update a recorded receipt sealed (canonical JSON), read back from the update scroll.</summary>
-    public async Task<byte[]> ReadSignedUpdateAsync(string federationId, RecordedUpdate recorded)
+    public static async Task<FederationUpdates> BuildAsync(ScrollLedger ledger)
     {
-        var ledger = await ledgers.GetAsync(FederationScrolls.Updates(federationId));
-        await foreach (var (_, line) in ledger.ReadAsync(recorded.Seq, recorded.Seq + 1))
-        {
-            return Core.Canonical.CanonicalJson.Write(Receipt.Parse(line).Body["update"]);
-        }
-
-        throw new InvalidOperationException($"receipt {recorded.ReceiptId} is not in the update scroll");
-    }
-
-    private async Task<FederationUpdates> BuildAsync(string federationId)
-    {
-        var ledger = await ledgers.GetAsync(FederationScrolls.Updates(federationId));
         var index = new FederationUpdates();
         await foreach (var (seq, line) in ledger.ReadAsync(0, ledger.Size))
         {
@@ -58,10 +35,7 @@ public sealed class UpdateIndex(LedgerDirectory ledgers)
 
         return index;
     }
-}
 
-public sealed class FederationUpdates
-{
     private readonly ConcurrentDictionary<KeyFingerprint, NodeUpdates> _nodes = new();
 
     public NodeUpdates For(KeyFingerprint node) => _nodes.GetOrAdd(node, _ => new NodeUpdates());

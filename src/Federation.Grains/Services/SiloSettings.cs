@@ -1,0 +1,190 @@
+using System.Net;
+using System.Net.Sockets;
+using Federation.Storage.Orleans;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Orleans.Configuration;
+
+namespace Federation.Grains.Services;
+
+/// <summary>
+/// The silo's settings from appsettings.json (section <c>Hosting</c>, and <c>Telemetry</c>), applied to an Orleans
+/// <see cref="ISiloBuilder"/>: where grain state and reminders live, idle collection, the call timeout, the shortest
+/// reminder period and the OTLP export. Bad settings stop start-up with a message naming the setting.
+/// </summary>
+public sealed class SiloSettings
+{
+    public const string SectionName = "Hosting";
+    public const string DefaultDataDirectory = "data";
+    public const string FileProvider = "file";
+    public const string PostgresProvider = "postgres";
+    public const string MemoryProvider = "memory";
+
+    /// <summary>Orleans' defaults, kept: an activation idle this long is collected; the collector runs this often.</summary>
+    public static readonly TimeSpan DefaultCollectionAge = TimeSpan.FromMinutes(15);
+    public static readonly TimeSpan DefaultCollectionQuantum = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan DefaultDeactivationTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultMinimumReminderPeriod = TimeSpan.FromMinutes(1);
+
+    /// <summary>Meters and activity sources exported over OTLP: Orleans' own and the product's.</summary>
+    public static readonly string[] Meters = ["Microsoft.Orleans", "Federation.*"];
+    public static readonly string[] ActivitySources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Lifecycle", "Microsoft.Orleans.Storage", "Federation.*"];
+
+    public string DataDirectory { get; init; } = DefaultDataDirectory;
+
+    public string StorageProvider { get; init; } = FileProvider;
+
+    public string ReminderProvider { get; init; } = FileProvider;
+
+    public string? PostgresConnectionString { get; init; }
+
+    public TimeSpan CollectionAge { get; init; } = DefaultCollectionAge;
+
+    public TimeSpan CollectionQuantum { get; init; } = DefaultCollectionQuantum;
+
+    public TimeSpan DeactivationTimeout { get; init; } = DefaultDeactivationTimeout;
+
+    public TimeSpan CallTimeout { get; init; } = DefaultCallTimeout;
+
+    public TimeSpan MinimumReminderPeriod { get; init; } = DefaultMinimumReminderPeriod;
+
+    /// <summary>OTLP/HTTP (protobuf) endpoint, e.g. http://127.0.0.1:4318; null disables export.</summary>
+    public Uri? OtlpEndpoint { get; init; }
+
+    public static SiloSettings Load(IConfiguration configuration, string dataDirectory)
+    {
+        var section = configuration.GetSection(SectionName);
+        string[] providers = [FileProvider, PostgresProvider, MemoryProvider];
+        string Provider(string name)
+        {
+            var value = section[name] ?? FileProvider;
+            return providers.Contains(value) ? value : throw new ArgumentException($"{SectionName}:{name} is \"{value}\"; expected one of {string.Join(", ", providers)}");
+        }
+
+        TimeSpan Positive(string name, TimeSpan fallback)
+        {
+            TimeSpan value;
+            try
+            {
+                value = section.GetValue(name, fallback);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new ArgumentException($"{SectionName}:{name} is not a time span (hh:mm:ss): {ex.InnerException?.Message ?? ex.Message}", ex);
+            }
+
+            return value > TimeSpan.Zero ? value : throw new ArgumentException($"{SectionName}:{name} must be positive (is {value})");
+        }
+
+        var otlp = configuration["Telemetry:OtlpEndpoint"];
+        Uri? endpoint = null;
+        if (!string.IsNullOrEmpty(otlp) && !Uri.TryCreate(otlp, UriKind.Absolute, out endpoint))
+        {
+            throw new ArgumentException($"Telemetry:OtlpEndpoint \"{otlp}\" is not an absolute URI");
+        }
+
+        var settings = new SiloSettings
+        {
+            DataDirectory = dataDirectory,
+            StorageProvider = Provider("StorageProvider"),
+            ReminderProvider = Provider("ReminderProvider"),
+            PostgresConnectionString = section["PostgresConnectionString"],
+            CollectionAge = Positive("Collection:CollectionAge", DefaultCollectionAge),
+            CollectionQuantum = Positive("Collection:CollectionQuantum", DefaultCollectionQuantum),
+            DeactivationTimeout = Positive("Collection:DeactivationTimeout", DefaultDeactivationTimeout),
+            CallTimeout = Positive("Messaging:CallTimeout", DefaultCallTimeout),
+            MinimumReminderPeriod = Positive("Reminders:MinimumPeriod", DefaultMinimumReminderPeriod),
+            OtlpEndpoint = endpoint,
+        };
+        if (settings.CollectionQuantum > settings.CollectionAge)
+        {
+            throw new ArgumentException($"{SectionName}:Collection:CollectionQuantum ({settings.CollectionQuantum}) must be at most the collection age ({settings.CollectionAge})");
+        }
+
+        if ((settings.StorageProvider == PostgresProvider || settings.ReminderProvider == PostgresProvider) && string.IsNullOrWhiteSpace(settings.PostgresConnectionString))
+        {
+            throw new ArgumentException($"{SectionName}:PostgresConnectionString is required when a provider is \"postgres\"");
+        }
+
+        return settings;
+    }
+
+    /// <summary>
+    /// Applies the settings. The embedded default clusters on localhost (one silo; <paramref name="siloPort"/> 0 picks a
+    /// free port, <paramref name="gatewayPort"/> 0 runs no gateway for external clients).
+    /// </summary>
+    public ISiloBuilder Apply(ISiloBuilder silo, bool reminders = true, int siloPort = 0, int gatewayPort = 0)
+    {
+        silo.UseLocalhostClustering(siloPort == 0 ? FreePort() : siloPort, gatewayPort, serviceId: "federation", clusterId: "federation");
+        silo.Configure<EndpointOptions>(o => o.GatewayPort = gatewayPort);
+        silo.Configure<GrainCollectionOptions>(o =>
+        {
+            o.CollectionAge = CollectionAge;
+            o.CollectionQuantum = CollectionQuantum;
+            o.DeactivationTimeout = DeactivationTimeout;
+        });
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = CallTimeout);
+        silo.UseProtocolJsonGrainStorageSerializer();
+        switch (StorageProvider)
+        {
+            case FileProvider:
+                silo.AddFileGrainStorageAsDefault(o => o.DataDirectory = DataDirectory);
+                break;
+            case MemoryProvider:
+                silo.AddMemoryGrainStorageAsDefault();
+                break;
+            default:
+                throw new NotSupportedException($"{SectionName}:StorageProvider \"{StorageProvider}\" needs the PostgreSQL schema of the Orleans ADO.NET providers, which this build does not have yet");
+        }
+
+        if (!reminders)
+        {
+            // A command over the data directory: reminders are the running coordinator's business, none fires here.
+            silo.UseInMemoryReminderService();
+        }
+        else if (ReminderProvider == FileProvider)
+        {
+            silo.UseFileReminderTable(o => o.DataDirectory = DataDirectory);
+        }
+        else if (ReminderProvider == MemoryProvider)
+        {
+            silo.UseInMemoryReminderService();
+        }
+        else
+        {
+            throw new NotSupportedException($"{SectionName}:ReminderProvider \"{ReminderProvider}\" needs the PostgreSQL schema of the Orleans ADO.NET providers, which this build does not have yet");
+        }
+
+        silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = MinimumReminderPeriod);
+        if (OtlpEndpoint is { } endpoint)
+        {
+            silo.AddActivityPropagation();
+            var root = endpoint.ToString().TrimEnd('/');
+            silo.Services.AddOpenTelemetry()
+                .WithMetrics(m => m.AddMeter(Meters).AddOtlpExporter(o =>
+                {
+                    o.Protocol = OtlpExportProtocol.HttpProtobuf;
+                    o.Endpoint = new Uri(root + "/v1/metrics");
+                }))
+                .WithTracing(t => t.AddSource(ActivitySources).AddOtlpExporter(o =>
+                {
+                    o.Protocol = OtlpExportProtocol.HttpProtobuf;
+                    o.Endpoint = new Uri(root + "/v1/traces");
+                }));
+        }
+
+        return silo;
+    }
+
+    /// <summary>A TCP port free on the loopback interface now (the OS picks it).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
