@@ -41,9 +41,9 @@ public sealed record HeartbeatAck([property: Id(0)] HeadVerdict Verdict, [proper
 [GenerateSerializer, Immutable, Alias("fed.node-view.v1")]
 public sealed record NodeView([property: Id(0)] NodeRecord Record, [property: Id(1)] DateTimeOffset? LastSeen, [property: Id(2)] bool Inactive, [property: Id(3)] long UpdatesRecorded, [property: Id(4)] string? QuarantineEvidence);
 
-/// <summary>A scroll's size, root and latest signed checkpoint.</summary>
+/// <summary>A scroll's size, root and latest signed checkpoint, and how many group commits its activation has made.</summary>
 [GenerateSerializer, Immutable, Alias("fed.scroll-head.v1")]
-public sealed record ScrollHead([property: Id(0)] string Scroll, [property: Id(1)] long Size, [property: Id(2)] Sha256Digest Root, [property: Id(3)] string? Checkpoint);
+public sealed record ScrollHead([property: Id(0)] string Scroll, [property: Id(1)] long Size, [property: Id(2)] Sha256Digest Root, [property: Id(3)] string? Checkpoint, [property: Id(4)] long CommittedBatches = 0);
 
 /// <summary>A federation: registry of nodes, policy, epochs and the joining handshake. Key: the federation id.</summary>
 public interface IFederationGrain : IGrainWithStringKey

@@ -29,15 +29,25 @@ public sealed class FederationFixture : IAsyncDisposable
     private readonly TempDirectory _directory = new();
     private readonly Dictionary<string, Ed25519PrivateKey> _nodeKeys = [];
     private readonly List<LedgerDirectory> _ledgerDirectories = [];
+    private readonly Dictionary<string, LedgerDirectory> _siloLedgers = [];
     private LedgerDirectory? _ledgers;
     private InProcessTestCluster? _cluster;
 
+    // Every silo is a process of its own as far as scrolls go: its own scroll store over the shared directory.
+    private LedgerDirectory LedgersFor(string silo)
+    {
+        var store = ScrollStores.Create(new ScrollStoreOptions { DataDirectory = Path.Combine(_directory.Path, "scrolls") });
+        var ledgers = new LedgerDirectory(store, Ed25519PrivateKey.FromSeed(Seed(200)), new ScrollLedgerOptions(), Time);
+        _ledgerDirectories.Add(ledgers);
+        _siloLedgers[silo] = ledgers;
+        _ledgers ??= ledgers;
+        return ledgers;
+    }
+
     private InProcessTestCluster Build()
     {
-        // Every start is a new process as far as the silo is concerned: new scroll store, directories and keys.
-        var store = ScrollStores.Create(new ScrollStoreOptions { DataDirectory = Path.Combine(_directory.Path, "scrolls") });
-        _ledgers = new LedgerDirectory(store, Ed25519PrivateKey.FromSeed(Seed(200)), new ScrollLedgerOptions(), Time);
-        _ledgerDirectories.Add(_ledgers);
+        _siloLedgers.Clear();
+        _ledgers = null;
         var federations = new FederationDirectory([Settings(Fed1), Settings(Fed2)]);
         var validators = new ValidatorDirectory { ViewTimeout = TimeSpan.FromSeconds(1), MaxViewChanges = 4 };
         foreach (var federation in new[] { Fed1, Fed2 })
@@ -45,24 +55,25 @@ public sealed class FederationFixture : IAsyncDisposable
             validators.Add(federation, Enumerable.Range(0, ValidatorCount).Select(i => new ValidatorSettings($"v{i}", Ed25519PrivateKey.FromSeed(Seed(150 + i)), Behaviours.GetValueOrDefault($"v{i}"))).ToList(), Aggregation);
         }
 
-        var ledgers = _ledgers;
-        var builder = new InProcessTestClusterBuilder(1);
+        var builder = new InProcessTestClusterBuilder((short)SiloCount);
         builder.ConfigureHost(host =>
         {
             host.Services.AddSingleton<TimeProvider>(Time);
             host.Services.AddKeyedSingleton<TimeProvider>(global::Orleans.Reminders.ReminderTimeProviderNames.Reminders, Time);
             host.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
         });
-        builder.ConfigureSilo((_, silo) => silo
+        builder.ConfigureSilo((options, silo) => silo
             .UseProtocolJsonGrainStorageSerializer()
             .AddFileGrainStorageAsDefault(o => o.DataDirectory = _directory.Path)
             .UseFileReminderTable(o => o.DataDirectory = _directory.Path)
             .Configure<Orleans.Hosting.ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1))
-            .AddFederationGrains(federations, ledgers, validators, new GovernanceLog(GovernanceLogPath), Epochs));
+            .AddFederationGrains(federations, LedgersFor(options.SiloName), validators, new GovernanceLog(GovernanceLogPath), Epochs));
         return builder.Build();
     }
 
     public int ValidatorCount { get; init; } = 4;
+
+    public int SiloCount { get; init; } = 1;
 
     /// <summary>Quorum, grace and deadline of the epoch schedule (long by default so tests drive epochs explicitly).</summary>
     public EpochOptions Epochs { get; set; } = new() { Grace = TimeSpan.FromHours(1), Deadline = TimeSpan.FromHours(2), CheckInterval = TimeSpan.FromHours(1) };
@@ -98,6 +109,8 @@ public sealed class FederationFixture : IAsyncDisposable
 
     /// <summary>The silo's services.</summary>
     public IServiceProvider Services => Cluster.Silos[0].ServiceProvider;
+
+    public int LiveSilos => Cluster.Silos.Count;
 
     public IngestGateway Gateway => new(Grains, Services.GetRequiredService<FederationDirectory>());
 
@@ -161,7 +174,24 @@ public sealed class FederationFixture : IAsyncDisposable
         _cluster = null;
         await cluster.StopAllSilosAsync();
         await cluster.DisposeAsync();
-        await _ledgers!.Store.DisposeAsync();
+        foreach (var ledgers in _siloLedgers.Values)
+        {
+            await ledgers.Store.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Crash of the one silo that hosts <paramref name="grain"/>: its scroll files close first (as the OS closes a killed
+    /// process's files: nothing it had in flight is written after), then the silo dies without deactivating anything.
+    /// </summary>
+    public async Task<string> KillSiloHostingAsync(IAddressable grain)
+    {
+        var address = await Grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grain)
+            ?? throw new InvalidOperationException($"{grain} has no activation");
+        var silo = Cluster.Silos.Single(s => s.SiloAddress.Equals(address));
+        await _siloLedgers[silo.Name].Store.DisposeAsync();
+        await Cluster.KillSiloAsync(silo);
+        return silo.Name;
     }
 
     /// <summary>Crash: the silo is killed (no deactivation, no final seal); its files close as the OS would close them.</summary>
@@ -169,13 +199,17 @@ public sealed class FederationFixture : IAsyncDisposable
     {
         var cluster = Cluster;
         _cluster = null;
+        foreach (var ledgers in _siloLedgers.Values)
+        {
+            await ledgers.Store.DisposeAsync();
+        }
+
         foreach (var silo in cluster.Silos.ToList())
         {
             await cluster.KillSiloAsync(silo);
         }
 
         await cluster.DisposeAsync();
-        await _ledgers!.Store.DisposeAsync();
     }
 
     public async Task KillAndRestartAsync()

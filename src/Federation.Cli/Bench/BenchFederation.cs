@@ -2,17 +2,17 @@ using Federation.Core.Crypto;
 using Federation.Core.Membership;
 using Federation.Grains;
 using Federation.Grains.Services;
-using Federation.Hosting;
-using Federation.Hosting.Configuration;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Federation.Cli.Bench;
 
 /// <summary>
-/// One federation on the production-shaped host (thread pool, file scroll store) in a temporary directory,
-/// with deterministic node keys: the shared set-up of the ingest and epoch benchmarks. Disposing stops the
-/// host and removes the directory.
+/// One federation on a production-shaped Orleans silo (file grain state, file scroll store) in a temporary
+/// directory, with deterministic node keys: the shared set-up of the ingest and epoch benchmarks. Disposing stops
+/// the silo and removes the directory.
 /// </summary>
 internal sealed class BenchFederation : IAsyncDisposable
 {
@@ -23,7 +23,7 @@ internal sealed class BenchFederation : IAsyncDisposable
     private readonly LedgerDirectory _ledgers;
     private readonly ValidatorDirectory? _validators;
 
-    private BenchFederation(string directory, IReadOnlyList<Ed25519PrivateKey> keys, FederationDirectory federations, LedgerDirectory ledgers, ValidatorDirectory? validators, GrainHost host)
+    private BenchFederation(string directory, IReadOnlyList<Ed25519PrivateKey> keys, FederationDirectory federations, LedgerDirectory ledgers, ValidatorDirectory? validators, IHost host)
     {
         _directory = directory;
         Keys = keys;
@@ -31,16 +31,17 @@ internal sealed class BenchFederation : IAsyncDisposable
         _ledgers = ledgers;
         _validators = validators;
         Host = host;
-        Gateway = new IngestGateway(host.GrainFactory, federations);
+        Gateway = new IngestGateway(Grains, federations);
     }
 
     public IReadOnlyList<Ed25519PrivateKey> Keys { get; }
 
     public FederationDirectory Federations { get; }
 
-    public GrainHost Host { get; }
+    public IHost Host { get; }
 
-    public IGrainFactory Grains => Host.GrainFactory;
+    /// <summary>The silo's own grain factory: calls made in the coordinator's process, as its HTTP API makes them.</summary>
+    public IGrainFactory Grains => Host.Services.GetRequiredService<IGrainFactory>();
 
     public IFederationGrain Federation => Grains.GetGrain<IFederationGrain>(Id);
 
@@ -49,7 +50,8 @@ internal sealed class BenchFederation : IAsyncDisposable
     public LedgerDirectory Ledgers => _ledgers;
 
     /// <param name="tag">Keeps each benchmark's keys distinct (part of every derived seed).</param>
-    public static async Task<BenchFederation> StartAsync(int nodes, byte tag, ValidatorDirectory? validators, Action<GrainHostBuilder> configure, CancellationToken cancellationToken)
+    /// <param name="settings">The silo's settings (storage, call timeout); the directory is set here.</param>
+    public static async Task<BenchFederation> StartAsync(int nodes, byte tag, ValidatorDirectory? validators, SiloSettings settings, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"fed-bench-{tag}-{Guid.NewGuid():N}");
         var keys = Enumerable.Range(0, nodes).Select(i => Ed25519PrivateKey.FromSeed(Seed(i, tag))).ToList();
@@ -57,11 +59,12 @@ internal sealed class BenchFederation : IAsyncDisposable
         var federations = new FederationDirectory([new FederationSettings { Policy = policy, GovernanceKey = Ed25519PrivateKey.FromSeed(Seed(1_000_001, tag)) }]);
         var store = ScrollStores.Create(new ScrollStoreOptions { DataDirectory = Path.Combine(directory, "scrolls") });
         var ledgers = new LedgerDirectory(store, Ed25519PrivateKey.FromSeed(Seed(1_000_002, tag)), new ScrollLedgerOptions(), TimeProvider.System);
-        var builder = new GrainHostBuilder()
-            .UseThreadPool()
-            .Configure<GrainStorageOptions>(o => o.DataDirectory = Path.Combine(directory, "grains"))
-            .AddFederationGrains(federations, ledgers, validators, new GovernanceLog(Path.Combine(directory, GovernanceLog.FileName)));
-        configure(builder);
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleans(silo =>
+        {
+            (settings with { DataDirectory = directory }).Apply(silo);
+            silo.AddFederationGrains(federations, ledgers, validators, new GovernanceLog(Path.Combine(directory, GovernanceLog.FileName)));
+        });
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
         return new BenchFederation(directory, keys, federations, ledgers, validators, host);
@@ -82,7 +85,7 @@ internal sealed class BenchFederation : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Host.StopAsync(CancellationToken.None);
-        await Host.DisposeAsync();
+        Host.Dispose();
         await _ledgers.DisposeAsync();
         Federations.Dispose();
         _validators?.Dispose();

@@ -9,8 +9,6 @@ using Federation.Core.Protocol;
 using Federation.Core.Signing;
 using Federation.Grains;
 using Federation.Grains.Services;
-using Federation.Hosting;
-using Federation.Hosting.Configuration;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 
@@ -60,11 +58,10 @@ public sealed class EpochBenchSuite : IBenchSuite
     {
         var validators = new ValidatorDirectory();
         validators.Add(Federation, Enumerable.Range(0, validatorCount).Select(i => new ValidatorSettings($"v{i}", Ed25519PrivateKey.FromSeed(BenchFederation.Seed(3_000_000 + i, SeedTag)))).ToList(), AggregationPolicy.DefaultVector);
-        await using var bench = await BenchFederation.StartAsync(nodeCount, SeedTag, validators, builder => builder
-            .Configure<GrainStorageOptions>(o => o.StorageProvider = GrainStorageOptions.MemoryProvider)
-            // A 10,000-node epoch takes longer than the default 30 s call timeout on 2 cores; the benchmark
-            // measures the epoch, so its one caller waits (production: raise Hosting:Messaging:CallTimeout too).
-            .Configure<GrainMessagingOptions>(o => o.CallTimeout = TimeSpan.FromMinutes(10)), cancellationToken);
+        // A 10,000-node epoch takes longer than the default 30 s call timeout on 2 cores; the benchmark measures the
+        // epoch, so its one caller waits (production: raise Hosting:Messaging:CallTimeout too).
+        await using var bench = await BenchFederation.StartAsync(nodeCount, SeedTag, validators,
+            new SiloSettings { StorageProvider = SiloSettings.MemoryProvider, CallTimeout = TimeSpan.FromMinutes(10) }, cancellationToken);
         var keys = bench.Keys;
         var grains = bench.Grains;
         await bench.Federation.RegisterNodesAsync(keys.Select(BenchFederation.Registration).ToList());

@@ -2,15 +2,14 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
-using Federation.Hosting;
-using Federation.Hosting.Configuration;
-using Federation.Hosting.Persistence;
-using Federation.Hosting.Reminders;
+using Federation.Grains.Services;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Federation.Cli.Bench;
 
 /// <summary>
-/// <c>fed bench grains</c>: the grain host beside the raw limits measured in the same run —
+/// <c>fed bench grains</c>: an Orleans silo (localhost clustering, memory storage) beside the raw limits measured in the same run —
 /// call round trips vs. a <see cref="Channel{T}"/> ping-pong of the same shape, bytes per idle activation vs. a
 /// bare dictionary entry, activation + collection churn vs. bare dictionary insert + remove.
 /// </summary>
@@ -27,7 +26,7 @@ public sealed class GrainsBenchSuite : IBenchSuite
 
     public string Name => "grains";
 
-    public string Description => "Grain host: call round trips, memory per idle activation, activation churn (beside Channel<T> and dictionary baselines)";
+    public string Description => "Orleans silo: call round trips, memory per idle activation, activation churn (beside Channel<T> and dictionary baselines)";
 
     public async Task<BenchReport> RunAsync(bool quick, TextWriter progress, CancellationToken cancellationToken)
     {
@@ -36,7 +35,7 @@ public sealed class GrainsBenchSuite : IBenchSuite
         var activations = quick ? QuickActivations : FullActivations;
         var results = new List<BenchResult>();
 
-        await using var host = await StartHostAsync(cancellationToken);
+        using var host = await StartHostAsync(cancellationToken);
 
         // Warm up both paths (JIT, thread pool) before measuring.
         await ChannelPingPongAsync(TimeSpan.FromMilliseconds(200), 1);
@@ -53,7 +52,7 @@ public sealed class GrainsBenchSuite : IBenchSuite
         var grainBytes = await AllocatedPerOperationAsync(() => GrainPingPongCountAsync(host, CountedCalls));
         progress.WriteLine(Invariant($"allocated per call: grain {grainBytes:N0} bytes; channel round trip {channelBytes:N0} bytes"));
 
-        var callers = Environment.ProcessorCount * 2;
+        const int callers = 64;
         var (channelParallel, grainParallel) = await AlternateAsync(rounds, () => ChannelPingPongAsync(RoundLength(duration, rounds), callers), () => GrainPingPongAsync(host, RoundLength(duration, rounds), callers));
         progress.WriteLine(Invariant($"{callers} callers on {callers} grains: {grainParallel:N0} calls/s; {callers} channel pairs: {channelParallel:N0} round trips/s"));
         results.Add(new BenchResult($"grain_calls_per_s_{callers}_callers", Math.Round(grainParallel), "calls/s",
@@ -75,22 +74,20 @@ public sealed class GrainsBenchSuite : IBenchSuite
         return new BenchReport(Name, results);
     }
 
-    private static async Task<GrainHost> StartHostAsync(CancellationToken cancellationToken)
+    private static async Task<IHost> StartHostAsync(CancellationToken cancellationToken)
     {
-        var host = new GrainHostBuilder()
-            .UseThreadPool()
-            .Configure<GrainStorageOptions>(o =>
-            {
-                o.StorageProvider = GrainStorageOptions.MemoryProvider;
-                o.ReminderProvider = GrainStorageOptions.MemoryProvider;
-            })
-            .AddGrainStorage(GrainStorageOptions.DefaultStorageName, new MemoryGrainStorage())
-            .UseReminderTable(new MemoryReminderTable())
-            .AddGrain<BenchGrain>()
-            .Build();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleans(silo => new SiloSettings { StorageProvider = SiloSettings.MemoryProvider, ReminderProvider = SiloSettings.MemoryProvider }.Apply(silo));
+        var host = builder.Build();
         await host.StartAsync(cancellationToken);
         return host;
     }
+
+    private static IGrainFactory Grains(IHost host) => host.Services.GetRequiredService<IGrainFactory>();
+
+    private static IManagementGrain Management(IHost host) => Grains(host).GetGrain<IManagementGrain>(0);
+
+    private static async Task<int> ActivationCountAsync(IHost host) => await Management(host).GetTotalActivationCount();
 
     /// <summary>Calls made while counting allocations (a fixed count, so both sides do the same work).</summary>
     private const int CountedCalls = 200_000;
@@ -124,9 +121,9 @@ public sealed class GrainsBenchSuite : IBenchSuite
         await server;
     }
 
-    private static async Task GrainPingPongCountAsync(GrainHost host, int count)
+    private static async Task GrainPingPongCountAsync(IHost host, int count)
     {
-        var grain = host.GrainFactory.GetGrain<IBenchGrain>("counted");
+        var grain = Grains(host).GetGrain<IBenchGrain>("counted");
         for (var i = 0; i < count; i++)
         {
             _ = await grain.Ping(i);
@@ -189,12 +186,12 @@ public sealed class GrainsBenchSuite : IBenchSuite
     }
 
     /// <summary>Callers each awaiting calls to their own grain in a loop (production scheduler).</summary>
-    private static async Task<double> GrainPingPongAsync(GrainHost host, TimeSpan duration, int callers)
+    private static async Task<double> GrainPingPongAsync(IHost host, TimeSpan duration, int callers)
     {
         var stopwatch = Stopwatch.StartNew();
         var counts = await Task.WhenAll(Enumerable.Range(0, callers).Select(i => Task.Run(async () =>
         {
-            var grain = host.GrainFactory.GetGrain<IBenchGrain>(string.Create(CultureInfo.InvariantCulture, $"ping-{i}"));
+            var grain = Grains(host).GetGrain<IBenchGrain>(string.Create(CultureInfo.InvariantCulture, $"ping-{i}"));
             long count = 0;
             var started = Stopwatch.GetTimestamp();
             var limit = (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -209,19 +206,21 @@ public sealed class GrainsBenchSuite : IBenchSuite
         return counts.Sum() / stopwatch.Elapsed.TotalSeconds;
     }
 
-    private static async Task<double> BytesPerIdleActivationAsync(GrainHost host, int count)
+    private static async Task<double> BytesPerIdleActivationAsync(IHost host, int count)
     {
-        await host.CollectIdleActivationsAsync(TimeSpan.Zero);
+        await Management(host).ForceActivationCollection(TimeSpan.Zero);
+        var live = await ActivationCountAsync(host);
         var before = GC.GetTotalMemory(forceFullCollection: true);
         await ActivateAsync(host, "idle", count);
         var after = GC.GetTotalMemory(forceFullCollection: true);
-        if (host.ActivationCount < count)
+        var activated = await ActivationCountAsync(host) - live;
+        if (activated < count)
         {
-            throw new InvalidOperationException($"expected {count} live activations, found {host.ActivationCount}");
+            throw new InvalidOperationException($"expected {count} new live activations, found {activated}");
         }
 
         var perActivation = (after - before) / (double)count;
-        await host.CollectIdleActivationsAsync(TimeSpan.Zero);
+        await Management(host).ForceActivationCollection(TimeSpan.Zero);
         return perActivation;
     }
 
@@ -232,7 +231,7 @@ public sealed class GrainsBenchSuite : IBenchSuite
         var dictionary = new ConcurrentDictionary<GrainId, object>();
         for (var i = 0; i < count; i++)
         {
-            dictionary[new GrainId("bench", string.Create(CultureInfo.InvariantCulture, $"idle-{i}"))] = new object();
+            dictionary[GrainId.Create("bench", string.Create(CultureInfo.InvariantCulture, $"idle-{i}"))] = new object();
         }
 
         var after = GC.GetTotalMemory(forceFullCollection: true);
@@ -240,15 +239,17 @@ public sealed class GrainsBenchSuite : IBenchSuite
         return (after - before) / (double)count;
     }
 
-    private static async Task<double> ActivationChurnPerSecondAsync(GrainHost host, int count)
+    private static async Task<double> ActivationChurnPerSecondAsync(IHost host, int count)
     {
+        var live = await ActivationCountAsync(host);
         var stopwatch = Stopwatch.StartNew();
         await ActivateAsync(host, "churn", count);
-        var collected = await host.CollectIdleActivationsAsync(TimeSpan.Zero);
+        await Management(host).ForceActivationCollection(TimeSpan.Zero);
         stopwatch.Stop();
-        if (collected < count || host.ActivationCount != 0)
+        var left = await ActivationCountAsync(host);
+        if (left > live)
         {
-            throw new InvalidOperationException($"churn: {collected} collected of {count}; {host.ActivationCount} still live: {string.Join(", ", host.Management.ListActivations().Take(5))}");
+            throw new InvalidOperationException($"churn: {left - live} of {count} activations still live after collection");
         }
 
         return count / stopwatch.Elapsed.TotalSeconds;
@@ -257,7 +258,7 @@ public sealed class GrainsBenchSuite : IBenchSuite
     private static double DictionaryChurnPerSecond(int count)
     {
         var dictionary = new ConcurrentDictionary<GrainId, object>();
-        var keys = Enumerable.Range(0, count).Select(i => new GrainId("bench", string.Create(CultureInfo.InvariantCulture, $"raw-{i}"))).ToArray();
+        var keys = Enumerable.Range(0, count).Select(i => GrainId.Create("bench", string.Create(CultureInfo.InvariantCulture, $"raw-{i}"))).ToArray();
         var stopwatch = Stopwatch.StartNew();
         foreach (var key in keys)
         {
@@ -273,7 +274,7 @@ public sealed class GrainsBenchSuite : IBenchSuite
     }
 
     /// <summary>Activates <paramref name="count"/> grains with a bounded number of calls in flight.</summary>
-    private static async Task ActivateAsync(GrainHost host, string prefix, int count)
+    private static async Task ActivateAsync(IHost host, string prefix, int count)
     {
         const int InFlight = 256;
         var next = -1;
@@ -282,7 +283,7 @@ public sealed class GrainsBenchSuite : IBenchSuite
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
             {
-                await host.GrainFactory.GetGrain<IBenchGrain>(string.Create(CultureInfo.InvariantCulture, $"{prefix}-{i}")).Touch();
+                await Grains(host).GetGrain<IBenchGrain>(string.Create(CultureInfo.InvariantCulture, $"{prefix}-{i}")).Touch();
             }
         })));
     }

@@ -9,8 +9,6 @@ using Federation.Core.Protocol;
 using Federation.Core.Signing;
 using Federation.Grains;
 using Federation.Grains.Services;
-using Federation.Hosting;
-using Federation.Hosting.Configuration;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 
@@ -103,7 +101,7 @@ public sealed class IngestBenchSuite : IBenchSuite
     /// figure is its steady state (the JIT has tiered the hot path up), not its first seconds.</param>
     public static async Task<WorkerResult> MeasureAsync(int nodes, int epochs, TimeSpan warmup, int threads, string pinning, CancellationToken cancellationToken)
     {
-        await using var bench = await BenchFederation.StartAsync(nodes, SeedTag, null, _ => { }, cancellationToken);
+        await using var bench = await BenchFederation.StartAsync(nodes, SeedTag, null, new SiloSettings(), cancellationToken);
         var keys = bench.Keys;
         var federation = bench.Federation;
         var blocks = new string[nodes];
@@ -186,7 +184,7 @@ public sealed class IngestBenchSuite : IBenchSuite
 
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        var updateScroll = await bench.Ledgers.GetAsync(FederationScrolls.Updates(Federation));
+        var updateScroll = bench.Grains.GetGrain<IScrollGrain>(FederationScrolls.Updates(Federation));
         var warmedUp = acknowledged;
         var allocations = AllocationSampler.StartIfRequested();
         // Each measured epoch is followed by a burst of raw verifies on the same cores: the two rates sample the
@@ -202,13 +200,13 @@ public sealed class IngestBenchSuite : IBenchSuite
         var repeated = new VerifyBurst([epochUpdates[0]], [epochKeys[0]], threads);
         foreach (var updates in measured)
         {
-            var before = WindowCounters.Read(updateScroll);
+            var before = await WindowCounters.ReadAsync(updateScroll);
             PerfControl("enable");
             var stopwatch = Stopwatch.StartNew();
             await IngestEpochAsync(updates);
             var seconds = stopwatch.Elapsed.TotalSeconds;
             PerfControl("disable");
-            ingest.Add(before, WindowCounters.Read(updateScroll), seconds);
+            ingest.Add(before, await WindowCounters.ReadAsync(updateScroll), seconds);
             verifier.Run(VerifyBurstSeconds);
             repeated.Run(VerifyBurstSeconds / 2);
         }
@@ -251,9 +249,15 @@ public sealed class IngestBenchSuite : IBenchSuite
         /// <summary>-1 once /proc could not tell.</summary>
         public long Faults { get; private set; }
 
-        public static Snapshot Read(Storage.Ledger.ScrollLedger updateScroll) => new(
+        public static async Task<Snapshot> ReadAsync(IScrollGrain updateScroll)
+        {
+            var batches = (await updateScroll.HeadAsync()).CommittedBatches;
+            return Read(batches);
+        }
+
+        private static Snapshot Read(long batches) => new(
             Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes(precise: true), GC.GetTotalPauseDuration(), GC.CollectionCount(0),
-            updateScroll.CommittedBatches, System.Runtime.JitInfo.GetCompiledMethodCount(), ThreadPool.CompletedWorkItemCount, ContextSwitches(), MinorPageFaults());
+            batches, System.Runtime.JitInfo.GetCompiledMethodCount(), ThreadPool.CompletedWorkItemCount, ContextSwitches(), MinorPageFaults());
 
         public void Add(Snapshot before, Snapshot after, double seconds)
         {

@@ -63,7 +63,7 @@ public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
     public Task<ScrollHead> HeadAsync()
     {
         var size = _ledger.Size;
-        return Task.FromResult(new ScrollHead(_ledger.Scroll, size, _ledger.Root(size), _ledger.LatestCheckpointNote));
+        return Task.FromResult(new ScrollHead(_ledger.Scroll, size, _ledger.Root(size), _ledger.LatestCheckpointNote, _ledger.CommittedBatches));
     }
 
     public async Task<IReadOnlyList<byte[]>> ReadAsync(long from, long to)

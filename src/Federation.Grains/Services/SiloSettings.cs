@@ -15,7 +15,7 @@ namespace Federation.Grains.Services;
 /// <see cref="ISiloBuilder"/>: where grain state and reminders live, idle collection, the call timeout, the shortest
 /// reminder period and the OTLP export. Bad settings stop start-up with a message naming the setting.
 /// </summary>
-public sealed class SiloSettings
+public sealed record SiloSettings
 {
     public const string SectionName = "Hosting";
     public const string DefaultDataDirectory = "data";
@@ -54,6 +54,11 @@ public sealed class SiloSettings
 
     /// <summary>OTLP/HTTP (protobuf) endpoint, e.g. http://127.0.0.1:4318; null disables export.</summary>
     public Uri? OtlpEndpoint { get; init; }
+
+    public static readonly TimeSpan DefaultMetricsExportInterval = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often metrics are pushed to the OTLP endpoint (<c>Telemetry:MetricsExportInterval</c>).</summary>
+    public TimeSpan MetricsExportInterval { get; init; } = DefaultMetricsExportInterval;
 
     public static SiloSettings Load(IConfiguration configuration, string dataDirectory)
     {
@@ -99,6 +104,9 @@ public sealed class SiloSettings
             CallTimeout = Positive("Messaging:CallTimeout", DefaultCallTimeout),
             MinimumReminderPeriod = Positive("Reminders:MinimumPeriod", DefaultMinimumReminderPeriod),
             OtlpEndpoint = endpoint,
+            MetricsExportInterval = configuration.GetValue("Telemetry:MetricsExportInterval", DefaultMetricsExportInterval) is { } interval && interval > TimeSpan.Zero
+                ? interval
+                : throw new ArgumentException("Telemetry:MetricsExportInterval must be positive"),
         };
         if (settings.CollectionQuantum > settings.CollectionAge)
         {
@@ -165,10 +173,11 @@ public sealed class SiloSettings
             silo.AddActivityPropagation();
             var root = endpoint.ToString().TrimEnd('/');
             silo.Services.AddOpenTelemetry()
-                .WithMetrics(m => m.AddMeter(Meters).AddOtlpExporter(o =>
+                .WithMetrics(m => m.AddMeter(Meters).AddOtlpExporter((o, reader) =>
                 {
                     o.Protocol = OtlpExportProtocol.HttpProtobuf;
                     o.Endpoint = new Uri(root + "/v1/metrics");
+                    reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)MetricsExportInterval.TotalMilliseconds;
                 }))
                 .WithTracing(t => t.AddSource(ActivitySources).AddOtlpExporter(o =>
                 {

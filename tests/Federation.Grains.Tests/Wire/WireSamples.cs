@@ -60,7 +60,7 @@ internal static class WireSamples
         yield return new HeartbeatAck(HeadVerdict.Consistent, "consistent");
         yield return new NodeView(FullRecord, Time, true, 12, "fed1.governance:2");
         yield return new NodeView(BareRecord, null, false, 0, null);
-        yield return new ScrollHead("fed1.updates", 10, D1, "fed1.updates\n10\nroot\n");
+        yield return new ScrollHead("fed1.updates", 10, D1, "fed1.updates\n10\nroot\n", 4);
         yield return new ScrollHead("fed1.updates", 0, default, null);
         yield return new SealedReceiptView("fed1.updates:3", 3, D2);
         yield return new RecordedUpdate(4, D1, "fed1.updates:7", 7, D2, Late: true);
