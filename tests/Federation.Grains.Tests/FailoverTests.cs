@@ -1,4 +1,5 @@
 using Federation.Core.Scrolls;
+using Federation.Grains.Services;
 using static Federation.Grains.Tests.FederationFixture;
 
 namespace Federation.Grains.Tests;
@@ -12,7 +13,11 @@ public sealed class FailoverTests : IAsyncDisposable
 {
     private const int Nodes = 24;
 
-    private readonly FederationFixture _fx = new() { SiloCount = 2 };
+    private readonly FederationFixture _fx = new()
+    {
+        SiloCount = 2,
+        Epochs = new EpochOptions { QuorumFraction = 0.9, Grace = TimeSpan.FromSeconds(5), Deadline = TimeSpan.FromMinutes(2), CheckInterval = TimeSpan.FromSeconds(1) },
+    };
 
     public ValueTask DisposeAsync() => _fx.DisposeAsync();
 
@@ -78,5 +83,31 @@ public sealed class FailoverTests : IAsyncDisposable
         var report = await _fx.RunEpochAsync(Fed1);
         Assert.True(report.State == EpochState.Committed, report.Reason);
         Assert.Equal(Nodes, report.Included);
+    }
+
+    [Fact]
+    public async Task The_epoch_deadline_reminder_registered_before_its_silo_is_killed_closes_the_epoch_on_the_other()
+    {
+        await _fx.StartAsync();
+        var node = _fx.Node(1);
+        var block = await _fx.JoinAsync(Fed1, node);
+        await _fx.JoinAsync(Fed1, _fx.Node(2)); // a second active node that never submits: no quorum, only the deadline closes
+        var epochs = _fx.Grains.GetGrain<IEpochGrain>(Fed1);
+        await epochs.StartAsync();
+        Assert.True((await _fx.Gateway.SubmitAsync(Fed1, await _fx.UpdateAsync(Fed1, node, block, 1))).Acknowledged);
+
+        await _fx.KillSiloHostingAsync(epochs);
+        Assert.Equal(1, _fx.LiveSilos);
+        IReadOnlyList<EpochReport> history = [];
+        for (var i = 0; i < 600 && history.Count == 0; i++)
+        {
+            _fx.Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+            history = await epochs.HistoryAsync();
+        }
+
+        var report = Assert.Single(history);
+        Assert.True(report.State == EpochState.Committed, report.Reason);
+        Assert.Equal(1, report.Included);
     }
 }
