@@ -117,8 +117,22 @@ public interface IScrollGrain : IGrainWithStringKey
 
     Task<SealedReceiptView> AppendAsync(ReceiptDraft draft);
 
-    /// <summary>Seals an admitted update (an update scroll only) and records it in the scroll's update index.</summary>
-    Task<SealedReceiptView> AppendUpdateAsync(VerifiedUpdate update, bool late);
+    /// <summary>
+    /// Seals an update (an update scroll only) that its node grain admitted under the epoch state <paramref name="decidedUnder"/>
+    /// (open and closing epoch), and records it in the scroll's update index. The update scroll holds the federation's
+    /// current epoch state (<see cref="PublishEpochAsync"/>): when the update was decided under another one nothing is
+    /// sealed and the answer carries the current state to decide again with.
+    /// </summary>
+    Task<UpdateSealing> AppendUpdateAsync(VerifiedUpdate update, bool late, long decidedUnderOpen, long? decidedUnderClosing);
+
+    /// <summary>The epoch state updates are admitted under (an update scroll only).</summary>
+    Task<EpochInfo> EpochAsync();
+
+    /// <summary>
+    /// The federation grain publishes its epoch state (an update scroll only). Returns once every update sealed under
+    /// the previous state is durable, so the scroll's size after a close covers every update admitted before it.
+    /// </summary>
+    Task PublishEpochAsync(EpochInfo epoch);
 
     Task<ScrollHead> HeadAsync();
 
@@ -144,6 +158,10 @@ public interface IScrollGrain : IGrainWithStringKey
     /// <summary>The accepted updates of <paramref name="epoch"/> among the first <paramref name="cutoff"/> receipts of an update scroll: what validators recompute from.</summary>
     Task<IReadOnlyList<ScrollUpdateView>> ReadUpdatesAsync(long epoch, long cutoff);
 }
+
+/// <summary>The update scroll's answer to an update: sealed, or decided under an epoch state that is no longer current (<see cref="Epoch"/>).</summary>
+[GenerateSerializer, Immutable, Alias("fed.update-sealing.v1")]
+public sealed record UpdateSealing([property: Id(0)] SealedReceiptView? Receipt, [property: Id(1)] EpochInfo? Epoch);
 
 /// <summary>One update the update scroll recorded for a node and epoch.</summary>
 /// <remarks>The signed update itself stays in the scroll (read back by <see cref="Seq"/> when a duplicate or equivocation needs it), so the index costs about 150 bytes per update, not the update's size.</remarks>

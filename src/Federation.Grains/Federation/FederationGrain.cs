@@ -214,8 +214,10 @@ public sealed class FederationGrain(
     {
         if (chain.State.Close())
         {
-            // Published before the write: from now on updates of this epoch are refused as closed.
+            // Published before the write: from now on updates of this epoch are refused as closed (the update scroll
+            // returns once every update admitted before is sealed).
             _published = Info();
+            await UpdateScroll.PublishEpochAsync(_published);
             await chain.WriteStateAsync();
         }
 
@@ -246,6 +248,8 @@ public sealed class FederationGrain(
             _published = Info();
         }
 
+        await UpdateScroll.PublishEpochAsync(_published!);
+
         return Info();
     }
 
@@ -254,6 +258,9 @@ public sealed class FederationGrain(
 
     // What GetEpochAsync answers: published before a close is written and after an opening is written.
     private EpochInfo? _published;
+
+    // Admits updates under the published epoch state.
+    private IScrollGrain UpdateScroll => GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Updates(Settings.Id));
 
     public Task<IReadOnlyDictionary<string, int>> GetStreaksAsync() =>
         Task.FromResult<IReadOnlyDictionary<string, int>>(chain.State.Streaks.ToDictionary());

@@ -35,6 +35,7 @@ public sealed class NodeGrain(
     private Task<NodeUpdates>? _mine;
     private IScrollGrain _updateScroll = null!;
     private IFederationGrain _federation = null!;
+    private EpochInfo? _epoch;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -82,30 +83,59 @@ public sealed class NodeGrain(
         }
 
         Seen();
-        var epoch = await _federation.GetEpochAsync();
         var mine = await Mine();
         var previous = mine.ForEpoch(update.Update.FederatedEpoch);
-        var context = new IngestContext(
-            _federationId,
-            federations.Get(_federationId).Policy,
-            Record(mine.LastEpoch),
-            epoch.OpenEpoch,
-            epoch.ClosingEpoch,
-            epoch.OpenStateHash,
-            epoch.BaseStates,
-            previous is null ? null : SignedEnvelope.Parse(await ReadSignedUpdateAsync(previous)));
-        var (decision, evidence) = UpdateValidator.Decide(update, context);
+        var previousEnvelope = previous is null ? null : SignedEnvelope.Parse(await ReadSignedUpdateAsync(previous));
+
+        // Decided under the epoch state the update scroll admits updates under, as this grain last heard it. The scroll
+        // seals only under its current state; under another it answers with the current one, and the update is decided
+        // again. A refusal decided under a state heard earlier is checked against the current one first.
+        var heard = _epoch is not null;
+        var epoch = _epoch ??= await _updateScroll.EpochAsync();
+        IngestDecision decision;
+        EquivocationEvidence? evidence;
+        while (true)
+        {
+            var context = new IngestContext(
+                _federationId,
+                federations.Get(_federationId).Policy,
+                Record(mine.LastEpoch),
+                epoch.OpenEpoch,
+                epoch.ClosingEpoch,
+                epoch.OpenStateHash,
+                epoch.BaseStates,
+                previousEnvelope);
+            (decision, evidence) = UpdateValidator.Decide(update, context);
+            if (decision.Disposition is Disposition.Accepted or Disposition.Late)
+            {
+                // Sealed in the update scroll before it is acknowledged (and so before any aggregation can see it).
+                var late = decision.Disposition == Disposition.Late;
+                var sealing = await _updateScroll.AppendUpdateAsync(update, late, epoch.OpenEpoch, epoch.ClosingEpoch);
+                if (sealing.Receipt is not { } receipt)
+                {
+                    _epoch = epoch = sealing.Epoch!;
+                    heard = false;
+                    continue;
+                }
+
+                mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, Sha256Digest.Of(update.Envelope.SignedBytes), receipt.Id, receipt.Seq, receipt.LeafHash, late));
+                return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
+            }
+
+            if (decision.Disposition is not Disposition.Duplicate && heard)
+            {
+                _epoch = epoch = await _updateScroll.EpochAsync();
+                heard = false;
+                continue;
+            }
+
+            break;
+        }
 
         switch (decision.Disposition)
         {
             case Disposition.Duplicate:
                 return new UpdateAck(Disposition.Duplicate, null, decision.Message, previous!.ReceiptId, previous.Seq, previous.LeafHash);
-
-            case Disposition.Accepted or Disposition.Late:
-                // Sealed in the update scroll before it is acknowledged (and so before any aggregation can see it).
-                var receipt = await _updateScroll.AppendUpdateAsync(update, decision.Disposition == Disposition.Late);
-                mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, Sha256Digest.Of(update.Envelope.SignedBytes), receipt.Id, receipt.Seq, receipt.LeafHash, decision.Disposition == Disposition.Late));
-                return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
 
             default:
                 string? evidenceReceipt = null;

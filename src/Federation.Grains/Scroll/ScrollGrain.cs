@@ -4,6 +4,7 @@ using Federation.Core.Ingest;
 using Federation.Core.Scrolls;
 using Federation.Grains.Services;
 using Federation.Storage.Ledger;
+using SealedReceipt = Federation.Storage.Ledger.SealedReceipt;
 using Orleans.Concurrency;
 
 namespace Federation.Grains.Scroll;
@@ -22,6 +23,10 @@ public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
     private ScrollLedger _ledger = null!;
     private FederationUpdates? _updates;
 
+    // An update scroll: the epoch state updates are admitted under, and the seals in flight under it.
+    private EpochInfo? _epoch;
+    private readonly HashSet<Task> _sealing = [];
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var scroll = this.GetPrimaryKeyString();
@@ -29,6 +34,7 @@ public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
         if (scroll.EndsWith(".updates", StringComparison.Ordinal))
         {
             _updates = await FederationUpdates.BuildAsync(_ledger);
+            _epoch = await GrainFactory.GetGrain<IFederationGrain>(scroll[..^".updates".Length]).GetEpochAsync();
         }
     }
 
@@ -49,15 +55,54 @@ public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
         return new SealedReceiptView(sealedReceipt.Id, sealedReceipt.Seq, sealedReceipt.LeafHash);
     }
 
-    public async Task<SealedReceiptView> AppendUpdateAsync(VerifiedUpdate update, bool late)
+    public async Task<UpdateSealing> AppendUpdateAsync(VerifiedUpdate update, bool late, long decidedUnderOpen, long? decidedUnderClosing)
     {
         var updates = _updates ?? throw new InvalidOperationException($"{_ledger.Scroll} is not an update scroll");
+        var epoch = _epoch!;
+        if (epoch.OpenEpoch != decidedUnderOpen || epoch.ClosingEpoch != decidedUnderClosing)
+        {
+            return new UpdateSealing(null, epoch);
+        }
+
         var node = update.Update.NodeFingerprint;
         var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
-        var receipt = await _ledger.AppendAsync(UpdateReceipts.Prepare(update, signedHash, late, _ledger.Scroll, _ledger.SizeHint, node.ToString()));
-        var view = new SealedReceiptView(receipt.Id, receipt.Seq, receipt.LeafHash);
+        var append = _ledger.AppendAsync(UpdateReceipts.Prepare(update, signedHash, late, _ledger.Scroll, _ledger.SizeHint, node.ToString()));
+        _sealing.Add(append);
+        SealedReceipt receipt;
+        try
+        {
+            receipt = await append;
+        }
+        finally
+        {
+            _sealing.Remove(append);
+        }
+
         updates.Record(node, new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
-        return view;
+        return new UpdateSealing(new SealedReceiptView(receipt.Id, receipt.Seq, receipt.LeafHash), null);
+    }
+
+    public Task<EpochInfo> EpochAsync() =>
+        Task.FromResult(_epoch ?? throw new InvalidOperationException($"{_ledger.Scroll} is not an update scroll"));
+
+    public async Task PublishEpochAsync(EpochInfo epoch)
+    {
+        if (_updates is null)
+        {
+            throw new InvalidOperationException($"{_ledger.Scroll} is not an update scroll");
+        }
+
+        _epoch = epoch;
+        // Turns of this grain never run at once (it is reentrant, not parallel): the set is what was in flight when the state changed.
+        var sealing = _sealing.ToArray();
+        try
+        {
+            await Task.WhenAll(sealing);
+        }
+        catch (Exception) when (sealing.All(t => t.IsCompleted))
+        {
+            // A failed seal was refused to its node; it was never acknowledged.
+        }
     }
 
     public Task<ScrollHead> HeadAsync()
