@@ -127,7 +127,7 @@ public interface IScrollGrain : IGrainWithStringKey
 [GenerateSerializer, Immutable, Alias("fed.sealed-receipt-view.v1")]
 public sealed record SealedReceiptView([property: Id(0)] string Id, [property: Id(1)] long Seq, [property: Id(2)] Sha256Digest LeafHash);
 
-/// <summary>Grain keys and scroll names of a federation: everything is scoped by federation id.</summary>
+/// <summary>Node grain keys: scoped by federation id (scroll names: Core.Scrolls.FederationScrolls).</summary>
 public static class NodeKey
 {
     public static string For(string federationId, KeyFingerprint node) => $"{federationId}/{node}";
@@ -142,23 +142,6 @@ public static class NodeKey
 
         return (key[..slash], KeyFingerprint.Parse(key[(slash + 1)..]));
     }
-}
-
-public static class FederationScrolls
-{
-    public static string Membership(string federationId) => federationId + ".membership";
-
-    public static string Updates(string federationId) => federationId + ".updates";
-
-    public static string Verification(string federationId) => federationId + ".verification";
-
-    public static string Governance(string federationId) => federationId + ".governance";
-
-    /// <summary>Federation ids become scroll names and keys: lowercase letters, digits and '-', up to 32.</summary>
-    public static string ValidateFederationId(string federationId) =>
-        System.Text.RegularExpressions.Regex.IsMatch(federationId, "^[a-z0-9][a-z0-9-]{0,31}$")
-            ? federationId
-            : throw new FormatException($"federation id \"{federationId}\" must be 1 to 32 lowercase letters, digits or '-', starting with a letter or digit");
 }
 
 /// <summary>What every validator recomputes an epoch from (all of it committed or sealed, so honest validators agree).</summary>

@@ -3,6 +3,8 @@ using Federation.Grains.Node;
 using Federation.Grains.Scroll;
 using Federation.Grains.Services;
 using Federation.Hosting;
+using Federation.Storage.Governance;
+using Federation.Storage.Ledger;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Federation.Grains;

@@ -1,4 +1,5 @@
 using System.Text;
+using Federation.Core.Consensus;
 using Federation.Core.Crypto;
 using Federation.Core.Hashing;
 using Federation.Core.Ingest;
@@ -10,6 +11,7 @@ using Federation.Hosting;
 using Federation.Hosting.Configuration;
 using Federation.Hosting.Reminders;
 using Federation.Hosting.Testing;
+using Federation.Storage.Governance;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 

@@ -4,6 +4,7 @@ using Federation.Grains;
 using Federation.Grains.Services;
 using Federation.Hosting;
 using Federation.Hosting.Configuration;
+using Federation.Storage.Governance;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 

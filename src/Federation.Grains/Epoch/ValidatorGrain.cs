@@ -3,6 +3,7 @@ using Federation.Core.Hashing;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
 using Federation.Hosting;
+using Federation.Storage.Ledger;
 
 namespace Federation.Grains.Epoch;
 
@@ -29,7 +30,7 @@ public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDire
     public async Task<ValidatorStep> BeginAsync(EpochInputs inputs)
     {
         var updates = await EpochInputsReader.ReadUpdatesAsync(ledgers, _federationId, inputs.Epoch, inputs.Cutoff);
-        var outcome = EpochInputsReader.Compute(inputs, updates, federations.Get(_federationId).Policy, validators.PolicyOf(_federationId));
+        var outcome = EpochComputation.Compute(inputs.Epoch, inputs.BaseState, updates, inputs.Active, federations.Get(_federationId).Policy, validators.PolicyOf(_federationId), inputs.Streaks, inputs.QuarantinedAtIngest);
         var digest = outcome.Proposal.Digest();
         var replica = new PbftReplica(validators.SetOf(_federationId), _self.Id, new Ed25519Signer(_self.Key), inputs.Epoch);
         _replicas[inputs.Epoch] = replica;
@@ -49,7 +50,7 @@ public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDire
 
     private ValidatorStep Step(PbftReplica replica, PbftOutput output, Sha256Digest? local)
     {
-        var outbound = Misbehave(replica, output.Broadcast).Select(m => m.ToCanonicalJson()).ToList();
+        var outbound = ValidatorBehaviours.Outbound(_self.Behaviour, _self.Id, new Ed25519Signer(_self.Key), validators.SetOf(_federationId), output.Broadcast).Select(m => m.ToCanonicalJson()).ToList();
         return new ValidatorStep(
             outbound,
             replica.CommittedDigest,
@@ -58,38 +59,5 @@ public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDire
             output.Evidence.Select(e => Core.Canonical.CanonicalJson.Write(e.ToJson())).ToList(),
             output.Refused,
             local);
-    }
-
-    /// <summary>Simulation faults: what a Byzantine validator sends instead of (or beside) the honest messages.</summary>
-    private IEnumerable<SignedEnvelope> Misbehave(PbftReplica replica, IReadOnlyList<SignedEnvelope> honest)
-    {
-        switch (_self.Behaviour)
-        {
-            case ValidatorBehaviour.Silent:
-                yield break;
-            case ValidatorBehaviour.EquivocatingPrimary:
-            case ValidatorBehaviour.ConflictingVotes:
-                foreach (var message in honest)
-                {
-                    yield return message;
-                    var phase = message.Payload["phase"]?.GetValue<string>();
-                    var lie = _self.Behaviour == ValidatorBehaviour.EquivocatingPrimary ? phase == "pre-prepare" : phase is "prepare" or "commit";
-                    if (lie)
-                    {
-                        var vote = Vote.Open(message, validators.SetOf(_federationId));
-                        var other = Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes($"lie {vote.Epoch} {vote.View} {_self.Id}"));
-                        yield return Vote.Create(vote.Phase, vote.Epoch, vote.View, other, _self.Id, new Ed25519Signer(_self.Key)).Signed;
-                    }
-                }
-
-                break;
-            default:
-                foreach (var message in honest)
-                {
-                    yield return message;
-                }
-
-                break;
-        }
     }
 }

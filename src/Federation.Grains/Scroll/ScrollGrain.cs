@@ -1,6 +1,6 @@
 using Federation.Core.Scrolls;
-using Federation.Grains.Services;
 using Federation.Hosting;
+using Federation.Storage.Ledger;
 
 namespace Federation.Grains.Scroll;
 

@@ -2,6 +2,7 @@ using Federation.Core.Crypto;
 using Federation.Hosting;
 using Federation.Hosting.Configuration;
 using Federation.Hosting.Reminders;
+using Federation.Storage.Governance;
 using Federation.Storage.Keys;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;

@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
 using Federation.Core.Checkpoints;
 using Federation.Core.Crypto;
-using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 
-namespace Federation.Grains.Services;
+namespace Federation.Storage.Ledger;
 
 /// <summary>
-/// The scrolls of this coordinator: one <see cref="ScrollLedger"/> per scroll over one store, all sealed with
+/// The scrolls of one coordinator (a host of grains, or the simulator): one <see cref="ScrollLedger"/> per scroll over one store, all sealed with
 /// the coordinator's scroll key. Ledgers are thread-safe and group-commit concurrent appends.
 /// </summary>
 public sealed class LedgerDirectory(IScrollStore store, Ed25519PrivateKey scrollKey, ScrollLedgerOptions options, TimeProvider time) : IAsyncDisposable
