@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Federation.Grains;
+using Federation.Core.Scrolls;
 using Federation.Grains.Services;
 using Microsoft.Extensions.Configuration;
 

@@ -163,11 +163,6 @@ public interface IScrollGrain : IGrainWithStringKey
 [GenerateSerializer, Immutable, Alias("fed.update-sealing.v1")]
 public sealed record UpdateSealing([property: Id(0)] SealedReceiptView? Receipt, [property: Id(1)] EpochInfo? Epoch);
 
-/// <summary>One update the update scroll recorded for a node and epoch.</summary>
-/// <remarks>The signed update itself stays in the scroll (read back by <see cref="Seq"/> when a duplicate or equivocation needs it), so the index costs about 150 bytes per update, not the update's size.</remarks>
-[GenerateSerializer, Immutable, Alias("fed.recorded-update.v1")]
-public sealed record RecordedUpdate([property: Id(0)] long Epoch, [property: Id(1)] Sha256Digest SignedHash, [property: Id(2)] string ReceiptId, [property: Id(3)] long Seq, [property: Id(4)] Sha256Digest LeafHash, [property: Id(5)] bool Late);
-
 /// <summary>An accepted update as sealed at <see cref="Seq"/>: its signed message (canonical JSON).</summary>
 [GenerateSerializer, Immutable, Alias("fed.scroll-update.v1")]
 public sealed record ScrollUpdateView([property: Id(0)] long Seq, [property: Id(1)] byte[] SignedUpdate);
@@ -180,7 +175,7 @@ public sealed record ConsistencyEvidence([property: Id(0)] string CheckpointNote
 [GenerateSerializer, Immutable, Alias("fed.sealed-receipt-view.v1")]
 public sealed record SealedReceiptView([property: Id(0)] string Id, [property: Id(1)] long Seq, [property: Id(2)] Sha256Digest LeafHash);
 
-/// <summary>Grain keys and scroll names of a federation: everything is scoped by federation id.</summary>
+/// <summary>Node grain keys: scoped by federation id (scroll names: Core.Scrolls.FederationScrolls).</summary>
 public static class NodeKey
 {
     public static string For(string federationId, KeyFingerprint node) => $"{federationId}/{node}";
@@ -195,23 +190,6 @@ public static class NodeKey
 
         return (key[..slash], KeyFingerprint.Parse(key[(slash + 1)..]));
     }
-}
-
-public static class FederationScrolls
-{
-    public static string Membership(string federationId) => federationId + ".membership";
-
-    public static string Updates(string federationId) => federationId + ".updates";
-
-    public static string Verification(string federationId) => federationId + ".verification";
-
-    public static string Governance(string federationId) => federationId + ".governance";
-
-    /// <summary>Federation ids become scroll names and keys: lowercase letters, digits and '-', up to 32.</summary>
-    public static string ValidateFederationId(string federationId) =>
-        System.Text.RegularExpressions.Regex.IsMatch(federationId, "^[a-z0-9][a-z0-9-]{0,31}$")
-            ? federationId
-            : throw new FormatException($"federation id \"{federationId}\" must be 1 to 32 lowercase letters, digits or '-', starting with a letter or digit");
 }
 
 /// <summary>What every validator recomputes an epoch from (all of it committed or sealed, so honest validators agree).</summary>

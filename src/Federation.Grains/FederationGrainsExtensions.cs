@@ -1,4 +1,6 @@
 using Federation.Grains.Services;
+using Federation.Storage.Governance;
+using Federation.Storage.Ledger;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

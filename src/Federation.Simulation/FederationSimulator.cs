@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Text;
 using Federation.Core.Canonical;
 using Federation.Core.Crypto;
-using Federation.Grains.Services;
 using Federation.Hosting.Scheduling;
 using Federation.Storage.Files;
+using Federation.Storage.Governance;
 using Federation.Storage.Scrolls;
 
 namespace Federation.Simulation;

@@ -5,7 +5,7 @@ using Federation.Core.Consensus;
 using Federation.Core.Crypto;
 using Federation.Core.Hashing;
 using Federation.Core.Signing;
-using Federation.Grains.Services;
+using Federation.Storage.Governance;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 

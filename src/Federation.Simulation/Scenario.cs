@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Federation.Grains.Services;
+using Federation.Core.Consensus;
+using Federation.Core.Scrolls;
 
 namespace Federation.Simulation;
 
@@ -106,7 +107,7 @@ public sealed record Scenario(
     public Scenario Validate()
     {
         Require(!string.IsNullOrWhiteSpace(Name) && Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'), "name must be letters, digits, '-', '_' or '.'");
-        Grains.FederationScrolls.ValidateFederationId(Federation);
+        FederationScrolls.ValidateFederationId(Federation);
         Require(Nodes is >= 1 and <= MaxNodes, $"nodes must be between 1 and {MaxNodes}");
         Require(Validators >= 4 && (Validators - 1) % 3 == 0, "validators must be 3f + 1 with f ≥ 1 (4, 7, 10, …)");
         Require(Epochs is >= 1 and <= MaxEpochs, $"epochs must be between 1 and {MaxEpochs}");

@@ -18,6 +18,7 @@ using Federation.Hosting.Configuration;
 using Federation.Hosting.Persistence;
 using Federation.Hosting.Reminders;
 using Federation.Hosting.Scheduling;
+using Federation.Storage.Governance;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 

@@ -7,6 +7,7 @@ using Federation.Core.Protocol;
 using Federation.Core.Signing;
 using Federation.Grains;
 using Federation.Grains.Services;
+using Federation.Storage.Governance;
 using Federation.Storage.Keys;
 using Microsoft.Extensions.Configuration;
 

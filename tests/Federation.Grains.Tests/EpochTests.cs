@@ -6,6 +6,7 @@ using Federation.Core.Membership;
 using Federation.Core.Scrolls;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
+using Federation.Storage.Governance;
 using static Federation.Grains.Tests.FederationFixture;
 
 namespace Federation.Grains.Tests;

@@ -1,4 +1,5 @@
 using System.Text;
+using Federation.Core.Consensus;
 using Federation.Core.Crypto;
 using Federation.Core.Hashing;
 using Federation.Core.Ingest;
@@ -6,6 +7,7 @@ using Federation.Core.Membership;
 using Federation.Core.Protocol;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
+using Federation.Storage.Governance;
 using Federation.Storage.Ledger;
 using Federation.Storage.Orleans;
 using Federation.Storage.Scrolls;

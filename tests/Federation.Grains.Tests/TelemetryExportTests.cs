@@ -4,6 +4,7 @@ using System.Text;
 using Federation.Core.Crypto;
 using Federation.Core.Membership;
 using Federation.Grains.Services;
+using Federation.Storage.Governance;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,6 @@
 using Federation.Core.Crypto;
 using Federation.Core.Hashing;
-using Federation.Grains.Services;
+using Federation.Core.Ingest;
 
 namespace Federation.Grains.Tests;
 

@@ -2,6 +2,7 @@ using Federation.Core.Crypto;
 using Federation.Core.Membership;
 using Federation.Grains;
 using Federation.Grains.Services;
+using Federation.Storage.Governance;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 using Microsoft.Extensions.DependencyInjection;

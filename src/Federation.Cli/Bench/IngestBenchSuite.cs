@@ -6,6 +6,7 @@ using Federation.Core.Hashing;
 using Federation.Core.Ingest;
 using Federation.Core.Membership;
 using Federation.Core.Protocol;
+using Federation.Core.Scrolls;
 using Federation.Core.Signing;
 using Federation.Grains;
 using Federation.Grains.Services;

@@ -68,6 +68,22 @@ public sealed record EpochOutcome(
 /// </summary>
 public static class EpochComputation
 {
+    /// <summary>
+    /// <see cref="Compute(long, Sha256Digest, IReadOnlyList{ScrollUpdate}, IReadOnlySet{KeyFingerprint}, FederationPolicy, AggregationPolicy, IReadOnlyDictionary{KeyFingerprint, int}, IReadOnlyList{QuarantineEntry})"/>
+    /// from an epoch's inputs as the epoch chain keeps them (the active nodes as a list, the streaks by fingerprint text):
+    /// what the aggregator and every validator run.
+    /// </summary>
+    public static EpochOutcome Compute(
+        long epoch,
+        Sha256Digest baseState,
+        IReadOnlyList<ScrollUpdate> updates,
+        IEnumerable<KeyFingerprint> active,
+        FederationPolicy federation,
+        AggregationPolicy policy,
+        IReadOnlyDictionary<string, int> streaks,
+        IReadOnlyList<QuarantineEntry> quarantinedAtIngest) =>
+        Compute(epoch, baseState, updates, active.ToHashSet(), federation, policy, streaks.ToDictionary(s => KeyFingerprint.Parse(s.Key), s => s.Value), quarantinedAtIngest);
+
     public static EpochOutcome Compute(
         long epoch,
         Sha256Digest baseState,

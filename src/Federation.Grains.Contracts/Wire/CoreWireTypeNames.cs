@@ -38,6 +38,7 @@ public sealed class CoreWireTypeNames : TypeManifestProviderBase
         ["fed.receipt-draft.v1"] = typeof(ReceiptDraft),
         ["fed.inclusion-bundle.v1"] = typeof(InclusionBundle),
         ["fed.verified-update.v1"] = typeof(VerifiedUpdate),
+        ["fed.recorded-update.v1"] = typeof(RecordedUpdate),
         ["fed.advisory.v1"] = typeof(Advisory),
         ["fed.advisory-status.v1"] = typeof(AdvisoryStatus),
     };

@@ -2,6 +2,7 @@ using Federation.Core.Consensus;
 using Federation.Core.Crypto;
 using Federation.Core.Governance;
 using Federation.Core.Hashing;
+using Federation.Core.Ingest;
 using Federation.Core.Membership;
 using Federation.Core.Scrolls;
 
@@ -100,4 +101,21 @@ public sealed class AdvisoryConverter : IConverter<Advisory, AdvisorySurrogate>
 
     public AdvisorySurrogate ConvertToSurrogate(in Advisory v) =>
         new(v.AdvisoryId, v.FederationId, v.Epoch, v.DriftType, v.SourceEnv, v.TargetEnvs, v.Recommendation, v.Detail, v.Status);
+}
+
+[GenerateSerializer, Immutable]
+public readonly record struct RecordedUpdateSurrogate(
+    [property: Id(0)] long Epoch,
+    [property: Id(1)] Sha256Digest SignedHash,
+    [property: Id(2)] string ReceiptId,
+    [property: Id(3)] long Seq,
+    [property: Id(4)] Sha256Digest LeafHash,
+    [property: Id(5)] bool Late);
+
+[RegisterConverter]
+public sealed class RecordedUpdateConverter : IConverter<RecordedUpdate, RecordedUpdateSurrogate>
+{
+    public RecordedUpdate ConvertFromSurrogate(in RecordedUpdateSurrogate s) => new(s.Epoch, s.SignedHash, s.ReceiptId, s.Seq, s.LeafHash, s.Late);
+
+    public RecordedUpdateSurrogate ConvertToSurrogate(in RecordedUpdate v) => new(v.Epoch, v.SignedHash, v.ReceiptId, v.Seq, v.LeafHash, v.Late);
 }

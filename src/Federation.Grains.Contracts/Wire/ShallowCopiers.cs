@@ -44,4 +44,7 @@ public static class ShallowCopiers
 
     [RegisterCopier]
     public sealed class VerifiedUpdateCopier : ShallowCopier<VerifiedUpdate>;
+
+    [RegisterCopier]
+    public sealed class RecordedUpdateCopier : ShallowCopier<RecordedUpdate>;
 }

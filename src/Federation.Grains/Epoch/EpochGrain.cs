@@ -1,12 +1,12 @@
-using System.Text.Json.Nodes;
-using Federation.Core.Canonical;
 using Federation.Core.Consensus;
 using Federation.Core.Crypto;
+using Federation.Core.Governance;
 using Federation.Core.Hashing;
 using Federation.Core.Membership;
 using Federation.Core.Scrolls;
 using Federation.Grains.Scroll;
 using Federation.Grains.Services;
+using Federation.Storage.Governance;
 using Federation.Storage.Ledger;
 
 namespace Federation.Grains.Epoch;
@@ -97,9 +97,6 @@ public sealed class EpochGrain(
         return Task.CompletedTask;
     }
 
-    /// <summary>Aligned updates per <c>epoch_alignment</c> receipt (about 90 KB of JSON).</summary>
-    public const int AlignmentChunk = 500;
-
     public Task<IReadOnlyList<EpochReport>> HistoryAsync() => Task.FromResult<IReadOnlyList<EpochReport>>(history.State.Reports.ToList());
 
     public async Task<EpochReport> RunAsync()
@@ -151,7 +148,7 @@ public sealed class EpochGrain(
             }
         }
 
-        var inputs = new EpochInputs(epoch, cutoff, info.BaseStates[epoch], active, await federation.GetStreaksAsync(), await QuarantinedAtIngestAsync(governance, epoch));
+        var inputs = new EpochInputs(epoch, cutoff, info.BaseStates[epoch], active, await federation.GetStreaksAsync(), await EpochInputsReader.ReadQuarantinedAtIngestAsync(ScrollReader.ReadAllAsync(governance), epoch));
 
         // Propose and vote: every validator recomputes from the scroll; this grain relays their messages.
         var members = set.Ids.Select(id => GrainFactory.GetGrain<IValidatorGrain>($"{federationId}/{id}")).ToList();
@@ -203,7 +200,8 @@ public sealed class EpochGrain(
         var committed = steps[result.CertificateFrom];
 
         // Apply: the aggregator recomputes too; it applies only the committed digest.
-        var outcome = EpochInputsReader.Compute(inputs, await EpochInputsReader.ReadUpdatesAsync(updates, epoch, cutoff), settings.Policy, validators.PolicyOf(federationId));
+        var updatesOfEpoch = await ValidatorGrain.ReadUpdatesAsync(updates, epoch, cutoff);
+        var outcome = EpochComputation.Compute(inputs.Epoch, inputs.BaseState, updatesOfEpoch, inputs.Active, settings.Policy, validators.PolicyOf(federationId), inputs.Streaks, inputs.QuarantinedAtIngest);
         if (outcome.Proposal.Digest() != digest)
         {
             return new EpochReport(epoch, EpochState.Failed, $"the committed digest {digest} is not the aggregator's own recomputation {outcome.Proposal.Digest()}", digest, null, committed.View, [], flagged, 0, 0);
@@ -219,52 +217,20 @@ public sealed class EpochGrain(
         var evidenceReceipts = new Dictionary<KeyFingerprint, string>();
         foreach (var divergence in outcome.DivergenceEvidence)
         {
-            var sealedEvidence = await governanceScroll.AppendAsync(new ReceiptDraft(DivergenceEvidence.Type,
-                new JsonObject { ["evidence"] = divergence.ToJson(), ["evidence_hash"] = divergence.Hash().ToString(), ["federated_epoch"] = proposal.Epoch },
-                ["evidence", "divergence"], divergence.Node.ToString()));
+            var sealedEvidence = await governanceScroll.AppendAsync(EvidenceReceipts.Divergence(divergence, proposal.Epoch));
             evidenceReceipts[divergence.Node] = sealedEvidence.Id;
         }
 
         // The aligned updates (alignment-tree leaves, in order) go in chunks so no receipt outgrows a scroll line;
         // with them anyone rebuilds the alignment tree, its root and every update's alignment proof.
-        var alignmentReceipts = new JsonArray();
-        var leaves = outcome.Alignment.Included;
-        for (var start = 0; start == 0 || start < leaves.Count; start += AlignmentChunk)
+        var alignmentReceipts = new List<string>();
+        foreach (var chunk in EpochReceipts.Alignment(proposal.Epoch, outcome.Alignment.Included))
         {
-            var chunk = leaves.Skip(start).Take(AlignmentChunk).Select(a => (JsonNode?)new JsonObject
-            {
-                ["index"] = a.Index,
-                ["seq"] = a.Seq,
-                ["node"] = a.Node.ToString(),
-                ["update_hash"] = a.UpdateHash.ToString(),
-            }).ToArray();
-            var sealedChunk = await governanceScroll.AppendAsync(new ReceiptDraft("epoch_alignment",
-                new JsonObject { ["epoch"] = proposal.Epoch, ["first_index"] = start, ["count"] = leaves.Count, ["updates"] = new JsonArray(chunk) },
-                ["alignment", $"epoch-{proposal.Epoch}"]));
-            alignmentReceipts.Add(sealedChunk.Id);
+            alignmentReceipts.Add((await governanceScroll.AppendAsync(chunk)).Id);
         }
 
-        var decision = new JsonObject
-        {
-            ["epoch"] = proposal.Epoch,
-            ["digest"] = digest.ToString(),
-            ["view"] = committed.View,
-            ["proposal"] = proposal.ToJson(),
-            ["aggregate"] = outcome.Aggregate.DeepClone(),
-            ["alignment_receipts"] = alignmentReceipts,
-            ["commit_certificate"] = new JsonArray(committed.CommitCertificate.Select(c => CanonicalJson.Parse(c)).ToArray()),
-        };
-        var sealedDecision = await governanceScroll.AppendAsync(new ReceiptDraft("epoch_committed", decision, ["apply", $"epoch-{proposal.Epoch}"]));
-        governanceLog.Append(GovernanceLog.Apply, federationId, $"epoch {proposal.Epoch}", sealedDecision.Id,
-        [
-            ("digest", $"`{digest}`"),
-            ("new global state", $"`{proposal.NewStateHash}`"),
-            ("alignment hash", $"`{proposal.AlignmentHash}`"),
-            ("aggregate hash", $"`{proposal.AggregateHash}`"),
-            ("included", proposal.Included.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("excluded", string.Join(", ", proposal.Excluded.Select(e => $"{e.Node.Short}:{e.Reason}")) is { Length: > 0 } x ? x : "none"),
-            ("commit certificate", $"{committed.CommitCertificate.Count} signed commit votes in view {committed.View}"),
-        ]);
+        var sealedDecision = await governanceScroll.AppendAsync(EpochReceipts.Committed(proposal, digest, committed.View, outcome.Aggregate, alignmentReceipts, committed.CommitCertificate));
+        governanceLog.Append(GovernanceLogEntries.EpochApplied(federationId, proposal, digest, sealedDecision.Id, committed.CommitCertificate.Count, committed.View));
 
         var quarantined = new List<string>();
         foreach (var entry in proposal.Quarantined)
@@ -275,15 +241,7 @@ public sealed class EpochGrain(
 
             // A reviewer may have decided this evidence before the epoch committed (the node then keeps its verdict's standing).
             var standing = (await quarantinedNode.GetAsync())?.Record.Status ?? NodeStatus.Quarantined;
-            governanceLog.Append(GovernanceLog.Quarantine, federationId, $"node {entry.Node} (epoch {proposal.Epoch})", receipt,
-            [
-                ("reason", entry.Reason),
-                ("evidence hash", $"`{entry.EvidenceHash}`"),
-                ("decided in", sealedDecision.Id),
-                ("review", standing == NodeStatus.Quarantined
-                    ? "pending: `fed review show` then `approve` or `reject`"
-                    : $"already decided: the node is {standing.ToString().ToLowerInvariant()}"),
-            ]);
+            governanceLog.Append(GovernanceLogEntries.EpochQuarantine(federationId, entry, proposal.Epoch, receipt, sealedDecision.Id, standing));
             quarantined.Add(entry.Node.ToString());
         }
 
@@ -304,41 +262,14 @@ public sealed class EpochGrain(
         }
     }
 
-    /// <summary>Nodes quarantined during the epoch with cryptographic evidence (equivocation) join the decision's quarantine list.</summary>
-    private static async Task<IReadOnlyList<QuarantineEntry>> QuarantinedAtIngestAsync(IScrollGrain governance, long epoch)
-    {
-        var entries = new List<QuarantineEntry>();
-        await foreach (var line in ScrollReader.ReadAllAsync(governance))
-        {
-            var receipt = Receipt.Parse(line);
-            if (receipt.Type == Core.Ingest.EquivocationEvidence.Type && receipt.Node is not null
-                && receipt.Body["federated_epoch"] is { } e && (long)e.GetValue<double>() == epoch)
-            {
-                entries.Add(new QuarantineEntry(KeyFingerprint.Parse(receipt.Node), "equivocation", Sha256Digest.Parse(receipt.Body["evidence_hash"]!.GetValue<string>())));
-            }
-        }
-
-        return entries.GroupBy(q => q.Node).Select(g => g.First()).ToList();
-    }
-
     /// <summary>A validator that signed two different votes for one epoch, view and phase is flagged to governance with both votes.</summary>
     private async Task<IReadOnlyList<string>> SealValidatorEvidenceAsync(string federationId, IReadOnlyList<byte[]> evidence, ValidatorSet set)
     {
         var flagged = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var raw in evidence)
+        foreach (var (validator, draft) in EvidenceReceipts.ValidatorFlags(evidence))
         {
-            var json = (JsonObject)CanonicalJson.Parse(raw)!;
-            var validator = json["validator"]!.GetValue<string>();
-            if (!seen.Add(validator))
-            {
-                continue;
-            }
-
-            var receipt = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(federationId)).AppendAsync(new ReceiptDraft(
-                VoteEquivocation.Type, new JsonObject { ["evidence"] = json, ["validator"] = validator, ["evidence_hash"] = Sha256Digest.Of(raw).ToString() }, ["evidence", "validator"]));
-            governanceLog.Append(GovernanceLog.ValidatorFlagged, federationId, $"validator {validator}", receipt.Id,
-                [("reason", "signed two different votes for the same epoch, view and phase"), ("validator set size", set.N.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+            var receipt = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(federationId)).AppendAsync(draft);
+            governanceLog.Append(GovernanceLogEntries.ValidatorFlag(federationId, validator, receipt.Id, set.N));
             flagged.Add(receipt.Id);
         }
 

@@ -1,7 +1,9 @@
 using Federation.Core.Consensus;
 using Federation.Core.Hashing;
+using Federation.Core.Scrolls;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
+using Federation.Storage.Ledger;
 
 namespace Federation.Grains.Epoch;
 
@@ -25,10 +27,14 @@ public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDire
         return Task.CompletedTask;
     }
 
+    /// <summary>An epoch's accepted updates below the cutoff, read through the update scroll's grain.</summary>
+    internal static async Task<IReadOnlyList<ScrollUpdate>> ReadUpdatesAsync(IScrollGrain updates, long epoch, long cutoff) =>
+        (await updates.ReadUpdatesAsync(epoch, cutoff)).Select(u => new ScrollUpdate(u.Seq, u.SignedUpdate)).ToList();
+
     public async Task<ValidatorStep> BeginAsync(EpochInputs inputs)
     {
-        var updates = await EpochInputsReader.ReadUpdatesAsync(GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Updates(_federationId)), inputs.Epoch, inputs.Cutoff);
-        var outcome = EpochInputsReader.Compute(inputs, updates, federations.Get(_federationId).Policy, validators.PolicyOf(_federationId));
+        var updates = await ReadUpdatesAsync(GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Updates(_federationId)), inputs.Epoch, inputs.Cutoff);
+        var outcome = EpochComputation.Compute(inputs.Epoch, inputs.BaseState, updates, inputs.Active, federations.Get(_federationId).Policy, validators.PolicyOf(_federationId), inputs.Streaks, inputs.QuarantinedAtIngest);
         var digest = outcome.Proposal.Digest();
         var replica = new PbftReplica(validators.SetOf(_federationId), _self.Id, new Ed25519Signer(_self.Key), inputs.Epoch);
         _replicas[inputs.Epoch] = replica;
@@ -48,7 +54,7 @@ public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDire
 
     private ValidatorStep Step(PbftReplica replica, PbftOutput output, Sha256Digest? local)
     {
-        var outbound = Misbehave(replica, output.Broadcast).Select(m => m.ToCanonicalJson()).ToList();
+        var outbound = ValidatorBehaviours.Outbound(_self.Behaviour, _self.Id, new Ed25519Signer(_self.Key), validators.SetOf(_federationId), output.Broadcast).Select(m => m.ToCanonicalJson()).ToList();
         return new ValidatorStep(
             outbound,
             replica.CommittedDigest,
@@ -57,38 +63,5 @@ public sealed class ValidatorGrain(ValidatorDirectory validators, FederationDire
             output.Evidence.Select(e => Core.Canonical.CanonicalJson.Write(e.ToJson())).ToList(),
             output.Refused,
             local);
-    }
-
-    /// <summary>Simulation faults: what a Byzantine validator sends instead of (or beside) the honest messages.</summary>
-    private IEnumerable<SignedEnvelope> Misbehave(PbftReplica replica, IReadOnlyList<SignedEnvelope> honest)
-    {
-        switch (_self.Behaviour)
-        {
-            case ValidatorBehaviour.Silent:
-                yield break;
-            case ValidatorBehaviour.EquivocatingPrimary:
-            case ValidatorBehaviour.ConflictingVotes:
-                foreach (var message in honest)
-                {
-                    yield return message;
-                    var phase = message.Payload["phase"]?.GetValue<string>();
-                    var lie = _self.Behaviour == ValidatorBehaviour.EquivocatingPrimary ? phase == "pre-prepare" : phase is "prepare" or "commit";
-                    if (lie)
-                    {
-                        var vote = Vote.Open(message, validators.SetOf(_federationId));
-                        var other = Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes($"lie {vote.Epoch} {vote.View} {_self.Id}"));
-                        yield return Vote.Create(vote.Phase, vote.Epoch, vote.View, other, _self.Id, new Ed25519Signer(_self.Key)).Signed;
-                    }
-                }
-
-                break;
-            default:
-                foreach (var message in honest)
-                {
-                    yield return message;
-                }
-
-                break;
-        }
     }
 }

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using Federation.Core.Canonical;
 using Federation.Core.Consensus;
 using Federation.Core.Crypto;
 using Federation.Core.Hashing;
@@ -138,7 +136,7 @@ public sealed class FederationGrain(
         }
         catch (HandshakeException ex)
         {
-            await LogRefusalAsync("hello_refused", ex.CodeName, ex.Message, signedHello);
+            await LogRefusalAsync(VerificationReceipts.HelloRefusedType, ex.CodeName, ex.Message, signedHello);
             return new HandshakeReply(false, null, ex.CodeName, ex.Message);
         }
 
@@ -178,21 +176,13 @@ public sealed class FederationGrain(
         }
         catch (HandshakeException ex)
         {
-            await LogRefusalAsync("session_refused", ex.CodeName, ex.Message, signedSessionAck);
+            await LogRefusalAsync(VerificationReceipts.SessionRefusedType, ex.CodeName, ex.Message, signedSessionAck);
             return new SessionReply(false, null, null, null, ex.CodeName, ex.Message);
         }
 
         // SPEC A: the node's signature of its session is recorded in the ledger; the receipt's id is its ledger_block_id.
-        var receipt = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Membership(settings.Id)).AppendAsync(new ReceiptDraft(
-            "session_recorded",
-            new JsonObject
-            {
-                ["session_id"] = ack.SessionId,
-                ["accept"] = CanonicalJson.Parse(System.Text.Encoding.UTF8.GetBytes(acceptJson)),
-                ["session_ack"] = CanonicalJson.Parse(signedSessionAck),
-            },
-            ["membership"],
-            ack.NodeFingerprint.ToString()));
+        var receipt = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Membership(settings.Id))
+            .AppendAsync(MembershipReceipts.SessionRecorded(ack, System.Text.Encoding.UTF8.GetBytes(acceptJson), signedSessionAck));
 
         await GrainFactory.GetGrain<INodeGrain>(NodeKey.For(settings.Id, ack.NodeFingerprint)).ActivateAsync(ack.SessionId, receipt.Id);
         var node = ack.NodeFingerprint.ToString();
@@ -282,8 +272,5 @@ public sealed class FederationGrain(
 
     /// <summary>SPEC D's verification log: every refused check is a receipt.</summary>
     private Task LogRefusalAsync(string type, string code, string message, byte[] raw) =>
-        GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Verification(Settings.Id)).AppendAsync(new ReceiptDraft(
-            type,
-            new JsonObject { ["code"] = code, ["message"] = message, ["message_hash"] = Sha256Digest.Of(raw).ToString() },
-            ["refused", code]));
+        GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Verification(Settings.Id)).AppendAsync(VerificationReceipts.Refused(type, code, message, raw));
 }

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Federation.Core.Canonical;
 using Federation.Core.Governance;
 using Federation.Core.Scrolls;
 using Federation.Grains.Services;
@@ -62,7 +61,7 @@ public sealed class AdvisoryGrain(
         }
 
         var published = advisory with { Status = AdvisoryStatus.Published };
-        var receipt = await SealAsync(Advisories.PublishedType, "published", published.ToJson(), published.SourceEnv);
+        var receipt = await SealAsync(AdvisoryReceipts.Published(advisory));
         state.State.AdvisoryId = published.AdvisoryId;
         state.State.Epoch = published.Epoch;
         state.State.DriftType = published.DriftType;
@@ -105,7 +104,7 @@ public sealed class AdvisoryGrain(
             body["note"] = note;
         }
 
-        var receipt = await SealAsync(to == AdvisoryStatus.Accepted ? Advisories.AcceptedType : Advisories.DeclinedType, Advisories.StatusName(to), body, state.State.SourceEnv);
+        var receipt = await SealAsync(AdvisoryReceipts.Transition(to == AdvisoryStatus.Accepted ? Advisories.AcceptedType : Advisories.DeclinedType, Advisories.StatusName(to), body, state.State.SourceEnv));
         state.State.Status = to;
         state.State.Receipts.Add(receipt);
         await state.WriteStateAsync();
@@ -120,14 +119,8 @@ public sealed class AdvisoryGrain(
             new Advisory(_advisoryId, _federationId, state.State.Epoch, state.State.DriftType, state.State.SourceEnv, state.State.TargetEnvs.ToList(), state.State.Recommendation, state.State.Detail, state.State.Status),
             state.State.Receipts.ToList());
 
-    private async Task<string> SealAsync(string type, string status, JsonObject body, string sourceEnv)
-    {
-        // The source env is a node fingerprint for drift from an epoch; the receipt names it as its node when it is one.
-        var node = Core.Crypto.KeyFingerprint.TryParse(sourceEnv, out _, out _) ? sourceEnv : null;
-        var sealedReceipt = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(_federationId))
-            .AppendAsync(new ReceiptDraft(type, (JsonObject)CanonicalJson.Parse(CanonicalJson.Write(body))!, ["advisory", status], node));
-        return sealedReceipt.Id;
-    }
+    private async Task<string> SealAsync(ReceiptDraft draft) =>
+        (await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(_federationId)).AppendAsync(draft)).Id;
 }
 
 /// <summary>Persisted list of a federation's advisory ids (names are part of the storage format).</summary>

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Federation.Core.Canonical;
+using Federation.Core.Consensus;
 using Federation.Core.Crypto;
 using Federation.Core.Governance;
 using Federation.Core.Hashing;
@@ -8,6 +9,8 @@ using Federation.Core.Membership;
 using Federation.Core.Scrolls;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
+using Federation.Storage.Governance;
+using Federation.Storage.Ledger;
 
 namespace Federation.Grains.Governance;
 
@@ -107,7 +110,7 @@ public sealed class ReviewGrain(
                 history.Add(entry);
             }
 
-            if (receipt.Type == "epoch_committed"
+            if (receipt.Type == EpochReceipts.CommittedType
                 && receipt.Body["proposal"]?["quarantined"] is JsonArray quarantined
                 && quarantined.Any(q => q?["node"]?.GetValue<string>() == node))
             {

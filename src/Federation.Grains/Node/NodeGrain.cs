@@ -1,6 +1,5 @@
-using System.Text.Json.Nodes;
-using Federation.Core.Canonical;
 using Federation.Core.Crypto;
+using Federation.Core.Governance;
 using Federation.Core.Hashing;
 using Federation.Core.Ingest;
 using Federation.Core.Membership;
@@ -8,6 +7,8 @@ using Federation.Core.Protocol;
 using Federation.Core.Scrolls;
 using Federation.Core.Signing;
 using Federation.Grains.Services;
+using Federation.Storage.Governance;
+using Federation.Storage.Ledger;
 
 namespace Federation.Grains.Node;
 
@@ -142,11 +143,8 @@ public sealed class NodeGrain(
                 if (evidence is not null)
                 {
                     // Detection and punishment are separate: seal the evidence, then quarantine citing it.
-                    var sealedEvidence = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(_federationId)).AppendAsync(new ReceiptDraft(
-                        EquivocationEvidence.Type,
-                        new JsonObject { ["evidence"] = evidence.ToJson(), ["evidence_hash"] = evidence.Hash().ToString(), ["federated_epoch"] = update.Update.FederatedEpoch },
-                        ["evidence", "equivocation"],
-                        _fingerprint.ToString()));
+                    var sealedEvidence = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(_federationId))
+                        .AppendAsync(EvidenceReceipts.Equivocation(evidence, update.Update.FederatedEpoch, _fingerprint));
                     evidenceReceipt = sealedEvidence.Id;
                     await SetStatusAsync(NodeStatus.Quarantined, $"equivocation in epoch {update.Update.FederatedEpoch} (evidence {sealedEvidence.Id})", sealedEvidence.Id);
                 }
@@ -223,20 +221,11 @@ public sealed class NodeGrain(
 
         var proof = await scroll.ProveConsistencyAsync(head.Size);
         var evidence = new LedgerDivergenceEvidence(envelope, proof.CheckpointNote, proof.RootAtSize, proof.Proof);
-        var sealedEvidence = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(_federationId)).AppendAsync(new ReceiptDraft(
-            LedgerDivergenceEvidence.Type,
-            new JsonObject { ["evidence"] = evidence.ToJson(), ["evidence_hash"] = evidence.Hash().ToString(), ["scroll"] = head.Scroll, ["size"] = head.Size },
-            ["evidence", "ledger-divergence"],
-            _fingerprint.ToString()));
+        var sealedEvidence = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(_federationId))
+            .AppendAsync(EvidenceReceipts.LedgerDivergence(evidence, head.Scroll, head.Size, _fingerprint));
         await SetStatusAsync(NodeStatus.Quarantined, $"ledger divergence on {head.Scroll} at size {head.Size} (evidence {sealedEvidence.Id})", sealedEvidence.Id);
         // No epoch decides this one (the heartbeat monitor does), so the review entry is written here.
-        governanceLog.Append(GovernanceLog.Quarantine, _federationId, $"node {_fingerprint} (ledger divergence)", sealedEvidence.Id,
-        [
-            ("reason", "ledger_divergence"),
-            ("evidence hash", $"`{evidence.Hash()}`"),
-            ("decided by", $"heartbeat monitor: the node's root at size {head.Size} of {head.Scroll} contradicts the coordinator's checkpoint"),
-            ("review", "pending: `fed review show` then `approve` or `reject`"),
-        ]);
+        governanceLog.Append(GovernanceLogEntries.LedgerDivergenceQuarantine(_federationId, _fingerprint, sealedEvidence.Id, evidence.Hash(), head.Scroll, head.Size));
         return new HeartbeatAck(verdict, $"the node's root at size {head.Size} contradicts the coordinator's scroll: quarantined", sealedEvidence.Id);
     }
 
@@ -275,15 +264,7 @@ public sealed class NodeGrain(
     }
 
     /// <summary>SPEC D's verification log: every refused signature or hash check is a receipt.</summary>
-    private Task LogRefusalAsync(string code, string message, byte[] signedBytes, long? epoch)
-    {
-        var body = new JsonObject { ["code"] = code, ["message"] = message, ["message_hash"] = Sha256Digest.Of(signedBytes).ToString() };
-        if (epoch is not null)
-        {
-            body["federated_epoch"] = epoch;
-        }
-
-        return GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Verification(_federationId))
-            .AppendAsync(new ReceiptDraft("update_refused", body, ["refused", code], _fingerprint.ToString()));
-    }
+    private Task LogRefusalAsync(string code, string message, byte[] signedBytes, long? epoch) =>
+        GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Verification(_federationId))
+            .AppendAsync(VerificationReceipts.Refused(VerificationReceipts.UpdateRefusedType, code, message, signedBytes, _fingerprint.ToString(), epoch));
 }

@@ -33,7 +33,7 @@ public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
         _ledger = await ledgers.OpenAsync(scroll);
         if (scroll.EndsWith(".updates", StringComparison.Ordinal))
         {
-            _updates = await FederationUpdates.BuildAsync(_ledger);
+            _updates = await RecordedUpdatesReader.ReadAsync(_ledger);
             _epoch = await GrainFactory.GetGrain<IFederationGrain>(scroll[..^".updates".Length]).GetEpochAsync();
         }
     }
@@ -147,18 +147,6 @@ public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
     public Task<int> SubmittedAsync(long epoch) =>
         Task.FromResult(_updates?.ForEpoch(epoch).Count(u => !u.Update.Late) ?? 0);
 
-    public async Task<IReadOnlyList<ScrollUpdateView>> ReadUpdatesAsync(long epoch, long cutoff)
-    {
-        var updates = new List<ScrollUpdateView>();
-        await foreach (var (seq, line) in _ledger.ReadAsync(0, Math.Min(cutoff, _ledger.Size)))
-        {
-            var receipt = Receipt.Parse(line);
-            if (receipt.Type == UpdateReceipts.AcceptedType && (long)receipt.Body["federated_epoch"]!.GetValue<double>() == epoch)
-            {
-                updates.Add(new ScrollUpdateView(seq, Core.Canonical.CanonicalJson.Write(receipt.Body["update"])));
-            }
-        }
-
-        return updates;
-    }
+    public async Task<IReadOnlyList<ScrollUpdateView>> ReadUpdatesAsync(long epoch, long cutoff) =>
+        (await EpochInputsReader.ReadUpdatesAsync(_ledger, epoch, Math.Min(cutoff, _ledger.Size))).Select(u => new ScrollUpdateView(u.Seq, u.SignedUpdate)).ToList();
 }

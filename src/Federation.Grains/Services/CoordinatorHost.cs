@@ -1,4 +1,5 @@
 using Federation.Core.Crypto;
+using Federation.Storage.Governance;
 using Federation.Storage.Keys;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;

@@ -1,5 +1,6 @@
 using Federation.Core.Crypto;
 using Federation.Core.Membership;
+using Federation.Core.Scrolls;
 
 namespace Federation.Grains.Services;
 

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using Federation.Core.Hashing;
 using Federation.Core.Ingest;
 using Federation.Core.Scrolls;
 
@@ -60,10 +58,8 @@ public sealed class IngestGateway(IGrainFactory grains, FederationDirectory fede
         if (refusal is not null)
         {
             // Nothing trustworthy names a node yet: log the refusal against the federation only.
-            await grains.GetGrain<IScrollGrain>(FederationScrolls.Verification(federationId)).AppendAsync(new ReceiptDraft(
-                "update_refused",
-                new JsonObject { ["code"] = refusal.CodeName, ["message"] = refusal.Message, ["message_hash"] = Sha256Digest.Of(signedUpdate).ToString() },
-                ["refused", refusal.CodeName!]));
+            await grains.GetGrain<IScrollGrain>(FederationScrolls.Verification(federationId))
+                .AppendAsync(VerificationReceipts.Refused(VerificationReceipts.UpdateRefusedType, refusal.CodeName!, refusal.Message, signedUpdate));
             return new UpdateAck(Disposition.Refused, refusal.CodeName, refusal.Message);
         }
 

@@ -3,21 +3,6 @@ using Federation.Core.Crypto;
 
 namespace Federation.Grains.Services;
 
-/// <summary>How a validator behaves: honest, or one of the Byzantine kinds simulations inject.</summary>
-public enum ValidatorBehaviour
-{
-    Honest,
-
-    /// <summary>Sends nothing.</summary>
-    Silent,
-
-    /// <summary>As primary, pre-prepares two different digests to two halves of the validators.</summary>
-    EquivocatingPrimary,
-
-    /// <summary>Signs a second, conflicting vote for each of its prepares and commits.</summary>
-    ConflictingVotes,
-}
-
 public sealed record ValidatorSettings(string Id, Ed25519PrivateKey Key, ValidatorBehaviour Behaviour = ValidatorBehaviour.Honest);
 
 /// <summary>

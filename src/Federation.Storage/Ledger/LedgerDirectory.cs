@@ -1,14 +1,15 @@
+using System.Collections.Concurrent;
 using Federation.Core.Checkpoints;
 using Federation.Core.Crypto;
-using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
 
-namespace Federation.Grains.Services;
+namespace Federation.Storage.Ledger;
 
 /// <summary>
-/// Where this silo's scroll grains open their ledgers: one store, all scrolls sealed with the coordinator's scroll key.
-/// It keeps no ledger itself — a scroll's ledger lives in its <see cref="Scroll.ScrollGrain"/> activation, the one
-/// writer of that scroll in the cluster — so nothing here outlives a silo or differs between silos.
+/// The scrolls of one coordinator: one store, all scrolls sealed with the coordinator's scroll key.
+/// <see cref="OpenAsync"/> opens a ledger its caller owns — on a silo, the scroll's grain activation, the one writer of
+/// that scroll in the cluster, so the directory keeps nothing a silo's death could lose. <see cref="GetAsync"/> keeps one
+/// ledger per scroll for a process that is the only writer itself (the simulator); a silo never uses it.
 /// </summary>
 public sealed class LedgerDirectory(IScrollStore store, Ed25519PrivateKey scrollKey, ScrollLedgerOptions options, TimeProvider time) : IAsyncDisposable
 {
@@ -36,8 +37,22 @@ public sealed class LedgerDirectory(IScrollStore store, Ed25519PrivateKey scroll
         return ledger;
     }
 
+    private readonly ConcurrentDictionary<string, Lazy<Task<ScrollLedger>>> _ledgers = new(StringComparer.Ordinal);
+
+    /// <summary>The one ledger of <paramref name="scroll"/> in this process, opened on first use and disposed with the directory.</summary>
+    public Task<ScrollLedger> GetAsync(string scroll) =>
+        (_ledgers.TryGetValue(scroll, out var open) ? open : _ledgers.GetOrAdd(scroll, name => new Lazy<Task<ScrollLedger>>(() => OpenAsync(name)))).Value;
+
     public async ValueTask DisposeAsync()
     {
+        foreach (var entry in _ledgers.Values)
+        {
+            if (entry.IsValueCreated && entry.Value.IsCompletedSuccessfully)
+            {
+                await entry.Value.Result.DisposeAsync();
+            }
+        }
+
         await store.DisposeAsync();
         scrollKey.Dispose();
     }

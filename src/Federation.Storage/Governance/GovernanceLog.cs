@@ -1,7 +1,8 @@
 using System.Text;
+using Federation.Core.Governance;
 using Federation.Storage.Files;
 
-namespace Federation.Grains.Services;
+namespace Federation.Storage.Governance;
 
 /// <summary>
 /// <c>META-GOVERNANCE-LOG.md</c> (SPEC A): one entry per governance action — <c>FEDERATED_APPLY</c>,
@@ -11,15 +12,19 @@ namespace Federation.Grains.Services;
 public sealed class GovernanceLog(string path)
 {
     public const string FileName = "META-GOVERNANCE-LOG.md";
-    public const string Apply = "FEDERATED_APPLY";
-    public const string Quarantine = "FEDERATED_QUARANTINE";
-    public const string ValidatorFlagged = "VALIDATOR_FLAGGED";
-    public const string ReviewApproved = "REVIEW_APPROVED";
-    public const string ReviewRejected = "REVIEW_REJECTED";
+    // The actions are named in Core (GovernanceLogEntries), where the entries are worded.
+    public const string Apply = GovernanceLogEntries.Apply;
+    public const string Quarantine = GovernanceLogEntries.Quarantine;
+    public const string ValidatorFlagged = GovernanceLogEntries.ValidatorFlagged;
+    public const string ReviewApproved = GovernanceLogEntries.ReviewApproved;
+    public const string ReviewRejected = GovernanceLogEntries.ReviewRejected;
 
     private readonly Lock _lock = new();
 
     public string Path { get; } = path;
+
+    /// <summary>Appends one entry worded in Core (<see cref="GovernanceLogEntries"/>).</summary>
+    public void Append(GovernanceLogEntry entry) => Append(entry.Action, entry.FederationId, entry.Title, entry.Receipt, entry.Details);
 
     /// <summary>Appends one entry: a heading with the action, then "- key: value" lines (the first is the receipt).</summary>
     public void Append(string action, string federationId, string title, string receipt, IReadOnlyList<(string Key, string Value)> details)

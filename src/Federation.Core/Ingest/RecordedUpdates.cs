@@ -1,41 +1,20 @@
 using System.Collections.Concurrent;
 using Federation.Core.Crypto;
 using Federation.Core.Hashing;
-using Federation.Core.Ingest;
-using Federation.Core.Scrolls;
-using Federation.Storage.Ledger;
 
-namespace Federation.Grains.Services;
+namespace Federation.Core.Ingest;
+
+/// <summary>One update the update scroll recorded for a node and epoch.</summary>
+/// <remarks>The signed update itself stays in the scroll (read back by <see cref="Seq"/> when a duplicate or equivocation needs it), so the index costs about 150 bytes per update, not the update's size.</remarks>
+public sealed record RecordedUpdate(long Epoch, Sha256Digest SignedHash, string ReceiptId, long Seq, Sha256Digest LeafHash, bool Late);
 
 /// <summary>
-/// Per node, the updates an update scroll holds: built from the scroll when its grain activates, then kept current as
-/// the grain seals (<see cref="Scroll.ScrollGrain"/>). The scroll is the durable truth; this is its index.
+/// Per node, the updates a federation's update scroll holds (the input of duplicate, equivocation and epoch checks and
+/// of alignment). Built from the scroll (<c>Federation.Storage.Ledger.RecordedUpdatesReader</c>), then kept current by
+/// whoever seals updates. The scroll is the durable truth; this is its index.
 /// </summary>
 public sealed class FederationUpdates
 {
-    public static async Task<FederationUpdates> BuildAsync(ScrollLedger ledger)
-    {
-        var index = new FederationUpdates();
-        await foreach (var (seq, line) in ledger.ReadAsync(0, ledger.Size))
-        {
-            var receipt = Receipt.Parse(line);
-            if (receipt.Type is not (UpdateReceipts.AcceptedType or UpdateReceipts.LateType) || receipt.Node is null)
-            {
-                continue;
-            }
-
-            index.Record(KeyFingerprint.Parse(receipt.Node), new RecordedUpdate(
-                (long)receipt.Body["federated_epoch"]!.GetValue<double>(),
-                Sha256Digest.Parse(receipt.Body["signed_hash"]!.GetValue<string>()),
-                receipt.Id,
-                seq,
-                ledger.LeafHash(seq),
-                receipt.Type == UpdateReceipts.LateType));
-        }
-
-        return index;
-    }
-
     private readonly ConcurrentDictionary<KeyFingerprint, NodeUpdates> _nodes = new();
 
     public NodeUpdates For(KeyFingerprint node) => _nodes.GetOrAdd(node, _ => new NodeUpdates());
