@@ -1,16 +1,22 @@
+using NSec.Cryptography;
+
 namespace Federation.Core.Crypto;
 
 /// <summary>An Ed25519 public key: 32 bytes, checked to be a valid curve point of large order.</summary>
 public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
 {
-    public const int Size = Sodium.PublicKeyBytes;
-    public const int SignatureSize = Sodium.SignatureBytes;
+    public const int Size = 32;
+    public const int SignatureSize = 64;
 
     private readonly byte[] _bytes;
 
-    private Ed25519PublicKey(byte[] bytes)
+    // NSec's form of the same key, imported once so that a verify allocates nothing.
+    private readonly PublicKey _key;
+
+    private Ed25519PublicKey(byte[] bytes, PublicKey key)
     {
         _bytes = bytes;
+        _key = key;
         Fingerprint = new KeyFingerprint(Convert.ToHexStringLower(bytes));
     }
 
@@ -18,7 +24,11 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
 
     public ReadOnlySpan<byte> Bytes => _bytes;
 
-    /// <summary>Imports 32 raw bytes, refusing anything that is not a usable Ed25519 point.</summary>
+    /// <summary>
+    /// Imports 32 raw bytes, refusing anything that is not a usable Ed25519 point: NSec's import does not look,
+    /// so <see cref="Ed25519PointCheck"/> does (canonical, on the curve, not of small order, in the prime-order
+    /// subgroup).
+    /// </summary>
     public static Ed25519PublicKey FromBytes(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length != Size)
@@ -26,23 +36,17 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
             throw new FormatException($"an Ed25519 public key is {Size} bytes, got {bytes.Length}");
         }
 
-        Sodium.EnsureInitialised();
-        unsafe
+        if (!Ed25519PointCheck.IsValid(bytes))
         {
-            fixed (byte* p = bytes)
-            {
-                if (Sodium.crypto_core_ed25519_is_valid_point(p) != 1)
-                {
-                    throw new FormatException("the public key is not a valid Ed25519 point (off the curve, or of small order)");
-                }
-            }
+            // The words libsodium's crypto_core_ed25519_is_valid_point earned here; refusals quote them.
+            throw new FormatException("the public key is not a valid Ed25519 point (off the curve, or of small order)");
         }
 
-        return new Ed25519PublicKey(bytes.ToArray());
+        return new Ed25519PublicKey(bytes.ToArray(), PublicKey.Import(Ed25519Algorithm.Instance, bytes, KeyBlobFormat.RawPublicKey));
     }
 
-    /// <summary>Keys libsodium itself derived; no point check needed.</summary>
-    internal static Ed25519PublicKey FromTrustedBytes(ReadOnlySpan<byte> bytes) => new(bytes.ToArray());
+    /// <summary>The public half of a key NSec derived from a seed; no point check needed.</summary>
+    internal static Ed25519PublicKey FromDerived(PublicKey key) => new(key.Export(KeyBlobFormat.RawPublicKey), key);
 
     /// <summary>Parses 64 lowercase hex digits (the form used in signature blocks and plans).</summary>
     public static Ed25519PublicKey FromHex(string hex)
@@ -70,7 +74,8 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
 
     /// <summary>
     /// True when <paramref name="signature"/> is a valid Ed25519 signature of <paramref name="message"/>
-    /// by this key (libsodium's verification, which rejects non-canonical encodings).
+    /// by this key (libsodium's verification through NSec, which rejects non-canonical encodings: S ≥ L, a
+    /// small-order R).
     /// </summary>
     /// <exception cref="FormatException">The signature is not 64 bytes.</exception>
     public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
@@ -80,16 +85,7 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
             throw new FormatException($"an Ed25519 signature is {SignatureSize} bytes, got {signature.Length}");
         }
 
-        Sodium.EnsureInitialised();
-        unsafe
-        {
-            fixed (byte* sig = signature)
-            fixed (byte* m = message)
-            fixed (byte* pk = _bytes)
-            {
-                return Sodium.crypto_sign_verify_detached(sig, m, (ulong)message.Length, pk) == 0;
-            }
-        }
+        return Ed25519Algorithm.Instance.Verify(_key, message, signature);
     }
 
     public string ToHex() => Fingerprint.Hex;
