@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using NSec.Cryptography;
 
 namespace Federation.Core.Crypto;
@@ -7,6 +9,18 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
 {
     public const int Size = 32;
     public const int SignatureSize = 64;
+
+    /// <summary>
+    /// How many checked keys <see cref="FromBytes"/> remembers (a few hundred bytes each). Past it the table starts
+    /// over: nothing is lost but the saving.
+    /// </summary>
+    internal const int CheckedKeysCapacity = 1 << 15;
+
+    // Keys that passed the point check. It costs a scalar multiplication by L (tens of µs, more than a verify), and
+    // keys are imported again and again: every validator re-imports each update's key every epoch, handshakes and
+    // heartbeats import theirs. A federation's keys are few beside its messages, so each is checked once. Only
+    // accepted keys are kept; a refused one is checked (and refused) every time.
+    private static readonly ConcurrentDictionary<RawKey, Ed25519PublicKey> s_checked = new();
 
     private readonly byte[] _bytes;
 
@@ -27,7 +41,7 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
     /// <summary>
     /// Imports 32 raw bytes, refusing anything that is not a usable Ed25519 point: NSec's import does not look,
     /// so <see cref="Ed25519PointCheck"/> does (canonical, on the curve, not of small order, in the prime-order
-    /// subgroup).
+    /// subgroup), once per key (see <see cref="CheckedKeysCapacity"/>).
     /// </summary>
     public static Ed25519PublicKey FromBytes(ReadOnlySpan<byte> bytes)
     {
@@ -36,13 +50,25 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
             throw new FormatException($"an Ed25519 public key is {Size} bytes, got {bytes.Length}");
         }
 
+        var raw = RawKey.From(bytes);
+        if (s_checked.TryGetValue(raw, out var known))
+        {
+            return known;
+        }
+
         if (!Ed25519PointCheck.IsValid(bytes))
         {
             // The words libsodium's crypto_core_ed25519_is_valid_point earned here; refusals quote them.
             throw new FormatException("the public key is not a valid Ed25519 point (off the curve, or of small order)");
         }
 
-        return new Ed25519PublicKey(bytes.ToArray(), PublicKey.Import(Ed25519Algorithm.Instance, bytes, KeyBlobFormat.RawPublicKey));
+        if (s_checked.Count >= CheckedKeysCapacity)
+        {
+            s_checked.Clear();
+        }
+
+        var key = new Ed25519PublicKey(bytes.ToArray(), PublicKey.Import(Ed25519Algorithm.Instance, bytes, KeyBlobFormat.RawPublicKey));
+        return s_checked.GetOrAdd(raw, key);
     }
 
     /// <summary>The public half of a key NSec derived from a seed; no point check needed.</summary>
@@ -97,4 +123,16 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
     public override int GetHashCode() => BitConverter.ToInt32(_bytes, 0);
 
     public override string ToString() => Fingerprint.ToString();
+
+    /// <summary>The 32 bytes as a value, to key the table of checked keys (hashed with the process's random seed).</summary>
+    private readonly record struct RawKey(ulong W0, ulong W1, ulong W2, ulong W3)
+    {
+        public static RawKey From(ReadOnlySpan<byte> bytes) => new(
+            BinaryPrimitives.ReadUInt64LittleEndian(bytes),
+            BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]));
+
+        public override int GetHashCode() => HashCode.Combine(W0, W1, W2, W3);
+    }
 }

@@ -163,6 +163,17 @@ public class Ed25519PointCheckTests
     }
 
     [Fact]
+    public void A_key_checked_once_is_remembered_and_a_refused_one_is_refused_again()
+    {
+        var hex = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+        Assert.Same(Ed25519PublicKey.FromHex(hex), Ed25519PublicKey.FromHex(hex));
+
+        var refused = Ed25519PointCheck.SmallOrderEncodings[3];
+        Assert.Throws<FormatException>(() => Ed25519PublicKey.FromHex(refused));
+        Assert.Throws<FormatException>(() => Ed25519PublicKey.FromHex(refused));
+    }
+
+    [Fact]
     public void NSec_import_alone_takes_keys_we_refuse_which_is_why_the_check_exists()
     {
         var smallOrder = Convert.FromHexString(Ed25519PointCheck.SmallOrderEncodings[2]);
