@@ -232,6 +232,25 @@ public class Ed25519PointCheckTests
     }
 
     [Fact]
+    public void A_signature_whose_R_has_small_order_is_refused_though_it_satisfies_the_equation()
+    {
+        // R = the identity and S = k a make [S]B = R + [k]A hold; libsodium's verify refuses R of small order
+        // (a signature that says nothing about the message's hash) before it looks at the equation.
+        var a = (BigInteger.One << 190) + 424242;
+        var key = Ed25519PublicKey.FromBytes(EncodePoint(ToAffine(MultiplyBase(a))));
+        var identity = Convert.FromHexString(Ed25519PointCheck.SmallOrderEncodings[1]);
+        var message = "epoch 12"u8.ToArray();
+        var k = new BigInteger(System.Security.Cryptography.SHA512.HashData([.. identity, .. key.Bytes, .. message]), isUnsigned: true) % L;
+        var signature = new byte[64];
+        identity.CopyTo(signature, 0);
+        (k * a % L).TryWriteBytes(signature.AsSpan(32), out _, isUnsigned: true);
+
+        var equationHolds = PointEqual(MultiplyBase(k * a % L), MultiplyExtended(ToExtended(Decode(key.Bytes.ToArray())!.Value), k));
+        Assert.True(equationHolds);
+        Assert.False(key.Verify(message, signature));
+    }
+
+    [Fact]
     public void A_verify_allocates_nothing()
     {
         using var key = Ed25519PrivateKey.FromSeed(new byte[32]);
@@ -325,28 +344,18 @@ public class Ed25519PointCheckTests
         return (Mod(((p.X * q.Y) + (q.X * p.Y)) * Inverse(1 + t)), Mod(((p.Y * q.Y) + (p.X * q.X)) * Inverse(1 - t)));
     }
 
-    /// <summary>[L]P is the identity, by double-and-add with RFC 8032 §6's reference point_add (extended coordinates).</summary>
-    private static bool IsOfOrderL((BigInteger X, BigInteger Y) point)
-    {
-        var p = (point.X, point.Y, BigInteger.One, Mod(point.X * point.Y));
-        (BigInteger X, BigInteger Y, BigInteger Z, BigInteger T) result = (0, 1, 1, 0);
-        for (var bit = (int)L.GetBitLength() - 1; bit >= 0; bit--)
-        {
-            result = PointAdd(result, result);
-            if (!((L >> bit) & 1).IsZero)
-            {
-                result = PointAdd(result, p);
-            }
-        }
-
-        return Mod(result.X) == 0 && Mod(result.Y - result.Z) == 0;
-    }
+    /// <summary>[L]P is the identity, with RFC 8032 §6's reference arithmetic.</summary>
+    private static bool IsOfOrderL((BigInteger X, BigInteger Y) point) => PointEqual(MultiplyExtended(ToExtended(point), L), (0, 1, 1, 0));
 
     /// <summary>[scalar]B, RFC 8032 §6's point_mul.</summary>
-    private static (BigInteger X, BigInteger Y, BigInteger Z, BigInteger T) MultiplyBase(BigInteger scalar)
+    private static (BigInteger X, BigInteger Y, BigInteger Z, BigInteger T) MultiplyBase(BigInteger scalar) =>
+        MultiplyExtended(ToExtended(Decode(Convert.FromHexString(BasePoint))!.Value), scalar);
+
+    private static (BigInteger X, BigInteger Y, BigInteger Z, BigInteger T) ToExtended((BigInteger X, BigInteger Y) point) =>
+        (point.X, point.Y, BigInteger.One, Mod(point.X * point.Y));
+
+    private static (BigInteger X, BigInteger Y, BigInteger Z, BigInteger T) MultiplyExtended((BigInteger X, BigInteger Y, BigInteger Z, BigInteger T) q, BigInteger scalar)
     {
-        var b = Decode(Convert.FromHexString(BasePoint))!.Value;
-        var q = (b.X, b.Y, BigInteger.One, Mod(b.X * b.Y));
         (BigInteger X, BigInteger Y, BigInteger Z, BigInteger T) result = (0, 1, 1, 0);
         for (; scalar > 0; scalar >>= 1)
         {
@@ -360,6 +369,10 @@ public class Ed25519PointCheckTests
 
         return result;
     }
+
+    /// <summary>RFC 8032 §6's point_equal: X1 Z2 = X2 Z1 and Y1 Z2 = Y2 Z1.</summary>
+    private static bool PointEqual((BigInteger X, BigInteger Y, BigInteger Z, BigInteger T) p, (BigInteger X, BigInteger Y, BigInteger Z, BigInteger T) q) =>
+        Mod((p.X * q.Z) - (q.X * p.Z)) == 0 && Mod((p.Y * q.Z) - (q.Y * p.Z)) == 0;
 
     private static (BigInteger X, BigInteger Y) ToAffine((BigInteger X, BigInteger Y, BigInteger Z, BigInteger T) point)
     {
