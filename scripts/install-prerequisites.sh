@@ -3,7 +3,8 @@
 # Idempotent: packages already present are not touched, and apt is only asked when one is missing.
 set -euo pipefail
 
-packages=(libsodium23 zlib1g openssl)
+# Ed25519 is NSec's, with the libsodium its NuGet package carries (runtimes/linux-x64/native/): nothing to install.
+packages=(zlib1g openssl)
 # The test suite also needs a PostgreSQL server (tests start throwaway clusters).
 [ "${FED_INSTALL_TEST_DEPS:-0}" = "1" ] && packages+=(postgresql-15)
 missing=()

@@ -164,9 +164,9 @@ public static class KeyPem
             var curvePrivateKey = new AsnReader(info.ReadOctetString(), AsnEncodingRules.DER);
             seed = curvePrivateKey.ReadOctetString();
             curvePrivateKey.ThrowIfNotEmpty();
-            if (seed.Length != Sodium.SeedBytes)
+            if (seed.Length != Ed25519PrivateKey.SeedSize)
             {
-                throw new FormatException($"an Ed25519 private key is {Sodium.SeedBytes} bytes, got {seed.Length}");
+                throw new FormatException($"an Ed25519 private key is {Ed25519PrivateKey.SeedSize} bytes, got {seed.Length}");
             }
 
             var key = Ed25519PrivateKey.FromSeed(seed);
