@@ -50,6 +50,20 @@ public sealed class PostgresCluster : IDisposable
         return $"Host=127.0.0.1;Port={Port};Username=postgres;Database={name}";
     }
 
+    /// <summary>
+    /// Drops a database <see cref="CreateDatabaseAsync"/> made, ending its sessions (pooled connections a test left
+    /// open included); the cluster itself goes when the process exits.
+    /// </summary>
+    public async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database
+            ?? throw new ArgumentException("the connection string names no database", nameof(connectionString));
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     private static PostgresCluster Start()
     {
         var bin = FindBinDirectory();
