@@ -50,7 +50,7 @@ public static class PostgresSiloBuilderExtensions
 
     /// <summary>
     /// Migrates <see cref="OrleansPostgresSchema"/> in the database at <paramref name="stage"/> of the silo's start
-    /// (every other extension here calls it; a database named twice is migrated once).
+    /// (every other extension here calls it; a database named twice is migrated once, at the earliest stage asked for).
     /// </summary>
     public static ISiloBuilder AddFederationPostgresSchema(this ISiloBuilder builder, string connectionString, int stage = PostgresProvidersOptions.DefaultMigrationStage)
     {
