@@ -116,4 +116,31 @@ public sealed class PostgresGrainStorageContractTests(PostgresGrainStorageCluste
         var fromSerializer = Assert.IsType<GrainStateFormatException>(error.InnerException);
         Assert.StartsWith("not a valid NoteState", fromSerializer.Message);
     }
+
+    [Fact]
+    public async Task Of_two_first_writes_racing_for_one_state_one_is_stored_and_the_other_refused()
+    {
+        var grainId = Fixture.Grains.GetGrain<INoteGrain>(Guid.NewGuid().ToString("N")).GetGrainId();
+        var writers = Enumerable.Range(0, 8).Select(i => new GrainState<NoteState> { State = new NoteState { Text = $"writer {i}" } }).ToList();
+
+        var outcomes = await Task.WhenAll(writers.Select(w => Task.Run(async () =>
+        {
+            try
+            {
+                await Fixture.Storage.WriteStateAsync(NoteGrain.StateName, grainId, w);
+                return true;
+            }
+            catch (InconsistentStateException)
+            {
+                return false;
+            }
+        })));
+
+        var winner = writers[Assert.Single(Enumerable.Range(0, writers.Count), i => outcomes[i])];
+        var (where, parameters) = Fixture.RowOf(grainId, NoteGrain.StateName);
+        Assert.Equal(1L, await Fixture.Database.ScalarAsync<long>($"SELECT count(*) FROM OrleansStorage WHERE {where}", parameters));
+        var stored = new GrainState<NoteState>();
+        await Fixture.Storage.ReadStateAsync(NoteGrain.StateName, grainId, stored);
+        Assert.Equal((winner.State!.Text, "1"), (stored.State!.Text, stored.ETag));
+    }
 }
