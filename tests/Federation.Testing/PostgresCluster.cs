@@ -50,6 +50,20 @@ public sealed class PostgresCluster : IDisposable
         return $"Host=127.0.0.1;Port={Port};Username=postgres;Database={name}";
     }
 
+    /// <summary>
+    /// Drops a database <see cref="CreateDatabaseAsync"/> made, ending its sessions (pooled connections a test left
+    /// open included); the cluster itself goes when the process exits.
+    /// </summary>
+    public async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database
+            ?? throw new ArgumentException("the connection string names no database", nameof(connectionString));
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     private static PostgresCluster Start()
     {
         var bin = FindBinDirectory();
@@ -77,8 +91,32 @@ public sealed class PostgresCluster : IDisposable
             throw;
         }
 
+        cluster.StartWatchdog();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Dispose();
         return cluster;
+    }
+
+    /// <summary>
+    /// The test runner gives its test host about 100 ms to exit before it kills it (vstest), often too little for
+    /// <see cref="Dispose"/> at process exit, which then leaves a server running or a half-deleted directory. A
+    /// detached shell (<c>setsid -f</c>: outside the test host's process tree, so not killed with it) waits for
+    /// this process to end, however it ends, then stops the server and removes the directory, and the runtime's
+    /// diagnostic pipes a killed .NET process leaves in the temporary folder.
+    /// </summary>
+    private void StartWatchdog()
+    {
+        var pid = Environment.ProcessId;
+        var data = Path.Combine(_directory, "data");
+        var pgCtl = Path.Combine(_binDirectory, "pg_ctl");
+        var stop = _asPostgresUser ? $"runuser -u postgres -- '{pgCtl}' -D '{data}' -m immediate -w stop" : $"'{pgCtl}' -D '{data}' -m immediate -w stop";
+        var temp = Path.GetTempPath().TrimEnd('/');
+        var script = string.Join("; ",
+            "exec </dev/null >/dev/null 2>&1",
+            $"while kill -0 {pid}; do sleep 0.2; done",
+            $"if [ -f '{data}/postmaster.pid' ]; then {stop}; fi",
+            $"rm -rf '{_directory}'",
+            $"rm -f '{temp}'/clr-debug-pipe-{pid}-* '{temp}'/dotnet-diagnostic-{pid}-*");
+        Run("setsid", "-f", "sh", "-c", script);
     }
 
     public void Dispose()

@@ -1,28 +1,19 @@
+using Federation.Storage.Postgres;
 using Npgsql;
 
 namespace Federation.Storage.Scrolls;
 
 /// <summary>
-/// The scroll tables (docs/formats/scroll-storage.md), created and migrated by the project. Migration runs in one
-/// transaction under an advisory lock, so processes starting together neither race nor fail.
+/// The scroll tables (docs/formats/scroll-storage.md), created and migrated by the project through
+/// <see cref="PostgresSchemaMigrator"/>: one transaction under the shared advisory lock, so processes starting
+/// together neither race nor fail.
 /// </summary>
 public static class PostgresScrollSchema
 {
     /// <summary>The row of <c>fed_schema_version</c> this store owns; other stores own their own components.</summary>
     public const string Component = "scrolls";
 
-    public const int CurrentVersion = 1;
-
-    /// <summary>pg_advisory_xact_lock key shared by every Federation migration: ASCII "fedmigr0".</summary>
-    public const long MigrationLockKey = 0x6665646d69677230;
-
-    public const string VersionTableDdl = """
-        CREATE TABLE IF NOT EXISTS fed_schema_version (
-            component  text PRIMARY KEY,
-            version    integer NOT NULL,
-            applied_at timestamptz NOT NULL DEFAULT now()
-        );
-        """;
+    public static int CurrentVersion => Schema.CurrentVersion;
 
     /// <summary>Version 1. scroll_lines has no foreign key: it would cost a check per inserted line.</summary>
     public const string Version1Ddl = """
@@ -61,47 +52,11 @@ public static class PostgresScrollSchema
         );
         """;
 
+    /// <summary>The scroll tables as a versioned component of the database (steps in version order).</summary>
+    public static PostgresSchemaComponent Schema { get; } = new(Component, [Version1Ddl]);
+
     /// <summary>Creates or upgrades the tables; idempotent; refuses a database newer than this build.</summary>
-    public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-        await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, transaction))
-        {
-            command.Parameters.AddWithValue("key", MigrationLockKey);
-            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-
-        await using (var command = new NpgsqlCommand(VersionTableDdl, connection, transaction))
-        {
-            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-
-        int? version;
-        await using (var command = new NpgsqlCommand("SELECT version FROM fed_schema_version WHERE component = @component", connection, transaction))
-        {
-            command.Parameters.AddWithValue("component", Component);
-            version = (int?)await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
-        }
-
-        if (version > CurrentVersion)
-        {
-            throw new InvalidOperationException($"the database's {Component} schema is version {version}, newer than this build understands ({CurrentVersion}); upgrade the software");
-        }
-
-        if (version is null)
-        {
-            await using (var command = new NpgsqlCommand(Version1Ddl, connection, transaction))
-            {
-                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
-
-            await using var record = new NpgsqlCommand("INSERT INTO fed_schema_version (component, version) VALUES (@component, @version)", connection, transaction);
-            record.Parameters.AddWithValue("component", Component);
-            record.Parameters.AddWithValue("version", CurrentVersion);
-            await record.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(ct).ConfigureAwait(false);
-    }
+    /// <exception cref="PostgresSchemaTooNewException">A newer build migrated the database.</exception>
+    public static Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken ct) =>
+        PostgresSchemaMigrator.MigrateAsync(dataSource, Schema, ct);
 }

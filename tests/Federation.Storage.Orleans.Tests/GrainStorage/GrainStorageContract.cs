@@ -36,6 +36,9 @@ public abstract class GrainStorageClusterFixture : IAsyncLifetime
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
+    /// <summary>The service every start of the cluster belongs to: a restarted cluster is the same service (storage keys include it).</summary>
+    public string ServiceId { get; } = "contract-" + Guid.NewGuid().ToString("N");
+
     public IGrainFactory Grains => Cluster.Client;
 
     /// <summary>The storage under test, as the first silo resolves it.</summary>
@@ -61,6 +64,7 @@ public abstract class GrainStorageClusterFixture : IAsyncLifetime
     private async Task<InProcessTestCluster> StartClusterAsync()
     {
         var builder = new InProcessTestClusterBuilder(SiloCount);
+        builder.Options.ServiceId = ServiceId;
         builder.ConfigureSilo((_, silo) => ConfigureStorage(silo));
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -15,6 +15,10 @@ public interface INoteGrain : IGrainWithStringKey
 
     [Alias("clear")]
     Task<NoteView> Clear();
+
+    /// <summary>The silo hosting the activation.</summary>
+    [Alias("host")]
+    Task<string> Host();
 }
 
 [GenerateSerializer]
@@ -63,6 +67,8 @@ public sealed class NoteGrain([PersistentState(NoteGrain.StateName, GrainStorage
         await note.ClearStateAsync();
         return View();
     }
+
+    public Task<string> Host() => Task.FromResult(RuntimeIdentity);
 
     private NoteView View() => new() { Text = note.State.Text, Revision = note.State.Revision, Etag = note.Etag, RecordExists = note.RecordExists };
 }

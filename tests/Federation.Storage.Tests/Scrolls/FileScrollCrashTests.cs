@@ -49,6 +49,11 @@ public sealed class FileScrollCrashTests : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+
+        // The killed processes cannot remove what they keep in the temporary folder (fsi's assembly folder, the
+        // runtime's diagnostic pipes): give them one inside the test's directory, which goes with it.
+        var childTemp = Directory.CreateDirectory(Path.Combine(_directory.Path, "tmp")).FullName;
+        start.Environment["TMPDIR"] = childTemp;
         foreach (var argument in new[] { "fsi", "--quiet", script, dataDirectory })
         {
             start.ArgumentList.Add(argument);

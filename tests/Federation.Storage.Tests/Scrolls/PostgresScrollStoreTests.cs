@@ -1,3 +1,4 @@
+using Federation.Storage.Postgres;
 using Federation.Storage.Scrolls;
 using Npgsql;
 
@@ -103,8 +104,9 @@ public sealed class PostgresScrollStoreTests : ScrollStoreContractTests
             await command.ExecuteNonQueryAsync();
         }
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => NewStore().OpenAsync(Scroll, (_, _) => { }));
+        var ex = await Assert.ThrowsAsync<PostgresSchemaTooNewException>(() => NewStore().OpenAsync(Scroll, (_, _) => { }));
         Assert.Contains("version 99", ex.Message);
+        Assert.Equal((PostgresScrollSchema.Component, 99, PostgresScrollSchema.CurrentVersion), (ex.Component, ex.DatabaseVersion, ex.KnownVersion));
     }
 
     [Fact]
