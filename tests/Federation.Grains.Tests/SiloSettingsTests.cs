@@ -28,6 +28,19 @@ public sealed class SiloSettingsTests
         Assert.Equal(new Uri("http://127.0.0.1:4318"), settings.OtlpEndpoint);
     }
 
+    [Fact]
+    public void Postgres_clustering_takes_its_ports_address_and_cluster_id_and_needs_grain_state_in_the_database()
+    {
+        var settings = Load(("Hosting:Clustering", "postgres"), ("Hosting:StorageProvider", "postgres"), ("Hosting:PostgresConnectionString", "Host=db;Database=fed"),
+            ("Hosting:SiloPort", "11111"), ("Hosting:GatewayPort", "30000"), ("Hosting:AdvertisedAddress", "10.0.0.7"), ("Hosting:ClusterId", "fed-prod"));
+        Assert.Equal(("postgres", 11111, 30000, "10.0.0.7", "fed-prod"), (settings.Clustering, settings.SiloPort, settings.GatewayPort, settings.AdvertisedAddress.ToString(), settings.ClusterId));
+        Assert.Equal(("localhost", 0, 0, "127.0.0.1", "federation"), (Load().Clustering, Load().SiloPort, Load().GatewayPort, Load().AdvertisedAddress.ToString(), Load().ClusterId));
+
+        // Grain state in one silo's files would stay behind when its grains move to another silo.
+        var error = Assert.Throws<ArgumentException>(() => Load(("Hosting:Clustering", "postgres"), ("Hosting:PostgresConnectionString", "Host=db;Database=fed")));
+        Assert.Contains("Hosting:Clustering \"postgres\" needs StorageProvider \"postgres\"", error.Message);
+    }
+
     [Theory]
     [InlineData("Hosting:StorageProvider", "tape", "Hosting:StorageProvider is \"tape\"")]
     [InlineData("Hosting:ReminderProvider", "cron", "Hosting:ReminderProvider is \"cron\"")]
@@ -35,6 +48,12 @@ public sealed class SiloSettingsTests
     [InlineData("Hosting:Collection:CollectionAge", "soon", "Hosting:Collection:CollectionAge is not a time span")]
     [InlineData("Hosting:Collection:CollectionQuantum", "01:00:00", "CollectionQuantum (01:00:00) must be at most the collection age")]
     [InlineData("Hosting:StorageProvider", "postgres", "Hosting:PostgresConnectionString is required")]
+    [InlineData("Hosting:Clustering", "multicast", "Hosting:Clustering is \"multicast\"; expected one of localhost, postgres")]
+    [InlineData("Hosting:Clustering", "postgres", "Hosting:PostgresConnectionString is required")]
+    [InlineData("Hosting:SiloPort", "70000", "Hosting:SiloPort is \"70000\"; expected a TCP port")]
+    [InlineData("Hosting:GatewayPort", "-1", "Hosting:GatewayPort is \"-1\"; expected a TCP port")]
+    [InlineData("Hosting:AdvertisedAddress", "example.org", "Hosting:AdvertisedAddress \"example.org\" is not an IP address")]
+    [InlineData("Hosting:ClusterId", "two words", "Hosting:ClusterId \"two words\" must be 1 to 150 characters without spaces")]
     [InlineData("Telemetry:OtlpEndpoint", "not a uri", "Telemetry:OtlpEndpoint \"not a uri\" is not an absolute URI")]
     public void A_bad_setting_stops_start_up_naming_it(string key, string value, string message)
     {

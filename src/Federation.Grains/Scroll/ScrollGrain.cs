@@ -31,10 +31,19 @@ public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
     {
         var scroll = this.GetPrimaryKeyString();
         _ledger = await ledgers.OpenAsync(scroll);
-        if (scroll.EndsWith(".updates", StringComparison.Ordinal))
+        try
         {
-            _updates = await RecordedUpdatesReader.ReadAsync(_ledger);
-            _epoch = await GrainFactory.GetGrain<IFederationGrain>(scroll[..^".updates".Length]).GetEpochAsync();
+            if (scroll.EndsWith(".updates", StringComparison.Ordinal))
+            {
+                _updates = await RecordedUpdatesReader.ReadAsync(_ledger);
+                _epoch = await GrainFactory.GetGrain<IFederationGrain>(scroll[..^".updates".Length]).GetEpochAsync();
+            }
+        }
+        catch
+        {
+            // A failed activation is not deactivated: close the ledger here, or the next activation finds it still open.
+            await _ledger.DisposeAsync();
+            throw;
         }
     }
 

@@ -22,6 +22,8 @@ public sealed record SiloSettings
     public const string FileProvider = "file";
     public const string PostgresProvider = "postgres";
     public const string MemoryProvider = "memory";
+    public const string LocalhostClustering = "localhost";
+    public const string DefaultClusterId = "federation";
 
     /// <summary>Orleans' defaults, kept: an activation idle this long is collected; the collector runs this often.</summary>
     public static readonly TimeSpan DefaultCollectionAge = TimeSpan.FromMinutes(15);
@@ -41,6 +43,25 @@ public sealed record SiloSettings
     public string ReminderProvider { get; init; } = FileProvider;
 
     public string? PostgresConnectionString { get; init; }
+
+    /// <summary>
+    /// How silos find each other (<c>Hosting:Clustering</c>): <c>localhost</c>, one silo on the loopback interface (the
+    /// embedded default), or <c>postgres</c>, Orleans' ADO.NET membership table in the database, so several silo
+    /// processes form one cluster and a client finds their gateways there.
+    /// </summary>
+    public string Clustering { get; init; } = LocalhostClustering;
+
+    /// <summary>The cluster's and the service's id (<c>Hosting:ClusterId</c>); silos with the same id in one database form one cluster.</summary>
+    public string ClusterId { get; init; } = DefaultClusterId;
+
+    /// <summary>The silo-to-silo port (<c>Hosting:SiloPort</c>); 0 picks a free one.</summary>
+    public int SiloPort { get; init; }
+
+    /// <summary>The port external clients connect to (<c>Hosting:GatewayPort</c>); 0 runs no gateway.</summary>
+    public int GatewayPort { get; init; }
+
+    /// <summary>The address this silo advertises to the others in the membership table (<c>Hosting:AdvertisedAddress</c>).</summary>
+    public IPAddress AdvertisedAddress { get; init; } = IPAddress.Loopback;
 
     public TimeSpan CollectionAge { get; init; } = DefaultCollectionAge;
 
@@ -85,6 +106,38 @@ public sealed record SiloSettings
             return value > TimeSpan.Zero ? value : throw new ArgumentException($"{SectionName}:{name} must be positive (is {value})");
         }
 
+        int Port(string name)
+        {
+            var value = section[name];
+            if (string.IsNullOrEmpty(value))
+            {
+                return 0;
+            }
+
+            return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port <= IPEndPoint.MaxPort
+                ? port
+                : throw new ArgumentException($"{SectionName}:{name} is \"{value}\"; expected a TCP port (0 to {IPEndPoint.MaxPort}, 0 for a free one)");
+        }
+
+        var clustering = section["Clustering"] ?? LocalhostClustering;
+        if (clustering is not (LocalhostClustering or PostgresProvider))
+        {
+            throw new ArgumentException($"{SectionName}:Clustering is \"{clustering}\"; expected one of {LocalhostClustering}, {PostgresProvider}");
+        }
+
+        var advertised = section["AdvertisedAddress"];
+        IPAddress? address = null;
+        if (!string.IsNullOrEmpty(advertised) && !IPAddress.TryParse(advertised, out address))
+        {
+            throw new ArgumentException($"{SectionName}:AdvertisedAddress \"{advertised}\" is not an IP address");
+        }
+
+        var clusterId = section["ClusterId"] ?? DefaultClusterId;
+        if (clusterId.Length is 0 or > 150 || clusterId.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            throw new ArgumentException($"{SectionName}:ClusterId \"{clusterId}\" must be 1 to 150 characters without spaces");
+        }
+
         var otlp = configuration["Telemetry:OtlpEndpoint"];
         Uri? endpoint = null;
         if (!string.IsNullOrEmpty(otlp) && !Uri.TryCreate(otlp, UriKind.Absolute, out endpoint))
@@ -98,6 +151,11 @@ public sealed record SiloSettings
             StorageProvider = Provider("StorageProvider"),
             ReminderProvider = Provider("ReminderProvider"),
             PostgresConnectionString = section["PostgresConnectionString"],
+            Clustering = clustering,
+            ClusterId = clusterId,
+            SiloPort = Port("SiloPort"),
+            GatewayPort = Port("GatewayPort"),
+            AdvertisedAddress = address ?? IPAddress.Loopback,
             CollectionAge = Positive("Collection:CollectionAge", DefaultCollectionAge),
             CollectionQuantum = Positive("Collection:CollectionQuantum", DefaultCollectionQuantum),
             DeactivationTimeout = Positive("Collection:DeactivationTimeout", DefaultDeactivationTimeout),
@@ -113,22 +171,65 @@ public sealed record SiloSettings
             throw new ArgumentException($"{SectionName}:Collection:CollectionQuantum ({settings.CollectionQuantum}) must be at most the collection age ({settings.CollectionAge})");
         }
 
-        if ((settings.StorageProvider == PostgresProvider || settings.ReminderProvider == PostgresProvider) && string.IsNullOrWhiteSpace(settings.PostgresConnectionString))
+        if (settings.UsesPostgres && string.IsNullOrWhiteSpace(settings.PostgresConnectionString))
         {
-            throw new ArgumentException($"{SectionName}:PostgresConnectionString is required when a provider is \"postgres\"");
+            throw new ArgumentException($"{SectionName}:PostgresConnectionString is required when the clustering, storage or reminder provider is \"postgres\"");
+        }
+
+        if (settings.Clustering == PostgresProvider && settings.StorageProvider != PostgresProvider)
+        {
+            // A grain moves to another silo when its silo dies; state in one silo's files would be left behind.
+            throw new ArgumentException($"{SectionName}:Clustering \"postgres\" needs StorageProvider \"postgres\" (grain state must be reachable from every silo; is \"{settings.StorageProvider}\")");
         }
 
         return settings;
     }
 
+    private bool UsesPostgres => Clustering == PostgresProvider || StorageProvider == PostgresProvider || ReminderProvider == PostgresProvider;
+
     /// <summary>
-    /// Applies the settings. The embedded default clusters on localhost (one silo; <paramref name="siloPort"/> 0 picks a
-    /// free port, <paramref name="gatewayPort"/> 0 runs no gateway for external clients).
+    /// Applies the settings. The embedded default clusters on localhost (one silo); <c>postgres</c> clustering joins the
+    /// cluster in the database's membership table. <see cref="SiloPort"/> 0 picks a free port, <see cref="GatewayPort"/>
+    /// 0 runs no gateway for external clients. Whatever part is on PostgreSQL migrates the project's Orleans schema
+    /// when the silo starts (docs/formats/orleans-postgres.md).
     /// </summary>
-    public ISiloBuilder Apply(ISiloBuilder silo, bool reminders = true, int siloPort = 0, int gatewayPort = 0)
+    public ISiloBuilder Apply(ISiloBuilder silo, bool reminders = true)
     {
-        silo.UseLocalhostClustering(siloPort == 0 ? FreePort() : siloPort, gatewayPort, serviceId: "federation", clusterId: "federation");
-        silo.Configure<EndpointOptions>(o => o.GatewayPort = gatewayPort);
+        var siloPort = SiloPort == 0 ? FreePort() : SiloPort;
+        if (Clustering == PostgresProvider)
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = ClusterId;
+                o.ServiceId = ClusterId;
+            });
+            silo.Configure<EndpointOptions>(o =>
+            {
+                o.AdvertisedIPAddress = AdvertisedAddress;
+                o.SiloPort = siloPort;
+                o.GatewayPort = GatewayPort;
+            });
+        }
+        else
+        {
+            silo.UseLocalhostClustering(siloPort, GatewayPort, serviceId: ClusterId, clusterId: ClusterId);
+            silo.Configure<EndpointOptions>(o => o.GatewayPort = GatewayPort);
+        }
+
+        if (UsesPostgres)
+        {
+            silo.UseFederationPostgres(o =>
+            {
+                o.ConnectionString = PostgresConnectionString!;
+                o.Clustering = Clustering == PostgresProvider;
+                o.Reminders = reminders && ReminderProvider == PostgresProvider;
+                if (StorageProvider != PostgresProvider)
+                {
+                    o.GrainStorageNames.Clear();
+                }
+            });
+        }
+
         silo.Configure<GrainCollectionOptions>(o =>
         {
             o.CollectionAge = CollectionAge;
@@ -145,8 +246,6 @@ public sealed record SiloSettings
             case MemoryProvider:
                 silo.AddMemoryGrainStorageAsDefault();
                 break;
-            default:
-                throw new NotSupportedException($"{SectionName}:StorageProvider \"{StorageProvider}\" needs the PostgreSQL schema of the Orleans ADO.NET providers, which this build does not have yet");
         }
 
         if (!reminders)
@@ -161,10 +260,6 @@ public sealed record SiloSettings
         else if (ReminderProvider == MemoryProvider)
         {
             silo.UseInMemoryReminderService();
-        }
-        else
-        {
-            throw new NotSupportedException($"{SectionName}:ReminderProvider \"{ReminderProvider}\" needs the PostgreSQL schema of the Orleans ADO.NET providers, which this build does not have yet");
         }
 
         silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = MinimumReminderPeriod);

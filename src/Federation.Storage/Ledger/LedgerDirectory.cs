@@ -21,11 +21,33 @@ public sealed class LedgerDirectory(IScrollStore store, Ed25519PrivateKey scroll
 
     public NoteVerifierKey VerifierKey(string scroll) => NoteVerifierKey.For(options.OriginOf(scroll), scrollKey.PublicKey);
 
-    /// <summary>Opens a scroll for writing; a scroll whose stored receipts or checkpoints do not verify is refused.</summary>
+    /// <summary>How long <see cref="OpenAsync"/> waits for the scroll's previous writer in this process to close.</summary>
+    public static readonly TimeSpan PreviousWriterWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Opens a scroll for writing; a scroll whose stored receipts or checkpoints do not verify is refused. A writer of
+    /// the scroll still open in this process (a previous activation of its grain still deactivating: sealing, closing)
+    /// is waited for, up to <see cref="PreviousWriterWait"/>.
+    /// </summary>
     public async Task<ScrollLedger> OpenAsync(string scroll)
     {
         var signer = new NoteSigner(options.OriginOf(scroll), scrollKey);
-        var ledger = await ScrollLedger.OpenAsync(store, scroll, signer, [], time, options);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        ScrollLedger ledger;
+        while (true)
+        {
+            try
+            {
+                ledger = await ScrollLedger.OpenAsync(store, scroll, signer, [], time, options);
+                break;
+            }
+            catch (ScrollAlreadyOpenException) when (waited.Elapsed < PreviousWriterWait)
+            {
+                // Real time, not the ledger's clock: this waits for another task in this process, not for a deadline.
+                await Task.Delay(TimeSpan.FromMilliseconds(20));
+            }
+        }
+
         if (ledger.IsHalted)
         {
             // SPEC A: a ledger mismatch at the coordinator halts; the scroll refuses writes and says why.

@@ -100,7 +100,16 @@ public sealed class ScrollLedger : IAsyncDisposable
 
         var ledger = new ScrollLedger(store, scroll, signer, trusted, time, options);
         ledger.OpenReport = await store.OpenAsync(scroll, ledger.OnCommitted, ct);
-        await ledger.CheckStoredCheckpointsAsync(ct);
+        try
+        {
+            await ledger.CheckStoredCheckpointsAsync(ct);
+        }
+        catch
+        {
+            await store.CloseAsync(scroll, CancellationToken.None);
+            throw;
+        }
+
         if (signer is not null)
         {
             var interval = TimeSpan.FromMilliseconds(options.SealIntervalMilliseconds);
@@ -610,5 +619,14 @@ public sealed class ScrollLedger : IAsyncDisposable
         await _sealLock.WaitAsync();
         _sealLock.Release();
         _sealLock.Dispose();
+
+        // The store may be closed already (it owned the scroll and went first); then there is nothing to close.
+        try
+        {
+            await _store.CloseAsync(Scroll);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 }

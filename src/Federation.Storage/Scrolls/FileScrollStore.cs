@@ -49,6 +49,8 @@ public sealed class FileScrollStore : IScrollStore
         return _open.OpenAsync(scroll, () => Task.Run(() => FileScroll.Open(this, _options, scroll, observer, ct), ct), ct);
     }
 
+    public Task CloseAsync(string scroll, CancellationToken ct = default) => _open.CloseAsync(scroll, ct);
+
     public Task<long> AppendAsync(string scroll, IReadOnlyList<LineBuilder> lines, CancellationToken ct = default) =>
         Get(scroll).AppendAsync(lines, ct);
 

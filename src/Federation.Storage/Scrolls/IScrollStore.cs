@@ -45,6 +45,12 @@ public interface IScrollStore : IAsyncDisposable
     Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default);
 
     /// <summary>
+    /// Closes a scroll this instance opened (its writer is done: a scroll grain deactivating), so it can be opened
+    /// again; appends already acknowledged are durable. A scroll not open here is a no-op.
+    /// </summary>
+    Task CloseAsync(string scroll, CancellationToken ct = default);
+
+    /// <summary>
     /// Appends lines; seqs are contiguous and assigned in order; durable when the task completes; returns the first seq.
     /// All-or-nothing: an invalid line or a throwing builder fails this call and consumes no seq.
     /// <paramref name="ct"/> can only cancel before the append is queued; once queued it runs to its end.

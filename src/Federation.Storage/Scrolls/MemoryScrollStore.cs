@@ -59,7 +59,7 @@ public sealed class MemoryScrollStore(MemoryScrollVolume volume, ScrollStoreOpti
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_open.ContainsKey(scroll))
             {
-                throw new InvalidOperationException($"scroll {scroll} is already open in this store instance");
+                throw new ScrollAlreadyOpenException(scroll);
             }
 
             if (!volume.Scrolls.TryGetValue(scroll, out var data))
@@ -75,6 +75,17 @@ public sealed class MemoryScrollStore(MemoryScrollVolume volume, ScrollStoreOpti
             _open[scroll] = observer;
             return Task.FromResult(new ScrollOpenReport(scroll, data.Lines.Count, null));
         }
+    }
+
+    public Task CloseAsync(string scroll, CancellationToken ct = default)
+    {
+        ScrollNames.Validate(scroll);
+        lock (volume.Gate)
+        {
+            _open.Remove(scroll);
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task<long> AppendAsync(string scroll, IReadOnlyList<LineBuilder> lines, CancellationToken ct = default)

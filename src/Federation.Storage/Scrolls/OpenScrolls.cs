@@ -25,7 +25,7 @@ internal sealed class OpenScrolls<TScroll>(object owner)
             ObjectDisposedException.ThrowIf(_disposed, owner);
             if (_open.ContainsKey(scroll))
             {
-                throw new InvalidOperationException($"scroll {scroll} is already open in this store instance");
+                throw new ScrollAlreadyOpenException(scroll);
             }
 
             var (opened, report) = await open().ConfigureAwait(false);
@@ -45,6 +45,24 @@ internal sealed class OpenScrolls<TScroll>(object owner)
         return _open.TryGetValue(scroll, out var opened)
             ? opened
             : throw new InvalidOperationException($"scroll {scroll} is not open in this store; call OpenAsync first");
+    }
+
+    /// <summary>Disposes and forgets <paramref name="scroll"/> if it is open; it can then be opened again.</summary>
+    public async Task CloseAsync(string scroll, CancellationToken ct)
+    {
+        ScrollNames.Validate(scroll);
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (!_disposed && _open.TryRemove(scroll, out var opened))
+            {
+                await opened.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>Disposes every open scroll once; false when the store was already disposed.</summary>

@@ -46,6 +46,8 @@ public sealed class PostgresScrollStore : IScrollStore
         }, ct);
     }
 
+    public Task CloseAsync(string scroll, CancellationToken ct = default) => _open.CloseAsync(scroll, ct);
+
     public Task<long> AppendAsync(string scroll, IReadOnlyList<LineBuilder> lines, CancellationToken ct = default) =>
         Get(scroll).AppendAsync(lines, ct);
 

@@ -33,3 +33,9 @@ public sealed class InvalidScrollLineException(string message) : ArgumentExcepti
 
 /// <summary>A scroll that refuses appends after a failure it cannot recover from in place (e.g. a failed fsync).</summary>
 public sealed class ScrollFailedException(string message, Exception? inner = null) : IOException(message, inner);
+
+/// <summary>The scroll has an open writer in this store instance already (one writer per scroll and store).</summary>
+public sealed class ScrollAlreadyOpenException(string scroll) : InvalidOperationException($"scroll {scroll} is already open in this store instance")
+{
+    public string Scroll { get; } = scroll;
+}

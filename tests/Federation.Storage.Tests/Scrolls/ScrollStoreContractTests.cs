@@ -461,8 +461,25 @@ public abstract class ScrollStoreContractTests : IAsyncLifetime
         var (store, _) = await OpenAsync();
         var notOpen = await Assert.ThrowsAsync<InvalidOperationException>(() => store.AppendAsync("other", [Receipt("x")]));
         Assert.Contains("not open", notOpen.Message);
-        var twice = await Assert.ThrowsAsync<InvalidOperationException>(() => store.OpenAsync(Scroll, (_, _) => { }));
+        var twice = await Assert.ThrowsAsync<ScrollAlreadyOpenException>(() => store.OpenAsync(Scroll, (_, _) => { }));
         Assert.Contains("already open", twice.Message);
+    }
+
+    [Fact]
+    public async Task A_closed_scroll_opens_again_with_what_was_appended_and_closing_one_not_open_changes_nothing()
+    {
+        var (store, _) = await OpenAsync();
+        await store.AppendAsync(Scroll, [Receipt("a"), Receipt("b")]);
+        await store.CloseAsync(Scroll);
+        await store.CloseAsync(Scroll);
+        await store.CloseAsync("never-opened");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.AppendAsync(Scroll, [Receipt("c")]));
+
+        var replayed = new List<long>();
+        var report = await store.OpenAsync(Scroll, (first, lines) => replayed.AddRange(Enumerable.Range(0, lines.Count).Select(i => first + i)));
+        Assert.Equal(2, report.Size);
+        Assert.Equal([0L, 1L], replayed);
+        Assert.Equal(2, await store.AppendAsync(Scroll, [Receipt("c")]));
     }
 
     [Fact]
