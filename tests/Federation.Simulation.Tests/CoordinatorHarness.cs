@@ -25,8 +25,14 @@ internal sealed class CoordinatorHarness : IAsyncDisposable
     private readonly CoordinatorSettings _settings;
 
     public CoordinatorHarness(int nodes, params ValidatorBehaviour[] behaviours)
+        : this(1, nodes, behaviours)
     {
-        _keys = new SimulationKeys("harness", 1);
+    }
+
+    /// <summary>Keys (nodes, validators, governance, scrolls) derived from <paramref name="seed"/>.</summary>
+    public CoordinatorHarness(long seed, int nodes, params ValidatorBehaviour[] behaviours)
+    {
+        _keys = new SimulationKeys("harness", seed);
         Clock.SetUtcNow(FederationSimulator.VirtualStart);
         Store = new CoordinatorStore(new MemoryScrollVolume(), new GovernanceLog(_directory.File(GovernanceLog.FileName)));
         _settings = new CoordinatorSettings(
@@ -51,7 +57,7 @@ internal sealed class CoordinatorHarness : IAsyncDisposable
 
     public Dictionary<int, string> Blocks { get; } = [];
 
-    public string GovernanceLogText => File.ReadAllText(Store.GovernanceLog.Path);
+    public string GovernanceLogText => File.Exists(Store.GovernanceLog.Path) ? File.ReadAllText(Store.GovernanceLog.Path) : string.Empty;
 
     /// <summary>Kills the coordinator and starts a new one over the same stores.</summary>
     public async Task CrashAndRestartAsync()
@@ -75,10 +81,46 @@ internal sealed class CoordinatorHarness : IAsyncDisposable
     }
 
     /// <summary>Node <paramref name="node"/>'s signed update for <paramref name="epoch"/> (a small per-node offset; <paramref name="shift"/> makes a different one).</summary>
-    public byte[] Update(int node, long epoch, double shift = 0)
+    public byte[] Update(int node, long epoch, double shift = 0) =>
+        UpdateBy(Nodes[node], Blocks[node], epoch, Coordinator.Epoch.BaseStates[epoch], 1 + (0.001 * node) + shift);
+
+    /// <summary>A signed update of any key, with every field the test's to choose.</summary>
+    public static byte[] UpdateBy(Ed25519PrivateKey key, string block, long epoch, Sha256Digest baseState, double first = 1, string federation = Federation)
     {
-        var (payload, hash) = UpdateDelta.Vector([1 + (0.001 * node) + shift, 2, 3, 4]).Encode();
-        return Sign(MetaUpdate.Create(Federation, epoch, Nodes[node].Fingerprint, hash, Blocks[node], Coordinator.Epoch.BaseStates[epoch], payload), Nodes[node]);
+        var (payload, hash) = UpdateDelta.Vector([first, 2, 3, 4]).Encode();
+        return Sign(MetaUpdate.Create(federation, epoch, key.Fingerprint, hash, block, baseState, payload), key);
+    }
+
+    /// <summary>A key derived from the harness seed that governance never registers.</summary>
+    public Ed25519PrivateKey Stranger(int index = 0) => _keys.Get(SimulationKeys.Imposter, index);
+
+    public static byte[] Hello(Ed25519PrivateKey key, string federation = Federation) =>
+        Sign(FederationHello.Create(federation, key.Fingerprint, "1.0", Capabilities, "n"), key);
+
+    /// <summary>Every stored receipt of a scroll, in order.</summary>
+    public async Task<IReadOnlyList<Receipt>> ReceiptsAsync(string scroll)
+    {
+        var ledger = await ScrollAsync(scroll);
+        var receipts = new List<Receipt>();
+        await foreach (var (_, line) in ledger.ReadAsync(0, ledger.Size))
+        {
+            receipts.Add(Receipt.Parse(line));
+        }
+
+        return receipts;
+    }
+
+    /// <summary>What the stores hold, as text: every scroll's size and root, and the governance log.</summary>
+    public async Task<string> StoredStateAsync()
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var scroll in FederationScrolls.All(Federation))
+        {
+            var ledger = await ScrollAsync(scroll);
+            text.Append(scroll).Append(' ').Append(ledger.Size).Append(' ').Append(ledger.Root(ledger.Size)).Append('\n');
+        }
+
+        return text.Append(GovernanceLogText).ToString();
     }
 
     public async Task<ScrollLedger> ScrollAsync(string scroll) => await Coordinator.Ledgers.GetAsync(scroll);
@@ -122,5 +164,5 @@ internal sealed class CoordinatorHarness : IAsyncDisposable
 
     private SimulatedCoordinator Start() => new(_settings, Store, _keys.Copy(SimulationKeys.Scroll), Clock);
 
-    private static byte[] Sign<T>(T payload, Ed25519PrivateKey key) => SignedEnvelope.Sign(payload, new Ed25519Signer(key)).ToCanonicalJson();
+    public static byte[] Sign<T>(T payload, Ed25519PrivateKey key) => SignedEnvelope.Sign(payload, new Ed25519Signer(key)).ToCanonicalJson();
 }

@@ -1,4 +1,5 @@
 using Federation.Core.Consensus;
+using Federation.Core.Governance;
 using Federation.Core.Ingest;
 using Federation.Core.Membership;
 using Federation.Core.Scrolls;
@@ -99,6 +100,60 @@ public sealed class SimulatedCoordinatorTests
     }
 
     [Fact]
+    public async Task A_validator_signing_conflicting_votes_is_flagged_and_the_honest_digest_still_commits()
+    {
+        await using var harness = new CoordinatorHarness(nodes: 4, ValidatorBehaviour.Honest, ValidatorBehaviour.Honest, ValidatorBehaviour.ConflictingVotes);
+        await harness.JoinAllAsync();
+        for (var node = 0; node < 4; node++)
+        {
+            await harness.Coordinator.SubmitAsync(harness.Update(node, 1));
+        }
+
+        var expected = await harness.ComputeDirectlyAsync(1);
+        var report = await harness.Coordinator.RunEpochAsync();
+
+        Assert.Equal((RunEpochState.Committed, 0L, expected.Proposal.Digest()), (report.State, report.View, report.Digest!.Value));
+        Assert.NotEmpty(report.ValidatorEvidence);
+        foreach (var flag in report.ValidatorEvidence)
+        {
+            var receipt = await harness.ReceiptAsync(flag);
+            Assert.Equal((VoteEquivocation.Type, "v2"), (receipt.Type, receipt.Body["validator"]!.GetValue<string>()));
+        }
+
+        Assert.All(new[] { 0, 1, 3 }, v => Assert.Equal(report.Digest, harness.Coordinator.CommittedBy(v, 1)));
+    }
+
+    [Fact]
+    public async Task More_than_f_silent_validators_fail_the_epoch_after_the_view_change_bound_and_nothing_is_applied()
+    {
+        await using var harness = new CoordinatorHarness(nodes: 5, ValidatorBehaviour.Silent, ValidatorBehaviour.Silent);
+        await harness.JoinAllAsync();
+        for (var node = 0; node < 4; node++)
+        {
+            await harness.Coordinator.SubmitAsync(harness.Update(node, 1));
+        }
+
+        var governanceBefore = (await harness.ScrollAsync(FederationScrolls.Governance(CoordinatorHarness.Federation))).Size;
+        var before = harness.Clock.GetUtcNow();
+        var report = await harness.Coordinator.RunEpochAsync();
+
+        Assert.Equal(RunEpochState.Failed, report.State);
+        Assert.Contains("halted safely, nothing applied", report.Reason);
+        Assert.Null(report.CommitReceipt);
+        Assert.Equal(TimeSpan.FromSeconds(1 + 2 + 4 + 8 + 16 + 32), harness.Clock.GetUtcNow() - before); // six doubling view timers
+        Assert.All(Enumerable.Range(0, 4), v => Assert.Null(harness.Coordinator.CommittedBy(v, 1)));
+        Assert.Equal(governanceBefore, (await harness.ScrollAsync(FederationScrolls.Governance(CoordinatorHarness.Federation))).Size);
+        Assert.Equal((1L, 1L), (harness.Coordinator.Epoch.OpenEpoch, harness.Coordinator.Epoch.ClosingEpoch));
+        Assert.DoesNotContain(GovernanceLogEntries.Apply, harness.GovernanceLogText);
+
+        // The epoch stays closed, across a restart too: node 4, late to it, is told so, and nothing is sealed for it.
+        await harness.CrashAndRestartAsync();
+        var refused = await harness.Coordinator.SubmitAsync(harness.Update(4, 1));
+        Assert.Equal((Disposition.Refused, "epoch_closed"), (refused.Disposition, refused.Code));
+        Assert.Equal(4, (await harness.ScrollAsync(FederationScrolls.Updates(CoordinatorHarness.Federation))).Size);
+    }
+
+    [Fact]
     public async Task A_coordinator_crash_loses_no_acknowledged_update_and_the_restarted_one_decides_from_the_stores()
     {
         await using var harness = new CoordinatorHarness(nodes: 5);
@@ -139,5 +194,28 @@ public sealed class SimulatedCoordinatorTests
         Assert.Equal((acknowledged[1], "inactive_node"), (FederationScrolls.Updates(CoordinatorHarness.Federation) + ":" + excluded["seq"]!.GetValue<double>(), excluded["reason"]!.GetValue<string>()));
         Assert.Equal([harness.Nodes[1].Fingerprint.ToString()], report.Quarantined);
         Assert.Equal(2, harness.Coordinator.Epoch.OpenEpoch);
+    }
+
+    [Fact]
+    public async Task The_same_seed_and_steps_give_the_same_stores_and_a_different_seed_different_ones()
+    {
+        async Task<string> RunAsync(long seed)
+        {
+            await using var harness = new CoordinatorHarness(seed, nodes: 4, ValidatorBehaviour.Silent);
+            await harness.JoinAllAsync();
+            for (var node = 0; node < 4; node++)
+            {
+                await harness.Coordinator.SubmitAsync(harness.Update(node, 1));
+            }
+
+            await harness.Coordinator.SubmitAsync(harness.Update(3, 1, shift: 0.5));
+            await harness.Coordinator.RunEpochAsync();
+            return await harness.StoredStateAsync();
+        }
+
+        var first = await RunAsync(1);
+        Assert.Equal(first, await RunAsync(1));
+        Assert.NotEqual(first, await RunAsync(2));
+        Assert.Contains(GovernanceLogEntries.Quarantine, first);
     }
 }
