@@ -2,10 +2,12 @@ using System.Diagnostics;
 using System.Text;
 using Federation.Core.Canonical;
 using Federation.Core.Crypto;
-using Federation.Hosting.Scheduling;
+using Federation.Simulation.Checking;
+using Federation.Simulation.Composition;
 using Federation.Storage.Files;
 using Federation.Storage.Governance;
 using Federation.Storage.Scrolls;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Federation.Simulation;
 
@@ -31,9 +33,9 @@ public sealed record SimulationSummary(
 }
 
 /// <summary>
-/// SPEC A's <c>FederationSimulator</c>: runs a whole federation on the real grains on the deterministic
-/// <see cref="SimulationScheduler"/> (one thread, seeded order, virtual clock, memory storage, keys derived
-/// from the seed) and writes its artifacts, byte-identical for the same (scenario, seed).
+/// SPEC A's <c>FederationSimulator</c>: runs a whole federation on the Core state machines the grains call, composed
+/// in process (<see cref="SimulatedCoordinator"/>: one thread, the seeded network's order, a virtual clock, memory
+/// stores, keys derived from the seed) and writes its artifacts, byte-identical for the same (scenario, seed).
 /// </summary>
 public static class FederationSimulator
 {
@@ -52,9 +54,11 @@ public static class FederationSimulator
         Clean(outDirectory);
         using var keys = new SimulationKeys(scenario.Name, seed);
         var volume = new MemoryScrollVolume();
-        var scheduler = new SimulationScheduler(BitConverter.ToInt32(SimulationKeys.DeriveSeed(scenario.Name, seed, "scheduler", 0)), new VirtualTimeProvider(VirtualStart));
-        var driver = new SimulationDriver(scenario, seed, keys, volume, scheduler, outDirectory, progress);
-        var result = scheduler.Run(driver.RunAsync);
+        var store = new CoordinatorStore(volume, new GovernanceLog(Path.Combine(outDirectory, GovernanceLog.FileName)));
+        var clock = new FakeTimeProvider();
+        clock.SetUtcNow(VirtualStart);
+        var driver = new SimulationDriver(scenario, seed, keys, store, clock, outDirectory, progress);
+        var result = SimulationLoop.Run(driver.RunAsync);
 
         ExportScrollsAsync(volume, outDirectory).GetAwaiter().GetResult();
         WriteKeys(scenario, keys, outDirectory);
@@ -64,7 +68,9 @@ public static class FederationSimulator
         DurableFile.WriteAtomic(planPath, Pretty(FederatedPlan.Sign(result.Plan, keys.Get(SimulationKeys.Plan))));
         DurableFile.WriteAtomic(Path.Combine(outDirectory, ReportFileName), Pretty(CanonicalJson.Write(result.Report)));
         wall.Stop();
-        return new SimulationSummary(scenario.Name, seed, scenario.Epochs, result.EpochsCommitted, result.ViewChanges, result.Quarantines, result.Acknowledged, result.VirtualTime, wall.Elapsed, result.Invariants, result.EpochsWallClock);
+        var record = result.Record;
+        return new SimulationSummary(scenario.Name, seed, scenario.Epochs, record.Epochs.Count(e => e.State == RunEpochState.Committed), record.Epochs.Sum(e => (int)e.View),
+            record.Nodes.Count(n => n.Status == Core.Membership.NodeStatus.Quarantined), record.Submissions.Count(s => s.Acknowledged), record.VirtualTime, wall.Elapsed, result.Invariants, result.EpochsWallClock);
     }
 
     /// <summary>Canonical JSON (RFC 8785) with a final newline: stable bytes, and what a verifier re-canonicalises anyway.</summary>

@@ -8,7 +8,7 @@ namespace Federation.Cli.Bench;
 
 /// <summary>
 /// <c>fed bench simulate</c>: simulated epochs (submissions through commit) per wall-clock second for 100 and 1,000 honest nodes with
-/// 4 validators on the deterministic scheduler (one thread), beside the raw limit measured in the same run:
+/// 4 validators on the deterministic simulator (the Core state machines in process, one thread), beside the raw limit measured in the same run:
 /// epochs per second if an epoch cost only the Ed25519 verifications it needs, on one thread (each update
 /// is verified by the gateway and by every validator).
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class SimulateBenchSuite : IBenchSuite
 
     public string Name => "simulate";
 
-    public string Description => "Simulated epochs per wall-clock second for 100 and 1,000 nodes (deterministic scheduler), beside the raw Ed25519 verifications an epoch needs";
+    public string Description => "Simulated epochs per wall-clock second for 100 and 1,000 nodes (deterministic simulator), beside the raw Ed25519 verifications an epoch needs";
 
     public Task<BenchReport> RunAsync(bool quick, TextWriter progress, CancellationToken cancellationToken)
     {

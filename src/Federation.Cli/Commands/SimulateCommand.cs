@@ -5,8 +5,8 @@ using Federation.Simulation;
 namespace Federation.Cli.Commands;
 
 /// <summary>
-/// <c>fed simulate --scenario FILE [--seed N | --seeds A..B] [--out DIR]</c>: runs a whole federation on the real
-/// grains on the deterministic scheduler and writes its artifacts (byte-identical per scenario and seed);
+/// <c>fed simulate --scenario FILE [--seed N | --seeds A..B] [--out DIR]</c>: runs a whole federation on the Core
+/// state machines composed in process (one thread, seeded network, virtual clock) and writes its artifacts (byte-identical per scenario and seed);
 /// exit 1 when an invariant is violated.
 /// </summary>
 public static class SimulateCommand
