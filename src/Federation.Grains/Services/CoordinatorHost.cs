@@ -107,7 +107,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
         var governanceLog = new GovernanceLog(Path.Combine(data, GovernanceLog.FileName));
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Configuration = new ConfigurationManager() });
         builder.Configuration.AddConfiguration(effective);
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+        // A one-shot command answers in one line on stderr: the runtime's warnings (a starved watchdog on a busy
+        // machine, for one) would split it, so a command shows errors only. The Logging section overrides both.
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .SetMinimumLevel(role == CoordinatorRole.Command ? LogLevel.Error : LogLevel.Warning)
+            .AddConfiguration(effective.GetSection("Logging"));
         builder.UseOrleans(orleans =>
         {
             silo.Apply(orleans, reminders: role == CoordinatorRole.Coordinator);
