@@ -11,11 +11,13 @@ using static Federation.Grains.Tests.FederationFixture;
 
 namespace Federation.Grains.Tests;
 
-public sealed class EpochTests : IAsyncDisposable
+public sealed class EpochTests : IAsyncLifetime
 {
-    private FederationFixture _fx = new();
+    private readonly FederationFixture _fx = new();
 
-    public ValueTask DisposeAsync() => _fx.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _fx.DisposeAsync().AsTask();
 
     private async Task<List<(Core.Crypto.Ed25519PrivateKey Key, string Block)>> JoinAsync(int count)
     {
@@ -195,14 +197,16 @@ public sealed class EpochTests : IAsyncDisposable
     }
 }
 
-public sealed class EpochScheduleTests : IAsyncDisposable
+public sealed class EpochScheduleTests : IAsyncLifetime
 {
     private readonly FederationFixture _fx = new()
     {
         Epochs = new EpochOptions { QuorumFraction = 0.6, Grace = TimeSpan.FromSeconds(5), Deadline = TimeSpan.FromMinutes(2), CheckInterval = TimeSpan.FromSeconds(1) },
     };
 
-    public ValueTask DisposeAsync() => _fx.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _fx.DisposeAsync().AsTask();
 
     private async Task<IReadOnlyList<EpochReport>> AdvanceUntilAsync(TimeSpan limit, Func<IReadOnlyList<EpochReport>, bool> done)
     {

@@ -9,7 +9,7 @@ namespace Federation.Grains.Tests;
 /// updates. Every update acknowledged before, during or after the kill is in the scroll as acknowledged (seq and leaf
 /// hash), the refused ones say so, and the epoch then commits on the silo that is left.
 /// </summary>
-public sealed class FailoverTests : IAsyncDisposable
+public sealed class FailoverTests : IAsyncLifetime
 {
     private const int Nodes = 24;
 
@@ -19,7 +19,9 @@ public sealed class FailoverTests : IAsyncDisposable
         Epochs = new EpochOptions { QuorumFraction = 0.9, Grace = TimeSpan.FromSeconds(5), Deadline = TimeSpan.FromMinutes(2), CheckInterval = TimeSpan.FromSeconds(1) },
     };
 
-    public ValueTask DisposeAsync() => _fx.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _fx.DisposeAsync().AsTask();
 
     [Fact]
     public async Task A_silo_killed_during_a_burst_of_updates_loses_no_acknowledged_update_and_the_epoch_commits_on_the_other()

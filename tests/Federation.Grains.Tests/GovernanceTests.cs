@@ -12,11 +12,13 @@ using static Federation.Grains.Tests.FederationFixture;
 namespace Federation.Grains.Tests;
 
 /// <summary>Issue 6: human review of quarantine cases (SPEC D) and the advisory lifecycle (SPEC B).</summary>
-public sealed class GovernanceTests : IAsyncDisposable
+public sealed class GovernanceTests : IAsyncLifetime
 {
     private readonly FederationFixture _fx = new();
 
-    public ValueTask DisposeAsync() => _fx.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _fx.DisposeAsync().AsTask();
 
     private IReviewGrain Review => _fx.Grains.GetGrain<IReviewGrain>(Fed1);
 

@@ -6,11 +6,13 @@ using static Federation.Grains.Tests.FederationFixture;
 namespace Federation.Grains.Tests;
 
 /// <summary>SPEC A's metrics (latency, vote distribution, node health) as a committed epoch records them.</summary>
-public sealed class MetricsTests : IAsyncDisposable
+public sealed class MetricsTests : IAsyncLifetime
 {
     private readonly FederationFixture _fx = new();
 
-    public ValueTask DisposeAsync() => _fx.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _fx.DisposeAsync().AsTask();
 
     [Fact]
     public async Task A_committed_epoch_records_its_latency_votes_by_phase_and_validator_and_the_nodes_by_status()

@@ -7,11 +7,13 @@ namespace Federation.Grains.Tests;
 /// Idle activations are collected and come back on the same silo: the scroll grain closes its ledger when it
 /// deactivates, so the next activation on that silo opens the scroll again and goes on from what was sealed.
 /// </summary>
-public sealed class ReactivationTests : IAsyncDisposable
+public sealed class ReactivationTests : IAsyncLifetime
 {
     private readonly FederationFixture _fx = new();
 
-    public ValueTask DisposeAsync() => _fx.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _fx.DisposeAsync().AsTask();
 
     [Fact]
     public async Task A_scroll_collected_while_idle_reopens_on_the_same_silo_and_takes_the_next_update()
