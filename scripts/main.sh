@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's main job: simulate the M5 baseline federation (real grains, deterministic scheduler,
+# The README's main job: simulate the M5 baseline federation (the Core state machines on a virtual clock,
 # seed 1) and check its artifacts with the M5 compliance validator.
 # Usage: bash scripts/main.sh [--out DIR]   (default DIR: artifacts)
 set -euo pipefail

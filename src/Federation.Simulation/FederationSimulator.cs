@@ -57,7 +57,7 @@ public static class FederationSimulator
         var store = new CoordinatorStore(volume, new GovernanceLog(Path.Combine(outDirectory, GovernanceLog.FileName)));
         var clock = new FakeTimeProvider();
         clock.SetUtcNow(VirtualStart);
-        var driver = new SimulationDriver(scenario, seed, keys, store, clock, outDirectory, progress);
+        var driver = new SimulationDriver(scenario, seed, keys, settings => Task.FromResult<IRunCoordinator>(new SimulatedRun(settings, store, keys, clock)), clock, outDirectory, progress);
         var result = SimulationLoop.Run(driver.RunAsync);
 
         ExportScrollsAsync(volume, outDirectory).GetAwaiter().GetResult();

@@ -21,16 +21,20 @@ namespace Federation.Simulation;
 
 /// <summary>What the driver hands back: the run's neutral record, its checked invariants, the plan (unsigned) and the report.</summary>
 /// <param name="EpochsWallClock">Wall-clock time spent in epochs (submissions through commit), joins excluded: the benchmark's measure. Never written to an artifact.</param>
-internal sealed record DriverResult(RunRecord Record, JsonObject Plan, JsonObject Report, IReadOnlyList<InvariantResult> Invariants, TimeSpan EpochsWallClock);
+public sealed record DriverResult(RunRecord Record, JsonObject Plan, JsonObject Report, IReadOnlyList<InvariantResult> Invariants, TimeSpan EpochsWallClock);
 
 /// <summary>
 /// The client side of a simulated federation (ARCHITECTURE.md, Determinism): the nodes (keys derived from the seed)
 /// join through the handshake, submit each epoch's signed updates with the scenario's faults, cross a seeded network
 /// (drops resent in a second wave, duplicates, reordering), and the coordinator — the Core state machines composed in
-/// process (<see cref="SimulatedCoordinator"/>) on a virtual clock — decides; a crash restarts it from its stores.
-/// At the end every scroll is anchored, and the run's record is checked and turned into the plan and the report.
+/// process (<see cref="SimulatedRun"/>) on a virtual clock — decides; a crash restarts it from its stores.
+/// The same driver runs a scenario live against the grains on a cluster (another <see cref="IRunCoordinator"/>, whose
+/// crash kills a silo). At the end every scroll is anchored, and the run's record is checked and turned into the plan
+/// and the report.
 /// </summary>
-internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationKeys keys, CoordinatorStore store, FakeTimeProvider clock, string outDirectory, TextWriter progress)
+/// <param name="start">Starts the coordinator for the run's settings (its keys are <paramref name="keys"/>'; the coordinator copies what it owns).</param>
+/// <param name="clock">The clock the coordinator decides by: the driver advances it between epochs.</param>
+public sealed class SimulationDriver(Scenario scenario, long seed, SimulationKeys keys, Func<CoordinatorSettings, Task<IRunCoordinator>> start, FakeTimeProvider clock, string outDirectory, TextWriter progress)
 {
     /// <summary>Virtual time between the close of one epoch and the first update of the next.</summary>
     public static readonly TimeSpan EpochSpacing = TimeSpan.FromSeconds(30);
@@ -74,22 +78,23 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
 
     public static string ValidatorId(int index) => RunRecord.ValidatorId(index);
 
-    private CoordinatorSettings Settings() => new(
+    /// <summary>The coordinator's settings for a scenario: its policy, the seed's governance and validator keys (owned by <paramref name="keys"/>), the scenario's validator behaviours and the consensus timing.</summary>
+    public static CoordinatorSettings SettingsOf(Scenario scenario, SimulationKeys keys) => new(
         PolicyOf(scenario),
         keys.Get(SimulationKeys.Governance),
-        Enumerable.Range(0, scenario.Validators).Select(i => new SimulatedValidatorSettings(ValidatorId(i), keys.Get(SimulationKeys.Validator, i), BehaviourOf(i))).ToList(),
+        Enumerable.Range(0, scenario.Validators).Select(i => new SimulatedValidatorSettings(ValidatorId(i), keys.Get(SimulationKeys.Validator, i), BehaviourOf(scenario, i))).ToList(),
         AggregationPolicy.DefaultVector,
         ViewTimeout,
         MaxViewChanges);
 
-    private ValidatorBehaviour BehaviourOf(int validator) =>
+    private static ValidatorBehaviour BehaviourOf(Scenario scenario, int validator) =>
         scenario.ValidatorFaultList.FirstOrDefault(f => f.Validator == validator)?.Behaviour ?? ValidatorBehaviour.Honest;
 
     public async Task<DriverResult> RunAsync()
     {
-        var settings = Settings();
+        var settings = SettingsOf(scenario, keys);
         // Scrolls and persisted state outlive a coordinator: a crash loses only what it held in memory.
-        var coordinator = new SimulatedCoordinator(settings, store, keys.Copy(SimulationKeys.Scroll), clock);
+        var coordinator = await start(settings);
         try
         {
             for (var i = 0; i < scenario.Nodes; i++)
@@ -97,7 +102,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
                 _nodes.Add(new SimNode(i, keys.Get(SimulationKeys.Node, i)));
             }
 
-            coordinator.RegisterNodes(_nodes.Select(n => (n.Key.Fingerprint, TrustLevel.Federated, SyncPolicy.Bidirectional, (IReadOnlyList<string>)Capabilities)));
+            await coordinator.RegisterNodesAsync(_nodes.Select(n => (n.Key.Fingerprint, TrustLevel.Federated, SyncPolicy.Bidirectional, (IReadOnlyList<string>)Capabilities)).ToList());
             for (long epoch = 1; epoch <= scenario.Epochs; epoch++)
             {
                 foreach (var node in _nodes.Where(n => scenario.JoinEpochOf(n.Index) == epoch))
@@ -111,13 +116,12 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
                 }
 
                 _epochsWallClock.Start();
-                var (first, second) = ApplyNetwork(Submissions(coordinator.Epoch, epoch));
+                var (first, second) = ApplyNetwork(Submissions(await coordinator.EpochAsync(), epoch));
                 await SubmitAsync(coordinator, first);
                 if (scenario.CoordinatorCrashesIn(epoch))
                 {
                     // Killed between two waves: a new coordinator recovers from the stores.
-                    await coordinator.CrashAsync();
-                    coordinator = new SimulatedCoordinator(settings, store, keys.Copy(SimulationKeys.Scroll), clock);
+                    coordinator = await coordinator.CrashAsync();
                     progress.WriteLine(Invariant($"epoch {epoch}: coordinator crashed after {first.Count} submission(s) and restarted"));
                     _crashes.Add(new CoordinatorCrashRun(epoch, first.Count));
                 }
@@ -131,7 +135,13 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
                     _quarantinedAt.TryAdd(_nodes.FindIndex(n => n.Key.Fingerprint.ToString() == node), epoch);
                 }
 
-                _validatorDigests[report.Epoch] = Enumerable.Range(0, scenario.Validators).Select(v => new ValidatorCommit(ValidatorId(v), coordinator.CommittedBy(v, report.Epoch))).ToList();
+                var commits = new List<ValidatorCommit>();
+                for (var v = 0; v < scenario.Validators; v++)
+                {
+                    commits.Add(new ValidatorCommit(ValidatorId(v), await coordinator.CommittedByAsync(v, report.Epoch)));
+                }
+
+                _validatorDigests[report.Epoch] = commits;
                 progress.WriteLine(Invariant($"epoch {epoch}/{scenario.Epochs}: {RunReport.StateName(report.State)}{(report.Reason is null ? string.Empty : " (" + report.Reason + ")")}; included {report.Included}, excluded {report.Excluded}, view {report.View}, quarantined {report.Quarantined.Count}, validators flagged {report.ValidatorEvidence.Count}"));
                 if (report.State != RunEpochState.Committed)
                 {
@@ -141,8 +151,10 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
                 clock.Advance(EpochSpacing);
             }
 
-            // Anchor every scroll of the federation (SPEC A: artifacts/merkle/meta_M5.merk), then seal the anchoring scroll.
-            var ledgers = coordinator.Ledgers;
+            // What the nodes came to, asked before the coordinator stops; then every scroll of the federation is anchored
+            // (SPEC A: artifacts/merkle/meta_M5.merk) and the anchoring scroll sealed.
+            var record = await RecordAsync(coordinator, settings);
+            var ledgers = await coordinator.FinishAsync();
             var anchors = new AnchorFile(Path.Combine(outDirectory, "merkle", "meta_M5.merk"));
             var anchorScroll = await ledgers.GetAsync(AnchorCycle.AnchorScroll);
             foreach (var scroll in FederationScrolls.All(Fed))
@@ -160,7 +172,6 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
                 await (await ledgers.GetAsync(scroll)).SealAsync();
             }
 
-            var record = await RecordAsync(coordinator, settings);
             var run = await RunLedgers.ReadAsync(ledgers, Fed);
             var invariants = await InvariantChecker.CheckAsync(record, run, anchors);
             var plan = await RunReport.PlanAsync(record, run);
@@ -173,21 +184,20 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
     }
 
     /// <summary>The run as the checker reads it: what every node, validator and submission came to.</summary>
-    private async Task<RunRecord> RecordAsync(SimulatedCoordinator coordinator, CoordinatorSettings settings)
+    private async Task<RunRecord> RecordAsync(IRunCoordinator coordinator, CoordinatorSettings settings)
     {
         var nodes = new List<NodeRun>();
         foreach (var node in _nodes)
         {
-            var standing = await coordinator.NodeRecordAsync(node.Key.Fingerprint);
-            nodes.Add(new NodeRun(node.Index, node.Key.PublicKey, node.Block, standing?.Status, standing?.StatusReason,
-                standing is null ? null : coordinator.QuarantineEvidence(node.Key.Fingerprint), _quarantinedAt.TryGetValue(node.Index, out var at) ? at : null));
+            var standing = await coordinator.StandingAsync(node.Key.Fingerprint);
+            nodes.Add(new NodeRun(node.Index, node.Key.PublicKey, node.Block, standing?.Status, standing?.StatusReason, standing?.EvidenceReceipt, _quarantinedAt.TryGetValue(node.Index, out var at) ? at : null));
         }
 
         return new RunRecord(scenario, seed, settings.Policy, keys.Get(SimulationKeys.Governance).PublicKey, keys.Get(SimulationKeys.Scroll).PublicKey, coordinator.ValidatorSet,
             nodes, _acks, _reports, _validatorDigests, _networkEvents, _crashes, clock.GetUtcNow() - FederationSimulator.VirtualStart);
     }
 
-    private async Task JoinAsync(SimulatedCoordinator coordinator, SimNode node)
+    private async Task JoinAsync(IRunCoordinator coordinator, SimNode node)
     {
         var reply = await coordinator.HelloAsync(Sign(FederationHello.Create(Fed, node.Key.Fingerprint, "1.0", Capabilities, "n" + node.Index.ToString(CultureInfo.InvariantCulture)), node.Key));
         if (!reply.Accepted)
@@ -207,7 +217,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
     }
 
     /// <summary>A heartbeat whose root contradicts the coordinator's membership scroll at a size it holds.</summary>
-    private async Task LieAboutLedgerHeadAsync(SimulatedCoordinator coordinator, SimNode node, long epoch)
+    private async Task LieAboutLedgerHeadAsync(IRunCoordinator coordinator, SimNode node, long epoch)
     {
         var scroll = FederationScrolls.Membership(Fed);
         var (size, _) = await coordinator.HeadAsync(scroll);
@@ -314,7 +324,7 @@ internal sealed class SimulationDriver(Scenario scenario, long seed, SimulationK
     private NetworkEventRun NetworkEvent(string kind, Submission submission) => new(kind, submission.Node, submission.Epoch, submission.Kind);
 
     /// <summary>Delivers a wave of submissions to the coordinator one at a time, in the network's order: the order they are sealed in.</summary>
-    private async Task SubmitAsync(SimulatedCoordinator coordinator, List<Submission> submissions)
+    private async Task SubmitAsync(IRunCoordinator coordinator, List<Submission> submissions)
     {
         foreach (var submission in submissions)
         {
