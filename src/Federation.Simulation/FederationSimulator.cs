@@ -11,7 +11,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Federation.Simulation;
 
-/// <summary>The outcome of one run: the numbers of the summary table and the invariants.</summary>
+/// <summary>The outcome of one run: the numbers of the summary table, the invariants and the run's record.</summary>
 public sealed record SimulationSummary(
     string Scenario,
     long Seed,
@@ -23,7 +23,8 @@ public sealed record SimulationSummary(
     TimeSpan VirtualTime,
     TimeSpan WallClock,
     IReadOnlyList<InvariantResult> Invariants,
-    TimeSpan EpochsWallClock = default)
+    TimeSpan EpochsWallClock = default,
+    RunRecord? Record = null)
 {
     public bool Passed => Invariants.All(i => i.Pass);
 
@@ -70,7 +71,7 @@ public static class FederationSimulator
         wall.Stop();
         var record = result.Record;
         return new SimulationSummary(scenario.Name, seed, scenario.Epochs, record.Epochs.Count(e => e.State == RunEpochState.Committed), record.Epochs.Sum(e => (int)e.View),
-            record.Nodes.Count(n => n.Status == Core.Membership.NodeStatus.Quarantined), record.Submissions.Count(s => s.Acknowledged), record.VirtualTime, wall.Elapsed, result.Invariants, result.EpochsWallClock);
+            record.Nodes.Count(n => n.Status == Core.Membership.NodeStatus.Quarantined), record.Submissions.Count(s => s.Acknowledged), record.VirtualTime, wall.Elapsed, result.Invariants, result.EpochsWallClock, record);
     }
 
     /// <summary>Canonical JSON (RFC 8785) with a final newline: stable bytes, and what a verifier re-canonicalises anyway.</summary>

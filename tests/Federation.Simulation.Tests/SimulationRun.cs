@@ -5,7 +5,7 @@ namespace Federation.Simulation.Tests;
 /// <summary>Runs <c>fed</c> in process and finds the repository's scenarios and committed artifacts.</summary>
 internal static class SimulationRun
 {
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot { get; } = SharedVectors.RepositoryRoot();
 
     public static string ScenarioPath(string name) => Path.Combine(RepositoryRoot, "simulations", name + ".json");
 
@@ -20,17 +20,4 @@ internal static class SimulationRun
     /// <summary>Every file under <paramref name="directory"/>, relative, in ordinal order.</summary>
     public static List<string> Files(string directory) =>
         Directory.GetFiles(directory, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(directory, f)).Order(StringComparer.Ordinal).ToList();
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Federation.Orleans.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Federation.Orleans.sln not found above the test's base directory");
-    }
 }
