@@ -21,6 +21,7 @@ public static class FederationGrainsExtensions
         services.AddSingleton((epochs ?? new EpochOptions()).Validate());
         services.AddSingleton(federations);
         services.AddSingleton(ledgers);
+        services.AddSingleton<EpochHints>();
         services.AddSingleton(validators ?? new ValidatorDirectory());
         services.AddSingleton(governanceLog ?? new GovernanceLog(GovernanceLog.FileName));
         services.TryAddSingleton(TimeProvider.System);

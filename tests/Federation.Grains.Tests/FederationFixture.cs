@@ -70,12 +70,20 @@ public sealed class FederationFixture : IAsyncDisposable
             .UseFileReminderTable(o => o.DataDirectory = _directory.Path)
             .Configure<Orleans.Hosting.ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1))
             .AddFederationGrains(federations, LedgersFor(options.SiloName), validators, new GovernanceLog(GovernanceLogPath), Epochs));
+        if (Silo is { } configure)
+        {
+            builder.ConfigureSilo((_, silo) => configure(silo));
+        }
+
         return builder.Build();
     }
 
     public int ValidatorCount { get; init; } = 4;
 
     public int SiloCount { get; init; } = 1;
+
+    /// <summary>More silo configuration of a test (a grain call filter that counts calls, say), applied to every silo.</summary>
+    public Action<ISiloBuilder>? Silo { get; init; }
 
     /// <summary>Quorum, grace and deadline of the epoch schedule (long by default so tests drive epochs explicitly).</summary>
     public EpochOptions Epochs { get; set; } = new() { Grace = TimeSpan.FromHours(1), Deadline = TimeSpan.FromHours(2), CheckInterval = TimeSpan.FromHours(1) };

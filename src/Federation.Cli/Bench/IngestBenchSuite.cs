@@ -157,15 +157,50 @@ public sealed class IngestBenchSuite : IBenchSuite
             }
         }
 
+        var updateScroll = bench.Grains.GetGrain<IScrollGrain>(FederationScrolls.Updates(Federation));
+        var epochKeys = keys.Select(k => k.PublicKey).ToArray();
+
+        // One epoch as the measurement takes it: the counters read around its ingest, then a burst of raw verifies on
+        // the same cores (so both rates sample the same minutes of a machine whose speed drifts by a tenth and more
+        // from minute to minute). The warm-up runs exactly this too, with throwaway counters: every piece of code the
+        // measured window runs — the load generator's and the counters' as much as the coordinator's — has been tiered
+        // up by the JIT before measuring, not compiled in the middle of it.
+        AllocationSampler? allocations = null;
+        async Task EpochAsync(byte[][] updates, WindowCounters ingest, VerifyBurst verifier, VerifyBurst repeated, bool profile)
+        {
+            var before = await WindowCounters.ReadAsync(updateScroll);
+            PerfControl(profile ? "enable" : null);
+            allocations?.Sampling = profile;
+            var stopwatch = Stopwatch.StartNew();
+            await IngestEpochAsync(updates);
+            var seconds = stopwatch.Elapsed.TotalSeconds;
+            allocations?.Sampling = false;
+            PerfControl(profile ? "disable" : null);
+            ingest.Add(before, await WindowCounters.ReadAsync(updateScroll), seconds);
+            verifier.Run(profile ? VerifyBurstSeconds : VerifyBurstSeconds / 10);
+            repeated.Run(profile ? VerifyBurstSeconds / 2 : VerifyBurstSeconds / 20);
+        }
+
+        // The raw limit verifies the same kind of work ingest does: the signatures of one epoch's updates, each by its
+        // own node key (the baseline; update i is node i's). One message verified over and over (code, key and message
+        // always in cache) is a few per cent faster; it is measured too and reported beside it.
+        (VerifyBurst Verifier, VerifyBurst Repeated) Bursts(byte[][] updates)
+        {
+            var envelopes = updates.Select(m => SignedEnvelope.Parse(m)).ToArray();
+            return (new VerifyBurst(envelopes, epochKeys, threads), new VerifyBurst([envelopes[0]], [epochKeys[0]], threads));
+        }
+
         // Warm up until the JIT is quiet (no method compiled for five seconds: tiering is done), after at least twice
         // the given time and at most three times it. (A 3-second lull after the minimum once ended a one-core warm-up
         // at 27 s with 835 methods still to compile.)
         var warming = Stopwatch.StartNew();
         var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
         var quietSince = TimeSpan.Zero;
+        var rehearsal = new WindowCounters();
+        var (warmVerifier, warmRepeated) = Bursts(Sign(epoch));
         while (warming.Elapsed < warmup * 3)
         {
-            await IngestEpochAsync(Sign(epoch));
+            await EpochAsync(Sign(epoch), rehearsal, warmVerifier, warmRepeated, profile: false);
             var now = System.Runtime.JitInfo.GetCompiledMethodCount();
             if (now != compiled)
             {
@@ -183,33 +218,15 @@ public sealed class IngestBenchSuite : IBenchSuite
             measured[e] = Sign(epoch + e);
         }
 
+        var (verifier, repeated) = Bursts(measured[0]);
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        var updateScroll = bench.Grains.GetGrain<IScrollGrain>(FederationScrolls.Updates(Federation));
         var warmedUp = acknowledged;
-        var allocations = AllocationSampler.StartIfRequested();
-        // Each measured epoch is followed by a burst of raw verifies on the same cores: the two rates sample the
-        // same minutes of the machine (whose speed drifts by a tenth and more from minute to minute on a shared
-        // host), and every counter below covers the ingest epochs only.
+        allocations = AllocationSampler.StartIfRequested();
         var ingest = new WindowCounters();
-        // The raw limit verifies the same kind of work ingest does: the signatures of one epoch's updates, each by its
-        // own node key (the baseline; update i is node i's). One message verified over and over (code, key and message
-        // always in cache) is a few per cent faster; it is measured too and reported beside it.
-        var epochUpdates = measured[0].Select(m => SignedEnvelope.Parse(m)).ToArray();
-        var epochKeys = keys.Select(k => k.PublicKey).ToArray();
-        var verifier = new VerifyBurst(epochUpdates, epochKeys, threads);
-        var repeated = new VerifyBurst([epochUpdates[0]], [epochKeys[0]], threads);
         foreach (var updates in measured)
         {
-            var before = await WindowCounters.ReadAsync(updateScroll);
-            PerfControl("enable");
-            var stopwatch = Stopwatch.StartNew();
-            await IngestEpochAsync(updates);
-            var seconds = stopwatch.Elapsed.TotalSeconds;
-            PerfControl("disable");
-            ingest.Add(before, await WindowCounters.ReadAsync(updateScroll), seconds);
-            verifier.Run(VerifyBurstSeconds);
-            repeated.Run(VerifyBurstSeconds / 2);
+            await EpochAsync(updates, ingest, verifier, repeated, profile: true);
         }
 
         allocations?.StopAndReport(acknowledged - warmedUp, "update", Console.Error);
@@ -336,9 +353,9 @@ public sealed class IngestBenchSuite : IBenchSuite
     /// <c>perf record --control=fifo:FILE -D -1</c>, the worker enables recording as the measurement starts and
     /// disables it as it ends (see docs/performance.md).
     /// </summary>
-    private static void PerfControl(string command)
+    private static void PerfControl(string? command)
     {
-        if (Environment.GetEnvironmentVariable("FED_BENCH_PERF_CTL") is { Length: > 0 } fifo)
+        if (command is not null && Environment.GetEnvironmentVariable("FED_BENCH_PERF_CTL") is { Length: > 0 } fifo)
         {
             File.WriteAllText(fifo, command + "\n");
         }

@@ -40,8 +40,8 @@ public static class UpdateReceipts
     /// <summary>The same receipt's bytes, for the ingest hot path: byte for byte what <see cref="Draft"/> prepares.</summary>
     /// <param name="expectedSeq">The seq it will likely get (the scroll's size): see <see cref="Receipt.Prepare(ReceiptDraft, string, long)"/>.</param>
     /// <param name="node">The node's fingerprint as text, when the caller keeps it (else it is formatted here).</param>
-    public static PreparedReceipt Prepare(VerifiedUpdate update, Sha256Digest signedHash, bool late, string scroll, long expectedSeq = 0, string? node = null) =>
-        Receipt.Prepare(late ? LateType : AcceptedType, scroll, Tags(update, late), node ?? update.Update.NodeFingerprint.ToString(), expectedSeq, (update, signedHash), static (line, state) => WriteBody(line, state.update, state.signedHash));
+    public static PreparedReceipt Prepare(VerifiedUpdate update, bool late, string scroll, long expectedSeq = 0, string? node = null) =>
+        Receipt.Prepare(late ? LateType : AcceptedType, scroll, Tags(update, late), node ?? update.Update.NodeFingerprint.ToString(), expectedSeq, update, static (line, update) => WriteBody(line, update, update.SignedHash));
 
     // Every update of an epoch has the same tags: made once per epoch (read-only, shared).
     private static IReadOnlyList<string> Tags(VerifiedUpdate update, bool late) => (late ? s_lateTags : s_onTimeTags).For(update.Update.FederatedEpoch);

@@ -26,7 +26,11 @@ public readonly record struct IngestContext(
     SignedEnvelope? PreviousForEpoch);
 
 /// <summary>A parsed, signature-checked update, ready for the context checks.</summary>
-public sealed record VerifiedUpdate(SignedEnvelope Envelope, MetaUpdate Update, byte[] PayloadBytes);
+public sealed record VerifiedUpdate(SignedEnvelope Envelope, MetaUpdate Update, byte[] PayloadBytes)
+{
+    /// <summary>SHA-256 of the signed bytes: what the update scroll seals and indexes the update by (hashed once, here).</summary>
+    public Sha256Digest SignedHash { get; } = Sha256Digest.Of(Envelope.SignedBytes);
+}
 
 /// <summary>
 /// SPEC A/D checks of a signed <see cref="MetaUpdate"/>, in an order that tells a forger nothing:

@@ -22,6 +22,7 @@ namespace Federation.Grains.Node;
 public sealed class NodeGrain(
     [PersistentState("node")] IPersistentState<NodeState> state,
     FederationDirectory federations,
+    EpochHints epochs,
     GovernanceLog governanceLog,
     Telemetry.FederationMetrics metrics,
     TimeProvider time) : Grain, INodeGrain
@@ -36,7 +37,6 @@ public sealed class NodeGrain(
     private Task<NodeUpdates>? _mine;
     private IScrollGrain _updateScroll = null!;
     private IFederationGrain _federation = null!;
-    private EpochInfo? _epoch;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -88,11 +88,12 @@ public sealed class NodeGrain(
         var previous = mine.ForEpoch(update.Update.FederatedEpoch);
         var previousEnvelope = previous is null ? null : SignedEnvelope.Parse(await ReadSignedUpdateAsync(previous));
 
-        // Decided under the epoch state the update scroll admits updates under, as this grain last heard it. The scroll
-        // seals only under its current state; under another it answers with the current one, and the update is decided
-        // again. A refusal decided under a state heard earlier is checked against the current one first.
-        var heard = _epoch is not null;
-        var epoch = _epoch ??= await _updateScroll.EpochAsync();
+        // Decided under the epoch state the update scroll admits updates under, as this silo last heard it (EpochHints).
+        // The scroll seals only under its current state; under another it answers with the current one, and the update
+        // is decided again. A refusal decided under a state heard earlier is checked against the current one first.
+        var hint = epochs.For(_federationId);
+        var heard = hint is not null;
+        var epoch = hint ?? epochs.Heard(_federationId, await _updateScroll.EpochAsync());
         IngestDecision decision;
         EquivocationEvidence? evidence;
         while (true)
@@ -114,18 +115,18 @@ public sealed class NodeGrain(
                 var sealing = await _updateScroll.AppendUpdateAsync(update, late, epoch.OpenEpoch, epoch.ClosingEpoch);
                 if (sealing.Receipt is not { } receipt)
                 {
-                    _epoch = epoch = sealing.Epoch!;
+                    epoch = epochs.Heard(_federationId, sealing.Epoch!);
                     heard = false;
                     continue;
                 }
 
-                mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, Sha256Digest.Of(update.Envelope.SignedBytes), receipt.Id, receipt.Seq, receipt.LeafHash, late));
+                mine.Record(new RecordedUpdate(update.Update.FederatedEpoch, update.SignedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
                 return new UpdateAck(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
             }
 
             if (decision.Disposition is not Disposition.Duplicate && heard)
             {
-                _epoch = epoch = await _updateScroll.EpochAsync();
+                epoch = epochs.Heard(_federationId, await _updateScroll.EpochAsync());
                 heard = false;
                 continue;
             }

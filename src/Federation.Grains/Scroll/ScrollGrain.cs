@@ -18,7 +18,7 @@ namespace Federation.Grains.Scroll;
 /// </summary>
 [GrainType("scroll")]
 [Reentrant]
-public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
+public sealed class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs) : Grain, IScrollGrain
 {
     private ScrollLedger _ledger = null!;
     private FederationUpdates? _updates;
@@ -36,7 +36,8 @@ public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
             if (scroll.EndsWith(".updates", StringComparison.Ordinal))
             {
                 _updates = await RecordedUpdatesReader.ReadAsync(_ledger);
-                _epoch = await GrainFactory.GetGrain<IFederationGrain>(scroll[..^".updates".Length]).GetEpochAsync();
+                var federation = scroll[..^".updates".Length];
+                _epoch = epochs.Heard(federation, await GrainFactory.GetGrain<IFederationGrain>(federation).GetEpochAsync());
             }
         }
         catch
@@ -74,8 +75,7 @@ public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
         }
 
         var node = update.Update.NodeFingerprint;
-        var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
-        var append = _ledger.AppendAsync(UpdateReceipts.Prepare(update, signedHash, late, _ledger.Scroll, _ledger.SizeHint, node.ToString()));
+        var append = _ledger.AppendAsync(UpdateReceipts.Prepare(update, late, _ledger.Scroll, _ledger.SizeHint, node.ToString()));
         _sealing.Add(append);
         SealedReceipt receipt;
         try
@@ -87,7 +87,7 @@ public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
             _sealing.Remove(append);
         }
 
-        updates.Record(node, new RecordedUpdate(update.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
+        updates.Record(node, new RecordedUpdate(update.Update.FederatedEpoch, update.SignedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
         return new UpdateSealing(new SealedReceiptView(receipt.Id, receipt.Seq, receipt.LeafHash), null);
     }
 
@@ -101,7 +101,7 @@ public sealed class ScrollGrain(LedgerDirectory ledgers) : Grain, IScrollGrain
             throw new InvalidOperationException($"{_ledger.Scroll} is not an update scroll");
         }
 
-        _epoch = epoch;
+        _epoch = epochs.Heard(_ledger.Scroll[..^".updates".Length], epoch);
         // Turns of this grain never run at once (it is reentrant, not parallel): the set is what was in flight when the state changed.
         var sealing = _sealing.ToArray();
         try

@@ -265,9 +265,8 @@ public sealed partial class SimulatedCoordinator : IAsyncDisposable
 
             case Disposition.Accepted or Disposition.Late:
                 var late = decision.Disposition == Disposition.Late;
-                var signedHash = Sha256Digest.Of(verified.Envelope.SignedBytes);
-                var receipt = await updateScroll.AppendAsync(UpdateReceipts.Prepare(verified, signedHash, late, updateScroll.Scroll, updateScroll.SizeHint));
-                mine.Record(new RecordedUpdate(verified.Update.FederatedEpoch, signedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
+                var receipt = await updateScroll.AppendAsync(UpdateReceipts.Prepare(verified, late, updateScroll.Scroll, updateScroll.SizeHint));
+                mine.Record(new RecordedUpdate(verified.Update.FederatedEpoch, verified.SignedHash, receipt.Id, receipt.Seq, receipt.LeafHash, late));
                 return new SubmissionResult(decision.Disposition, null, decision.Message, receipt.Id, receipt.Seq, receipt.LeafHash);
 
             default:

@@ -44,7 +44,7 @@ public sealed class UpdateReceiptsTests : IDisposable
         var update = Verified(epoch, ledgerBlockId, canonicalInput);
         var signedHash = Sha256Digest.Of(update.Envelope.SignedBytes);
 
-        var fast = UpdateReceipts.Prepare(update, signedHash, late, "fed1.updates").Build(123, Time);
+        var fast = UpdateReceipts.Prepare(update, late, "fed1.updates").Build(123, Time);
         var general = Receipt.BuildLine(UpdateReceipts.Draft(update, signedHash, late), "fed1.updates", 123, Time);
 
         Assert.Equal(Encoding.UTF8.GetString(general), Encoding.UTF8.GetString(fast));
@@ -63,7 +63,7 @@ public sealed class UpdateReceiptsTests : IDisposable
     public void A_receipt_prepared_for_one_scroll_names_it()
     {
         var update = Verified(3, "fed1.membership:7");
-        var prepared = UpdateReceipts.Prepare(update, Sha256Digest.Of(update.Envelope.SignedBytes), late: false, "fed1.updates");
+        var prepared = UpdateReceipts.Prepare(update, late: false, "fed1.updates");
         Assert.Equal("fed1.updates", prepared.Scroll);
         Assert.Equal("fed1.updates", Receipt.Parse(prepared.Build(0, Time)).Scroll);
     }
@@ -77,7 +77,7 @@ public sealed class UpdateReceiptsTests : IDisposable
         Parallel.For(0, 4000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
         {
             var u = updates[i % updates.Length];
-            var line = UpdateReceipts.Prepare(u, Sha256Digest.Of(u.Envelope.SignedBytes), false, "fed1.updates").Build(5, Time);
+            var line = UpdateReceipts.Prepare(u, false, "fed1.updates").Build(5, Time);
             Assert.Equal(expected[i % updates.Length], line);
         });
     }
@@ -89,7 +89,7 @@ public sealed class UpdateReceiptsTests : IDisposable
         foreach (var (epoch, late) in new[] { (5L, false), (4L, true), (5L, false), (6L, false), (4L, true), (5L, true), (6L, false) })
         {
             var update = Verified(epoch, "fed1.membership:7");
-            var receipt = Receipt.Parse(UpdateReceipts.Prepare(update, Sha256Digest.Of(update.Envelope.SignedBytes), late, "fed1.updates").Build(1, Time));
+            var receipt = Receipt.Parse(UpdateReceipts.Prepare(update, late, "fed1.updates").Build(1, Time));
             Assert.Equal([late ? "late" : "on-time", $"epoch-{epoch}"], receipt.Tags);
         }
     }
