@@ -98,7 +98,7 @@ public sealed class EpochBenchSuite : IBenchSuite
         return (commitMs, RawVerifyMs(messages, validatorCount));
     }
 
-    /// <summary>The raw limit: libsodium verifying every update once per validator, on all cores.</summary>
+    /// <summary>The raw limit: NSec (libsodium) verifying every update once per validator, on all cores.</summary>
     private static double RawVerifyMs(IReadOnlyList<byte[]> messages, int validators)
     {
         var work = messages.Select(m => SignedEnvelope.Parse(m)).Select(e => (Bytes: e.SignedBytes, Signature: e.Signature.Value, Key: Ed25519PublicKey.FromHex(e.Signature.KeyId!))).ToList();
