@@ -42,6 +42,7 @@ internal static class CoordinatorSession
         var builder = new ConfigurationBuilder();
         if (File.Exists(path))
         {
+            SettingsFile.Read(path).Dispose();
             builder.AddJsonFile(path, optional: false, reloadOnChange: false);
         }
         else if (explicitPath is not null)

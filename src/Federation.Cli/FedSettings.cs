@@ -21,7 +21,7 @@ public sealed record FedSettings(string DataDirectory, string ScrollStore, strin
             return new FedSettings(DefaultDataDirectory, DefaultScrollStore, null, null, DefaultAnchorFile, DefaultOriginPrefix);
         }
 
-        using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        using var document = SettingsFile.Read(path);
         var root = document.RootElement;
         string? Get(params string[] pathParts)
         {

@@ -70,6 +70,7 @@ public sealed record Scenario(
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
         ReadCommentHandling = JsonCommentHandling.Skip,
     };
 
@@ -98,11 +99,94 @@ public sealed record Scenario(
         }
         catch (JsonException ex)
         {
-            throw new FormatException($"scenario: {ex.Message}", ex);
+            throw new FormatException($"scenario: {Describe(ex)}", ex);
         }
 
         return scenario.Validate();
     }
+
+    /// <summary>
+    /// A deserialization error in the scenario's own words: the member (its JSON path), what it must be — for an enum
+    /// every valid value — and where; never a .NET type name.
+    /// </summary>
+    private static string Describe(JsonException ex)
+    {
+        var path = ex.Path ?? "$";
+        var where = ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : string.Empty;
+        var (expected, members) = Expected(path);
+        var parent = System.Text.RegularExpressions.Regex.Replace(path, @"(\.[^.\[]+|\[[^\]]*\])$", string.Empty) is { Length: > 0 } p ? p : "$";
+        var unknown = System.Text.RegularExpressions.Regex.Match(ex.Message, "The JSON property '([^']*)' could not be mapped");
+        if (unknown.Success)
+        {
+            return $"unknown member \"{unknown.Groups[1].Value}\" in {parent}{where}; the members are {string.Join(", ", members)}";
+        }
+
+        var duplicate = System.Text.RegularExpressions.Regex.Match(ex.Message, "[Dd]uplicate property '([^']*)'");
+        if (duplicate.Success)
+        {
+            return $"member \"{duplicate.Groups[1].Value}\" appears twice in {parent}{where}";
+        }
+
+        return expected is null
+            ? $"{path} is not valid here{where}: {ex.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0]}"
+            : $"{path} must be {expected}{where}";
+    }
+
+    /// <summary>What the member at a JSON path must be, and (for an object) the members it may have.</summary>
+    private static (string? Expected, IReadOnlyList<string> Members) Expected(string path)
+    {
+        var type = typeof(Scenario);
+        foreach (var segment in System.Text.RegularExpressions.Regex.Matches(path, @"\.([A-Za-z_][A-Za-z0-9_]*)|\['([^']*)'\]|\[(\d+)\]"))
+        {
+            var match = (System.Text.RegularExpressions.Match)segment;
+            if (match.Groups[3].Success)
+            {
+                type = ElementType(type);
+            }
+            else if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>))
+            {
+                type = type.GetGenericArguments()[1];
+            }
+            else
+            {
+                var name = match.Groups[1].Success ? match.Groups[1].Value : match.Groups[2].Value;
+                var property = type.GetProperties().FirstOrDefault(p => p.GetCustomAttributes(typeof(JsonPropertyNameAttribute), false).Cast<JsonPropertyNameAttribute>().Any(a => a.Name == name));
+                if (property is null)
+                {
+                    return (null, MembersOf(type));
+                }
+
+                type = property.PropertyType;
+            }
+        }
+
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        var members = MembersOf(type);
+        if (type.IsEnum)
+        {
+            return ("one of " + string.Join(", ", Enum.GetNames(type).Select(n => JsonNamingPolicy.SnakeCaseLower.ConvertName(n))), members);
+        }
+
+        return (type switch
+        {
+            _ when type == typeof(int) || type == typeof(long) => "an integer",
+            _ when type == typeof(double) => "a number",
+            _ when type == typeof(bool) => "true or false",
+            _ when type == typeof(string) => "a string",
+            _ when type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>) => "an object",
+            _ when type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) => "an array",
+            _ => members.Count > 0 ? "an object with the members " + string.Join(", ", members) : null,
+        }, members);
+    }
+
+    private static Type ElementType(Type list) =>
+        list.IsGenericType && list.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) ? list.GetGenericArguments()[0] : typeof(object);
+
+    private static IReadOnlyList<string> MembersOf(Type type) =>
+        type.GetProperties()
+            .SelectMany(p => p.GetCustomAttributes(typeof(JsonPropertyNameAttribute), false).Cast<JsonPropertyNameAttribute>())
+            .Select(a => a.Name)
+            .ToList();
 
     public Scenario Validate()
     {

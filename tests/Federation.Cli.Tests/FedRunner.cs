@@ -15,7 +15,10 @@ public static class FedRunner
         return new Result(code, output.ToString(), error.ToString());
     }
 
-    public static Result Process(string? stdin, params string[] args)
+    public static Result Process(string? stdin, params string[] args) => Process(stdin, new Dictionary<string, string>(), args);
+
+    /// <param name="environment">Variables set for the process (FED_SETTINGS, say), beside the test's own.</param>
+    public static Result Process(string? stdin, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var fedDll = Path.Combine(AppContext.BaseDirectory, "fed.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -24,6 +27,11 @@ public static class FedRunner
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(fedDll);
         foreach (var arg in args)
         {

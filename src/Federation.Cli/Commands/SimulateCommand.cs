@@ -23,8 +23,13 @@ public static class SimulateCommand
         command.SetAction(parse => console.Run(() =>
         {
             var file = parse.GetValue(scenario)!;
-            var loaded = Scenario.Load(file);
             var sweep = parse.GetValue(seeds);
+            if (sweep is not null && parse.GetResult(seed) is { Implicit: false })
+            {
+                return console.Unusable("--seed and --seeds cannot be used together: --seed runs one seed, --seeds A..B sweeps a range");
+            }
+
+            var loaded = Scenario.Load(file);
             return sweep is null
                 ? RunOne(console, loaded, parse.GetValue(seed), parse.GetValue(output)!)
                 : Sweep(console, loaded, file, sweep, parse.GetValue(output)!);
