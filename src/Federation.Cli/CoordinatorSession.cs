@@ -35,9 +35,13 @@ public sealed class CoordinatorCliOptions
 /// </summary>
 internal static class CoordinatorSession
 {
-    public static async Task<(CoordinatorHost Host, string FederationId)> OpenAsync(ParseResult parse, CoordinatorCliOptions options, CancellationToken ct)
+    /// <summary>
+    /// The settings a coordinator runs on: <paramref name="explicitPath"/>, else <c>$FED_SETTINGS</c>, else
+    /// <c>./appsettings.json</c> (checked by <see cref="SettingsFile"/>; absent and not named: no settings). Returns them
+    /// with the directory relative paths in them are relative to.
+    /// </summary>
+    public static (IConfiguration Configuration, string BaseDirectory) LoadSettings(string? explicitPath)
     {
-        var explicitPath = parse.GetValue(options.Settings);
         var path = Path.GetFullPath(explicitPath ?? Environment.GetEnvironmentVariable("FED_SETTINGS") ?? "appsettings.json");
         var builder = new ConfigurationBuilder();
         if (File.Exists(path))
@@ -50,12 +54,18 @@ internal static class CoordinatorSession
             throw new FileNotFoundException($"settings file {path} does not exist", path);
         }
 
+        return (builder.Build(), Path.GetDirectoryName(path)!);
+    }
+
+    public static async Task<(CoordinatorHost Host, string FederationId)> OpenAsync(ParseResult parse, CoordinatorCliOptions options, CancellationToken ct)
+    {
+        var (configuration, baseDirectory) = LoadSettings(parse.GetValue(options.Settings));
         var federationId = FederationScrolls.ValidateFederationId(parse.GetValue(options.Federation)!);
-        var host = await CoordinatorHost.StartAsync(builder.Build(), Path.GetDirectoryName(path)!, parse.GetValue(options.DataDir), CoordinatorRole.Command, ct);
+        var host = await CoordinatorHost.StartAsync(configuration, baseDirectory, parse.GetValue(options.DataDir), CoordinatorRole.Command, ct);
         if (!host.FederationIds.Contains(federationId))
         {
             await host.DisposeAsync();
-            throw new ArgumentException($"federation \"{federationId}\" is not configured in {path} (Federations:N:Id)");
+            throw new ArgumentException($"federation \"{federationId}\" is not configured in the settings (Federations:N:Id)");
         }
 
         return (host, federationId);

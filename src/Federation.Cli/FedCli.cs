@@ -20,6 +20,7 @@ public static class FedCli
         root.Subcommands.Add(AdvisoryCommand.Build(console));
         root.Subcommands.Add(SimulateCommand.Build(console));
         root.Subcommands.Add(VerifyCommand.Build(console));
+        root.Subcommands.Add(ServeCommand.Build(console));
         return root;
     }
 
@@ -41,6 +42,9 @@ public static class FedCli
         return parsed.Invoke(new InvocationConfiguration
         {
             EnableDefaultExceptionHandler = false,
+            // fed serve stops on SIGTERM and SIGINT itself (the host's console lifetime: gracefully, however long that
+            // takes); every other command keeps System.CommandLine's handling (cancel, then exit after 2 s).
+            ProcessTerminationTimeout = args is ["serve", ..] ? null : TimeSpan.FromSeconds(2),
             Output = output,
             Error = error,
         });

@@ -37,11 +37,14 @@ public sealed record FedSettings(string DataDirectory, string ScrollStore, strin
             return element.ValueKind == JsonValueKind.String ? element.GetString() : null;
         }
 
+        // Paths in the file are relative to the file (as the coordinator reads them), not to the working directory.
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        string? Relative(string? value) => value is null ? null : Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(directory, value));
         return new FedSettings(
-            Get("Federation", "DataDirectory") ?? DefaultDataDirectory,
+            Relative(Get("Federation", "DataDirectory")) ?? DefaultDataDirectory,
             Get("Federation", "Scrolls", "Store") ?? DefaultScrollStore,
             Get("ConnectionStrings", "Federation"),
-            Get("Federation", "Scrolls", "SigningKey"),
+            Relative(Get("Federation", "Scrolls", "SigningKey")),
             Get("Federation", "Scrolls", "AnchorFile") ?? DefaultAnchorFile,
             Get("Federation", "Scrolls", "OriginPrefix") ?? DefaultOriginPrefix);
     }

@@ -60,19 +60,37 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     public IReadOnlyCollection<string> FederationIds => _federations.Ids;
 
+    /// <summary>
+    /// How the process around the silo is built: the generic host (<see cref="GenericHost"/>, for commands and tests) or a
+    /// web application (<c>fed serve</c>: the same silo beside the HTTP API). <paramref name="Create"/> makes the builder;
+    /// <paramref name="Build"/> builds it once the silo and the federation services are added.
+    /// </summary>
+    public sealed record HostShape(Func<IHostApplicationBuilder> Create, Func<IHostApplicationBuilder, IHost> Build);
+
+    /// <summary>A generic host with nothing of its own: no appsettings.json of the working directory, no environment variables.</summary>
+    public static readonly HostShape GenericHost = new(
+        () => Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Configuration = new ConfigurationManager() }),
+        builder => ((HostApplicationBuilder)builder).Build());
+
     /// <param name="baseDirectory">What relative key file paths of the <c>Federations</c> section are relative to (the settings file's directory).</param>
     /// <param name="dataDirectory">Overrides <c>Federation:DataDirectory</c> and <c>Hosting:DataDirectory</c>.</param>
     /// <param name="configureSilo">Test and benchmark settings applied after the configured ones.</param>
-    public static async Task<CoordinatorHost> StartAsync(IConfiguration configuration, string baseDirectory, string? dataDirectory = null, CoordinatorRole role = CoordinatorRole.Coordinator, CancellationToken ct = default, Action<ISiloBuilder>? configureSilo = null)
+    public static Task<CoordinatorHost> StartAsync(IConfiguration configuration, string baseDirectory, string? dataDirectory = null, CoordinatorRole role = CoordinatorRole.Coordinator, CancellationToken ct = default, Action<ISiloBuilder>? configureSilo = null) =>
+        StartAsync(configuration, baseDirectory, GenericHost, dataDirectory, role, ct, configureSilo);
+
+    /// <inheritdoc cref="StartAsync(IConfiguration, string, string?, CoordinatorRole, CancellationToken, Action{ISiloBuilder}?)"/>
+    /// <param name="shape">The process around the silo (<see cref="GenericHost"/> or a web application).</param>
+    public static async Task<CoordinatorHost> StartAsync(IConfiguration configuration, string baseDirectory, HostShape shape, string? dataDirectory = null, CoordinatorRole role = CoordinatorRole.Coordinator, CancellationToken ct = default, Action<ISiloBuilder>? configureSilo = null)
     {
-        var data = dataDirectory ?? configuration[DataDirectorySetting] ?? configuration[$"{SiloSettings.SectionName}:DataDirectory"] ?? SiloSettings.DefaultDataDirectory;
+        // A path in the settings is relative to the settings file (as key files are); one given on the command line, to the working directory.
+        var data = dataDirectory ?? Path.Combine(baseDirectory, configuration[DataDirectorySetting] ?? configuration[$"{SiloSettings.SectionName}:DataDirectory"] ?? SiloSettings.DefaultDataDirectory);
         var effective = new ConfigurationBuilder()
             .AddConfiguration(configuration)
             .AddInMemoryCollection(new Dictionary<string, string?> { [$"{SiloSettings.SectionName}:DataDirectory"] = data })
             .Build();
         var silo = SiloSettings.Load(effective, data);
 
-        var keyPath = configuration[SigningKeySetting] ?? Path.Combine(data, "keys", "scroll.key");
+        var keyPath = configuration[SigningKeySetting] is { } configuredKey ? Path.Combine(baseDirectory, configuredKey) : Path.Combine(data, "keys", "scroll.key");
         if (!File.Exists(keyPath))
         {
             throw new FileNotFoundException($"no scroll signing key at {keyPath}: set {SigningKeySetting} or create one with `fed keys generate --out {keyPath}`", keyPath);
@@ -105,7 +123,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         var ledgerOptions = new ScrollLedgerOptions { OriginPrefix = configuration["Federation:Scrolls:OriginPrefix"] ?? ScrollLedgerOptions.DefaultOriginPrefix }.Validate();
         var ledgers = new LedgerDirectory(store, scrollKey, ledgerOptions, TimeProvider.System);
         var governanceLog = new GovernanceLog(Path.Combine(data, GovernanceLog.FileName));
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Configuration = new ConfigurationManager() });
+        var builder = shape.Create();
         builder.Configuration.AddConfiguration(effective);
         // A one-shot command answers in one line on stderr: the runtime's warnings (a starved watchdog on a busy
         // machine, for one) would split it, so a command shows errors only. The Logging section overrides both.
@@ -118,7 +136,19 @@ public sealed class CoordinatorHost : IAsyncDisposable
             orleans.AddFederationGrains(federations, ledgers, validators, governanceLog, epochs);
             configureSilo?.Invoke(orleans);
         });
-        var host = builder.Build();
+        IHost host;
+        try
+        {
+            host = shape.Build(builder);
+        }
+        catch
+        {
+            await ledgers.DisposeAsync();
+            federations.Dispose();
+            validators.Dispose();
+            throw;
+        }
+
         try
         {
             await host.StartAsync(ct);

@@ -1,0 +1,54 @@
+using Federation.Grains.Services;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Federation.Service;
+
+/// <summary>
+/// <c>fed serve</c>'s process: an ASP.NET Core application (Kestrel, minimal APIs) around the coordinator's Orleans
+/// silo — the same silo, federations and stores as every other coordinator (<see cref="CoordinatorHost"/>), plus the
+/// HTTP API. Nothing of the working directory is read implicitly: no appsettings.json, no environment variables.
+/// </summary>
+public static class CoordinatorWeb
+{
+    /// <summary>What a client may take to send its request line and headers, and the longest idle keep-alive.</summary>
+    public static readonly TimeSpan RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+
+    public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(60);
+
+    /// <param name="urls">Where Kestrel listens, e.g. <c>http://127.0.0.1:8080</c>.</param>
+    public static CoordinatorHost.HostShape Shape(IReadOnlyList<string> urls, string contentRoot) => new(
+        () =>
+        {
+            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = contentRoot });
+            builder.WebHost.UseKestrelCore().UseUrls([.. urls]);
+            builder.WebHost.ConfigureKestrel(ConfigureLimits);
+            builder.Services.AddRoutingCore();
+            builder.Services.AddProblemDetails();
+            builder.Services.AddSingleton<IngestGateway>();
+            return builder;
+        },
+        builder =>
+        {
+            var app = ((WebApplicationBuilder)builder).Build();
+            app.MapNodeApi();
+            return app;
+        });
+
+    /// <summary>Slow or half-open clients cannot tie the server up: bounded headers, bodies, time and connections.</summary>
+    private static void ConfigureLimits(KestrelServerOptions kestrel)
+    {
+        kestrel.AddServerHeader = false;
+        kestrel.Limits.MaxRequestBodySize = NodeApi.MaxBodyBytes;
+        kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+        kestrel.Limits.RequestHeadersTimeout = RequestHeadersTimeout;
+        kestrel.Limits.KeepAliveTimeout = KeepAliveTimeout;
+        kestrel.Limits.MaxConcurrentConnections = 10_000;
+        // A body must arrive at 240 bytes/s or faster after a 5 s grace (Kestrel's rule): a trickling client is cut off.
+        kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+    }
+}

@@ -1,0 +1,202 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Federation.Core.Crypto;
+using Federation.Core.Ingest;
+using Federation.Grains;
+using Federation.Grains.Services;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Federation.Service;
+
+/// <summary>
+/// The routes nodes call (docs/formats/http-api.md), under <c>/v1/federations/{federation}</c>: the handshake
+/// (<c>hello</c>, <c>session</c>), signed updates, heartbeats and the current epoch. Request bodies are the signed
+/// messages of docs/formats/protocol.md, byte for byte; every refusal is RFC 9457 problem+json whose <c>code</c> is
+/// the refusal code the scrolls and the CLI use. An unknown federation is 404, as any data that does not exist.
+/// </summary>
+public static class NodeApi
+{
+    /// <summary>The largest request body read (a signed update's limit is the federation's; this bounds every route).</summary>
+    public const int MaxBodyBytes = 1024 * 1024;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    public static IEndpointRouteBuilder MapNodeApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/healthz", (IHostApplicationLifetime lifetime) =>
+            lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
+                ? Results.Text("serving\n")
+                : Results.Problem("the coordinator is starting or stopping", statusCode: StatusCodes.Status503ServiceUnavailable));
+
+        var federation = routes.MapGroup("/v1/federations/{federation}");
+        federation.MapPost("/hello", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
+        {
+            if (!federations.Contains(federation))
+            {
+                return UnknownFederation(federation);
+            }
+
+            var (body, problem) = await ReadBodyAsync(request);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            var reply = await grains.GetGrain<IFederationGrain>(federation).HelloAsync(body!);
+            return reply.Accepted
+                ? Results.Bytes(reply.Accept!, "application/json")
+                : Refused(reply.Code ?? "refused", reply.Message);
+        });
+
+        federation.MapPost("/session", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
+        {
+            if (!federations.Contains(federation))
+            {
+                return UnknownFederation(federation);
+            }
+
+            var (body, problem) = await ReadBodyAsync(request);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            var reply = await grains.GetGrain<IFederationGrain>(federation).CompleteSessionAsync(body!);
+            return reply.Active
+                ? Results.Json(new SessionResponse(reply.LedgerBlockId!, reply.Seq, reply.LeafHash?.ToString(), reply.Message), Json)
+                : Refused(reply.Code ?? "refused", reply.Message);
+        });
+
+        federation.MapPost("/updates", async (string federation, HttpRequest request, IngestGateway gateway, FederationDirectory federations) =>
+        {
+            if (!federations.Contains(federation))
+            {
+                return UnknownFederation(federation);
+            }
+
+            var (body, problem) = await ReadBodyAsync(request);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            // Answered once the update's receipt is durable (the gateway seals before it acknowledges).
+            var ack = await gateway.SubmitAsync(federation, body!);
+            return ack.Acknowledged
+                ? Results.Json(new UpdateResponse(ack.Disposition, ack.ReceiptId!, ack.Seq!.Value, ack.LeafHash!.Value.ToString(), ack.Message), Json)
+                : Refused(ack.Code!, ack.Message, ack.EvidenceReceipt);
+        });
+
+        federation.MapPost("/nodes/{node}/heartbeat", async (string federation, string node, HttpRequest request, IngestGateway gateway, FederationDirectory federations) =>
+        {
+            if (!federations.Contains(federation))
+            {
+                return UnknownFederation(federation);
+            }
+
+            if (!KeyFingerprint.TryParse(node, out var fingerprint, out var error))
+            {
+                return Refused(IngestDecision.WireName(RefusalCode.MalformedMessage), $"\"{node}\" is not a node fingerprint: {error}");
+            }
+
+            var (body, problem) = await ReadBodyAsync(request);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            var ack = await gateway.HeartbeatAsync(federation, fingerprint, body!);
+            return ack.Code is { } code
+                ? Refused(code, ack.Message)
+                : Results.Json(new HeartbeatResponse(ack.Verdict, ack.Message, ack.EvidenceReceipt), Json);
+        });
+
+        federation.MapGet("/epoch", async (string federation, IGrainFactory grains, FederationDirectory federations) =>
+        {
+            if (!federations.Contains(federation))
+            {
+                return UnknownFederation(federation);
+            }
+
+            var epoch = await grains.GetGrain<IFederationGrain>(federation).GetEpochAsync();
+            return Results.Json(new EpochResponse(epoch.OpenEpoch, epoch.ClosingEpoch, epoch.OpenStateHash.ToString(), epoch.OpenedAt), Json);
+        });
+
+        return routes;
+    }
+
+    /// <summary>The body, whole, when it is at most <see cref="MaxBodyBytes"/>; otherwise a 413 problem (nothing more is read).</summary>
+    private static async Task<(byte[]? Body, IResult? Problem)> ReadBodyAsync(HttpRequest request)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return (null, TooLarge(request.ContentLength.Value));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return (null, TooLarge(buffer.Length + read));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.Length == 0
+            ? (null, Refused(IngestDecision.WireName(RefusalCode.MalformedMessage), "the request has no body: send the signed message"))
+            : (buffer.ToArray(), null);
+    }
+
+    private static IResult TooLarge(long length) =>
+        Problem(StatusCodes.Status413PayloadTooLarge, IngestDecision.WireName(RefusalCode.OversizedMessage), $"the request is at least {length} bytes, over the limit of {MaxBodyBytes}");
+
+    private static IResult UnknownFederation(string federation) =>
+        Problem(StatusCodes.Status404NotFound, "unknown_federation", $"federation \"{federation}\" is not served here");
+
+    /// <summary>A refusal as the scrolls record it, with the status its kind has (docs/formats/http-api.md).</summary>
+    public static IResult Refused(string code, string message, string? evidenceReceipt = null) =>
+        Problem(StatusFor(code), code, message, evidenceReceipt);
+
+    /// <summary>400: the request cannot be read; 403: the sender may not do this; 409: it conflicts with the federation's state; 413: too large; 422: well-formed, but refused.</summary>
+    public static int StatusFor(string code) => code switch
+    {
+        "malformed_message" or "missing_signature" or "malformed_payload" or "hash_mismatch" => StatusCodes.Status400BadRequest,
+        "oversized_message" or "oversized_payload" => StatusCodes.Status413PayloadTooLarge,
+        "bad_signature" or "unknown_node" or "pending_node" or "revoked_node" or "excluded_node" or "quarantined_node"
+            or "departed_node" or "wrong_federation" or "wrong_ledger_block" => StatusCodes.Status403Forbidden,
+        "future_epoch" or "stale_epoch" or "epoch_closed" or "base_state_mismatch" or "equivocation" => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status422UnprocessableEntity,
+    };
+
+    private static IResult Problem(int status, string code, string detail, string? evidenceReceipt = null)
+    {
+        var extensions = new Dictionary<string, object?> { ["code"] = code };
+        if (evidenceReceipt is not null)
+        {
+            extensions["evidence_receipt"] = evidenceReceipt;
+        }
+
+        return Results.Problem(detail, statusCode: status, title: code.Replace('_', ' '), type: $"https://federation-orleans/problems/{code}", extensions: extensions);
+    }
+
+    private sealed record SessionResponse(string LedgerBlockId, long? Seq, string? LeafHash, string Message);
+
+    private sealed record UpdateResponse(Disposition Disposition, string ReceiptId, long Seq, string LeafHash, string Message);
+
+    private sealed record HeartbeatResponse(Core.Membership.HeadVerdict Verdict, string Message, string? EvidenceReceipt);
+
+    private sealed record EpochResponse(long OpenEpoch, long? ClosingEpoch, string OpenStateHash, DateTimeOffset OpenedAt);
+}

@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Federation.Core.Crypto;
+using Federation.Core.Hashing;
+using Federation.Core.Ingest;
+using Federation.Core.Protocol;
+using Federation.Core.Signing;
+using Federation.Grains.Services;
+using Federation.Storage.Keys;
+using Federation.Testing;
+
+namespace Federation.Cli.Tests;
+
+/// <summary>
+/// <c>fed serve</c> as users run it: a real process (the Orleans silo and Kestrel) over a temporary data directory, and a
+/// node speaking the protocol to it over real HTTP — the handshake, a signed update acknowledged once durable, refusals
+/// as problem+json with the scrolls' codes — then SIGTERM, a graceful exit, and a second process that still knows the
+/// update.
+/// </summary>
+public sealed class ServeTests : IDisposable
+{
+    private const string Fed = "fed1";
+    private readonly TempDirectory _dir = new();
+    private readonly Ed25519PrivateKey _node = Ed25519PrivateKey.Generate();
+    private readonly Ed25519PrivateKey _stranger = Ed25519PrivateKey.Generate();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _node.Dispose();
+        _stranger.Dispose();
+        _dir.Dispose();
+    }
+
+    private string Key(string name) => Path.Combine(_dir.Path, "keys", name + ".key");
+
+    private string Settings => _dir.File("appsettings.json");
+
+    private void Prepare()
+    {
+        foreach (var name in new[] { "governance", "v0", "v1", "v2", "v3" })
+        {
+            using var generated = Ed25519PrivateKey.Generate();
+            KeyFiles.WriteKeyPair(Key(name), generated);
+        }
+
+        using (var scroll = Ed25519PrivateKey.Generate())
+        {
+            KeyFiles.WriteKeyPair(Path.Combine(_dir.Path, "data", "keys", "scroll.key"), scroll);
+        }
+
+        File.WriteAllText(Settings, $$"""
+            {
+              "Federation": { "DataDirectory": "data" },
+              "Federations": [
+                { "Id": "{{Fed}}", "Aggregation": "vector", "VectorDimension": 4, "RequiredCapabilities": ["ingest.v1"],
+                  "GovernanceKeyFile": "keys/governance.key",
+                  "Nodes": [ { "Fingerprint": "{{_node.Fingerprint}}", "Capabilities": ["ingest.v1", "delta.vector.v1"] } ],
+                  "Validators": [ { "Id": "v0", "KeyFile": "keys/v0.key" }, { "Id": "v1", "KeyFile": "keys/v1.key" },
+                                  { "Id": "v2", "KeyFile": "keys/v2.key" }, { "Id": "v3", "KeyFile": "keys/v3.key" } ] }
+              ]
+            }
+            """);
+    }
+
+    /// <summary>A running <c>fed serve</c>; disposing it sends SIGTERM and waits for the exit.</summary>
+    private sealed class Server : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _output = new();
+
+        private Server(Process process, Uri root)
+        {
+            _process = process;
+            Root = root;
+            process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
+            process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public Uri Root { get; }
+
+        public string Output
+        {
+            get
+            {
+                lock (_output)
+                {
+                    return _output.ToString();
+                }
+            }
+        }
+
+        public static async Task<Server> StartAsync(string settings, HttpClient http)
+        {
+            var port = SiloSettings.FreePort();
+            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "fed.dll"), "serve", "--settings", settings, "--urls", $"http://127.0.0.1:{port}" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            var server = new Server(Process.Start(info)!, new Uri($"http://127.0.0.1:{port}/"));
+            var deadline = Stopwatch.StartNew();
+            while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                Assert.False(server._process.HasExited, "fed serve exited while starting: " + server.Output);
+                try
+                {
+                    if ((await http.GetAsync(new Uri(server.Root, "healthz"))).StatusCode == HttpStatusCode.OK)
+                    {
+                        return server;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // not listening yet
+                }
+
+                await Task.Delay(100);
+            }
+
+            await server.DisposeAsync();
+            throw new TimeoutException("fed serve did not answer /healthz within 60 s: " + server.Output);
+        }
+
+        /// <summary>SIGTERM, then the exit code.</summary>
+        public async Task<int> StopAsync()
+        {
+            if (!_process.HasExited)
+            {
+                using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+                await kill.WaitForExitAsync();
+            }
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await _process.WaitForExitAsync(timeout.Token);
+            return _process.ExitCode;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await StopAsync();
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.Dispose();
+        }
+    }
+
+    private static byte[] Sign<T>(T payload, Ed25519PrivateKey key) => SignedEnvelope.Sign(payload, new Ed25519Signer(key)).ToCanonicalJson();
+
+    /// <param name="expectContinue">Ask before sending the body (a server refusing it by its length then answers without reading it).</param>
+    private async Task<(HttpStatusCode Status, string? ContentType, JsonNode? Json, byte[] Body)> PostAsync(Server server, string path, byte[] body, bool expectContinue = false)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.Root, path)) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.ExpectContinue = expectContinue;
+        using var response = await _http.SendAsync(request);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        var json = bytes.Length > 0 && bytes[0] == (byte)'{' ? JsonNode.Parse(bytes) : null;
+        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, json, bytes);
+    }
+
+    private async Task<JsonNode> GetJsonAsync(Server server, string path)
+    {
+        using var response = await _http.GetAsync(new Uri(server.Root, path));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    private byte[] Update(string block, Sha256Digest state, double seed)
+    {
+        var (payload, hash) = UpdateDelta.Vector([seed, seed + 0.01, seed + 0.02, seed + 0.03]).Encode();
+        return Sign(MetaUpdate.Create(Fed, 1, _node.Fingerprint, hash, block, state, payload), _node);
+    }
+
+    [Fact]
+    public async Task A_node_joins_and_submits_over_http_refusals_are_problem_json_and_a_restart_keeps_what_was_acknowledged()
+    {
+        Prepare();
+        byte[] accepted;
+        string receiptId;
+        string block;
+        Sha256Digest state;
+        await using (var server = await Server.StartAsync(Settings, _http))
+        {
+            // The handshake: the governance-signed accept, then the session ack whose receipt id the node cites.
+            var hello = await PostAsync(server, $"v1/federations/{Fed}/hello", Sign(FederationHello.Create(Fed, _node.Fingerprint, "1.0", ["ingest.v1", "delta.vector.v1"], "n1"), _node));
+            Assert.Equal(HttpStatusCode.OK, hello.Status);
+            var accept = SignedEnvelope.Parse(hello.Body);
+            Assert.True(accept.Verify(Ed25519Verifier.Trusting(KeyFiles.ReadPublicKey(Key("governance") + ".pub"))).IsValid);
+            var session = await PostAsync(server, $"v1/federations/{Fed}/session",
+                Sign(SessionAck.Create(Fed, _node.Fingerprint, accept.PayloadAs<FederationAccept>().SessionId, Sha256Digest.Of(accept.SignedBytes)), _node));
+            Assert.Equal(HttpStatusCode.OK, session.Status);
+            block = session.Json!["ledger_block_id"]!.GetValue<string>();
+            Assert.StartsWith($"{Fed}.membership:", block);
+
+            var epoch = await GetJsonAsync(server, $"v1/federations/{Fed}/epoch");
+            Assert.Equal(1, epoch["open_epoch"]!.GetValue<long>());
+            state = Sha256Digest.Parse(epoch["open_state_hash"]!.GetValue<string>());
+
+            accepted = Update(block, state, 1.0);
+            var ack = await PostAsync(server, $"v1/federations/{Fed}/updates", accepted);
+            Assert.Equal(HttpStatusCode.OK, ack.Status);
+            Assert.Equal("accepted", ack.Json!["disposition"]!.GetValue<string>());
+            Assert.Equal(0, ack.Json["seq"]!.GetValue<long>());
+            receiptId = ack.Json["receipt_id"]!.GetValue<string>();
+            Assert.Equal($"{Fed}.updates:0", receiptId);
+
+            // Refusals: problem+json, the scrolls' code, and nothing accepted before is changed.
+            var forged = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(Update(block, state, 2.0)).Replace("\"federated_epoch\":1", "\"federated_epoch\":2", StringComparison.Ordinal));
+            var refused = await PostAsync(server, $"v1/federations/{Fed}/updates", forged);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+            Assert.Equal("application/problem+json", refused.ContentType);
+            Assert.Equal("bad_signature", refused.Json!["code"]!.GetValue<string>());
+
+            var stranger = await PostAsync(server, $"v1/federations/{Fed}/hello", Sign(FederationHello.Create(Fed, _stranger.Fingerprint, "1.0", ["ingest.v1"], "n2"), _stranger));
+            Assert.Equal(HttpStatusCode.Forbidden, stranger.Status);
+            Assert.Equal("unknown_node", stranger.Json!["code"]!.GetValue<string>());
+
+            var otherFederation = await PostAsync(server, "v1/federations/fed9/updates", accepted);
+            Assert.Equal(HttpStatusCode.NotFound, otherFederation.Status);
+            Assert.Equal("unknown_federation", otherFederation.Json!["code"]!.GetValue<string>());
+
+            var oversized = await PostAsync(server, $"v1/federations/{Fed}/updates", new byte[2 * 1024 * 1024], expectContinue: true);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversized.Status);
+            Assert.Equal("oversized_message", oversized.Json!["code"]!.GetValue<string>());
+
+            var malformed = await PostAsync(server, $"v1/federations/{Fed}/updates", "{not json"u8.ToArray());
+            Assert.Equal(HttpStatusCode.BadRequest, malformed.Status);
+            Assert.Equal("malformed_message", malformed.Json!["code"]!.GetValue<string>());
+
+            // A heartbeat ahead of the coordinator's scroll cannot be judged yet: "ahead", nothing punished.
+            var heartbeat = await PostAsync(server, $"v1/federations/{Fed}/nodes/{_node.Fingerprint}/heartbeat",
+                Sign(Heartbeat.Create(Fed, _node.Fingerprint, $"{Fed}.updates", 1000, Sha256Digest.Of("head"u8), 1), _node));
+            Assert.Equal(HttpStatusCode.OK, heartbeat.Status);
+            Assert.Equal("ahead", heartbeat.Json!["verdict"]!.GetValue<string>());
+
+            Assert.Equal(0, await server.StopAsync());
+            Assert.Contains("stopped", server.Output);
+        }
+
+        // A second process over the same data directory: the acknowledged update is still there (a duplicate now).
+        await using (var again = await Server.StartAsync(Settings, _http))
+        {
+            var duplicate = await PostAsync(again, $"v1/federations/{Fed}/updates", accepted);
+            Assert.Equal(HttpStatusCode.OK, duplicate.Status);
+            Assert.Equal("duplicate", duplicate.Json!["disposition"]!.GetValue<string>());
+            Assert.Equal(receiptId, duplicate.Json["receipt_id"]!.GetValue<string>());
+
+            // Another update of the same node for the same epoch: equivocation, sealed as evidence; the node is then quarantined.
+            var equivocation = await PostAsync(again, $"v1/federations/{Fed}/updates", Update(block, state, 5.0));
+            Assert.Equal(HttpStatusCode.Conflict, equivocation.Status);
+            Assert.Equal("equivocation", equivocation.Json!["code"]!.GetValue<string>());
+            Assert.StartsWith($"{Fed}.governance:", equivocation.Json["evidence_receipt"]!.GetValue<string>());
+            var quarantined = await PostAsync(again, $"v1/federations/{Fed}/updates", accepted);
+            Assert.Equal(HttpStatusCode.Forbidden, quarantined.Status);
+            Assert.Equal("quarantined_node", quarantined.Json!["code"]!.GetValue<string>());
+        }
+    }
+}
