@@ -55,6 +55,7 @@ public sealed class ServeTests : IDisposable
         File.WriteAllText(Settings, $$"""
             {
               "Federation": { "DataDirectory": "data" },
+              "Epochs": { "Grace": "00:00:01", "CheckInterval": "00:00:00.200" },
               "Federations": [
                 { "Id": "{{Fed}}", "Aggregation": "vector", "VectorDimension": 4, "RequiredCapabilities": ["ingest.v1"],
                   "GovernanceKeyFile": "keys/governance.key",
@@ -245,6 +246,18 @@ public sealed class ServeTests : IDisposable
                 Sign(Heartbeat.Create(Fed, _node.Fingerprint, $"{Fed}.updates", 1000, Sha256Digest.Of("head"u8), 1), _node));
             Assert.Equal(HttpStatusCode.OK, heartbeat.Status);
             Assert.Equal("ahead", heartbeat.Json!["verdict"]!.GetValue<string>());
+
+            // Epochs run on their own: the one active node has submitted (a quorum), so after the grace epoch 1 closes,
+            // the validators vote and epoch 2 opens on the committed state — nothing here drives it.
+            var waited = Stopwatch.StartNew();
+            JsonNode current;
+            while ((current = await GetJsonAsync(server, $"v1/federations/{Fed}/epoch"))["open_epoch"]!.GetValue<long>() < 2 && waited.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.Equal(2, current["open_epoch"]!.GetValue<long>());
+            Assert.NotEqual(state.ToString(), current["open_state_hash"]!.GetValue<string>());
 
             Assert.Equal(0, await server.StopAsync());
             Assert.Contains("stopped", server.Output);

@@ -7,7 +7,8 @@ namespace Federation.Cli.Commands;
 
 /// <summary>
 /// <c>fed serve [--settings FILE] [--data-dir DIR] [--urls URL,…]</c>: the coordinator as a service — its Orleans silo
-/// (epoch deadlines and other reminders fire) and the HTTP API nodes call (docs/formats/http-api.md), until SIGTERM or
+/// (every federation's epochs close on quorum + grace or at their deadline, are voted on and applied) and the HTTP API
+/// nodes call (docs/formats/http-api.md), until SIGTERM or
 /// SIGINT stops it gracefully (every activation deactivates, every scroll is sealed).
 /// </summary>
 public static class ServeCommand
@@ -33,6 +34,13 @@ public static class ServeCommand
 
             var (configuration, baseDirectory) = CoordinatorSession.LoadSettings(parse.GetValue(settings));
             await using var host = await CoordinatorHost.StartAsync(configuration, baseDirectory, CoordinatorWeb.Shape(listen, baseDirectory), parse.GetValue(dataDir), CoordinatorRole.Coordinator, ct);
+            // Epochs run on their own: each federation's epoch grain closes on quorum + grace (its timer) or at the deadline
+            // (a durable reminder, registered idempotently — several fed serve processes may all do this).
+            foreach (var federation in host.FederationIds)
+            {
+                await host.Grains.GetGrain<Federation.Grains.IEpochGrain>(federation).StartAsync();
+            }
+
             console.Out.WriteLine($"serving {string.Join(", ", listen)}: federations {string.Join(", ", host.FederationIds.Order(StringComparer.Ordinal))}, data {Path.GetFullPath(host.DataDirectory)} (SIGTERM or Ctrl-C stops)");
             console.Out.Flush();
             await host.Host.WaitForShutdownAsync(CancellationToken.None);
