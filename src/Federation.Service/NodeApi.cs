@@ -131,6 +131,43 @@ public static class NodeApi
             return Results.Json(new EpochResponse(epoch.OpenEpoch, epoch.ClosingEpoch, epoch.OpenStateHash.ToString(), epoch.OpenedAt), Json);
         });
 
+        // SPEC A: a node loads the committed global state, and checks it, from the epoch's commit receipt (the aggregate,
+        // the proposal and the 2f + 1 signed commit votes).
+        federation.MapGet("/epochs/{epoch:long}", async (string federation, long epoch, IGrainFactory grains, FederationDirectory federations) =>
+        {
+            if (!federations.Contains(federation))
+            {
+                return UnknownFederation(federation);
+            }
+
+            var report = (await grains.GetGrain<IEpochGrain>(federation).HistoryAsync()).LastOrDefault(r => r.Epoch == epoch);
+            if (report is null)
+            {
+                return Problem(StatusCodes.Status404NotFound, "unknown_epoch", $"epoch {epoch} of federation \"{federation}\" has not been decided");
+            }
+
+            var answer = new System.Text.Json.Nodes.JsonObject
+            {
+                ["epoch"] = report.Epoch,
+                ["state"] = JsonNamingPolicy.SnakeCaseLower.ConvertName(report.State.ToString()),
+                ["reason"] = report.Reason,
+                ["digest"] = report.Digest?.ToString(),
+                ["view"] = report.View,
+                ["included"] = report.Included,
+                ["excluded"] = report.Excluded,
+                ["quarantined"] = new System.Text.Json.Nodes.JsonArray([.. report.Quarantined.Select(q => (System.Text.Json.Nodes.JsonNode?)q)]),
+                ["commit_receipt_id"] = report.CommitReceipt,
+            };
+            if (report.CommitReceipt is { } receiptId && receiptId.LastIndexOf(':') is var colon and > 0
+                && long.TryParse(receiptId.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seq))
+            {
+                var lines = await grains.GetGrain<IScrollGrain>(receiptId[..colon]).ReadAsync(seq, seq + 1);
+                answer["commit_receipt"] = System.Text.Json.Nodes.JsonNode.Parse(lines[0]);
+            }
+
+            return Results.Text(answer.ToJsonString(), "application/json");
+        });
+
         return routes;
     }
 

@@ -259,6 +259,24 @@ public sealed class ServeTests : IDisposable
             Assert.Equal(2, current["open_epoch"]!.GetValue<long>());
             Assert.NotEqual(state.ToString(), current["open_state_hash"]!.GetValue<string>());
 
+            // The committed epoch as a node loads it: the decision and its commit receipt, with the aggregate and the
+            // signed commit votes of 2f + 1 = 3 of the 4 validators, each a signed envelope the node can check.
+            var committed = await GetJsonAsync(server, $"v1/federations/{Fed}/epochs/1");
+            Assert.Equal("committed", committed["state"]!.GetValue<string>());
+            Assert.Equal(1, committed["included"]!.GetValue<int>());
+            var commitReceipt = committed["commit_receipt"]!;
+            Assert.Equal("epoch_committed", commitReceipt["type"]!.GetValue<string>());
+            Assert.Equal(committed["commit_receipt_id"]!.GetValue<string>(), $"{commitReceipt["scroll"]!.GetValue<string>()}:{commitReceipt["seq"]!.GetValue<long>()}");
+            Assert.NotNull(commitReceipt["body"]!["aggregate"]);
+            var votes = commitReceipt["body"]!["commit_certificate"]!.AsArray();
+            Assert.True(votes.Count >= 3, $"{votes.Count} commit votes");
+            Assert.All(votes, vote => SignedEnvelope.Parse(Encoding.UTF8.GetBytes(vote!.ToJsonString())));
+            using (var unknown = await _http.GetAsync(new Uri(server.Root, $"v1/federations/{Fed}/epochs/7")))
+            {
+                Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+                Assert.Contains("\"unknown_epoch\"", await unknown.Content.ReadAsStringAsync());
+            }
+
             Assert.Equal(0, await server.StopAsync());
             Assert.Contains("stopped", server.Output);
         }
