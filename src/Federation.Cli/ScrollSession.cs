@@ -88,6 +88,15 @@ internal sealed class ScrollSession : IAsyncDisposable
         });
         try
         {
+            // Asking about a scroll never creates it: a reading command names what exists instead.
+            if (!writable && await store.ListScrollsAsync(ct) is var existing && !existing.Contains(scroll, StringComparer.Ordinal))
+            {
+                var where = settings.ScrollStore == ScrollStoreOptions.DefaultKind ? $"the data directory {settings.DataDirectory}" : "the PostgreSQL scroll store";
+                throw new ArgumentException(existing.Count == 0
+                    ? $"scroll \"{scroll}\" does not exist: {where} has no scrolls"
+                    : $"scroll \"{scroll}\" does not exist in {where}; its scrolls are {string.Join(", ", existing.Order(StringComparer.Ordinal))}");
+            }
+
             var signer = privateKey is null ? null : new NoteSigner(options.OriginOf(scroll), privateKey);
             var trusted = new[] { NoteVerifierKey.For(options.OriginOf(scroll), publicKey) };
             var ledger = await ScrollLedger.OpenAsync(store, scroll, signer, trusted, TimeProvider.System, options, ct);

@@ -51,6 +51,23 @@ public class ScrollCommandTests
     }
 
     [Fact]
+    public void Reading_commands_refuse_a_scroll_that_does_not_exist_and_create_nothing()
+    {
+        using var dir = WithKey();
+        AppendFile(dir, "s1", Receipts(0, 1));
+        var before = Directory.GetFileSystemEntries(dir.Path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        foreach (var args in new[] { new[] { "verify" }, ["root"], ["query"], ["consistency", "--from", "0", "--to", "0"] })
+        {
+            var result = Fed(dir, ["scroll", .. args, "--scroll", "typo"]);
+            Assert.True(result.ExitCode == 2, $"{args[0]}: {result.ExitCode} {result.Out} {result.Err}");
+            Assert.Contains("scroll \"typo\" does not exist", result.Err);
+            Assert.Contains("its scrolls are s1", result.Err);
+        }
+
+        Assert.Equal(before, Directory.GetFileSystemEntries(dir.Path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList());
+    }
+
+    [Fact]
     public void Root_checkpoint_and_consistency_agree()
     {
         using var dir = WithKey();
