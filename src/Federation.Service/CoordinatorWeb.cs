@@ -19,6 +19,9 @@ public static class CoordinatorWeb
 
     public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>The OpenAPI document's name: it is served at <c>/openapi/v1.json</c>.</summary>
+    public const string OpenApiDocument = "v1";
+
     /// <param name="urls">Where Kestrel listens, e.g. <c>http://127.0.0.1:8080</c>.</param>
     public static CoordinatorHost.HostShape Shape(IReadOnlyList<string> urls, string contentRoot) => new(
         () =>
@@ -28,6 +31,12 @@ public static class CoordinatorWeb
             builder.WebHost.ConfigureKestrel(ConfigureLimits);
             builder.Services.AddRoutingCore();
             builder.Services.AddProblemDetails();
+            builder.Services.AddOpenApi(OpenApiDocument, o => o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "Federation.Orleans coordinator";
+                document.Info.Description = "The HTTP API of fed serve (docs/formats/http-api.md): signed protocol messages in, JSON or problem+json out.";
+                return Task.CompletedTask;
+            }));
             builder.Services.AddSingleton<IngestGateway>();
             return builder;
         },
@@ -35,6 +44,7 @@ public static class CoordinatorWeb
         {
             var app = ((WebApplicationBuilder)builder).Build();
             app.MapNodeApi();
+            app.MapOpenApi("/openapi/{documentName}.json");
             return app;
         });
 

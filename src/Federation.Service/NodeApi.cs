@@ -35,7 +35,8 @@ public static class NodeApi
         routes.MapGet("/healthz", (IHostApplicationLifetime lifetime) =>
             lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
                 ? Results.Text("serving\n")
-                : Results.Problem("the coordinator is starting or stopping", statusCode: StatusCodes.Status503ServiceUnavailable));
+                : Results.Problem("the coordinator is starting or stopping", statusCode: StatusCodes.Status503ServiceUnavailable))
+            .WithSummary("200 once the silo and the server have started; 503 while starting or stopping");
 
         var federation = routes.MapGroup("/v1/federations/{federation}");
         federation.MapPost("/hello", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
@@ -55,7 +56,9 @@ public static class NodeApi
             return reply.Accepted
                 ? Results.Bytes(reply.Accept!, "application/json")
                 : Refused(reply.Code ?? "refused", reply.Message);
-        });
+        })
+        .WithSummary("A node's signed FederationHello; answers the governance-signed FederationAccept")
+        .ProducesProblem(StatusCodes.Status403Forbidden);
 
         federation.MapPost("/session", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
         {
@@ -74,7 +77,9 @@ public static class NodeApi
             return reply.Active
                 ? Results.Json(new SessionResponse(reply.LedgerBlockId!, reply.Seq, reply.LeafHash?.ToString(), reply.Message), Json)
                 : Refused(reply.Code ?? "refused", reply.Message);
-        });
+        })
+        .WithSummary("A node's signed SessionAck; answers the session receipt (ledger_block_id)")
+        .ProducesProblem(StatusCodes.Status403Forbidden);
 
         federation.MapPost("/updates", async (string federation, HttpRequest request, IngestGateway gateway, FederationDirectory federations) =>
         {
@@ -94,7 +99,9 @@ public static class NodeApi
             return ack.Acknowledged
                 ? Results.Json(new UpdateResponse(ack.Disposition, ack.ReceiptId!, ack.Seq!.Value, ack.LeafHash!.Value.ToString(), ack.Message), Json)
                 : Refused(ack.Code!, ack.Message, ack.EvidenceReceipt);
-        });
+        })
+        .WithSummary("A signed MetaUpdate; answered once its receipt is durable (accepted, late or duplicate)")
+        .ProducesProblem(StatusCodes.Status403Forbidden);
 
         federation.MapPost("/nodes/{node}/heartbeat", async (string federation, string node, HttpRequest request, IngestGateway gateway, FederationDirectory federations) =>
         {
@@ -118,7 +125,9 @@ public static class NodeApi
             return ack.Code is { } code
                 ? Refused(code, ack.Message)
                 : Results.Json(new HeartbeatResponse(ack.Verdict, ack.Message, ack.EvidenceReceipt), Json);
-        });
+        })
+        .WithSummary("A node's signed Heartbeat with its ledger head: consistent, ahead or divergent")
+        .ProducesProblem(StatusCodes.Status403Forbidden);
 
         federation.MapGet("/epoch", async (string federation, IGrainFactory grains, FederationDirectory federations) =>
         {
@@ -129,7 +138,8 @@ public static class NodeApi
 
             var epoch = await grains.GetGrain<IFederationGrain>(federation).GetEpochAsync();
             return Results.Json(new EpochResponse(epoch.OpenEpoch, epoch.ClosingEpoch, epoch.OpenStateHash.ToString(), epoch.OpenedAt), Json);
-        });
+        })
+        .WithSummary("The open epoch and the state its updates build on");
 
         // SPEC A: a node loads the committed global state, and checks it, from the epoch's commit receipt (the aggregate,
         // the proposal and the 2f + 1 signed commit votes).
@@ -166,7 +176,9 @@ public static class NodeApi
             }
 
             return Results.Text(answer.ToJsonString(), "application/json");
-        });
+        })
+        .WithSummary("A decided epoch with its sealed epoch_committed receipt (aggregate, commit certificate)")
+        .ProducesProblem(StatusCodes.Status404NotFound);
 
         return routes;
     }

@@ -206,6 +206,15 @@ public sealed class ServeTests : IDisposable
             block = session.Json!["ledger_block_id"]!.GetValue<string>();
             Assert.StartsWith($"{Fed}.membership:", block);
 
+            // The OpenAPI document the app serves lists every route.
+            var openApi = await GetJsonAsync(server, "openapi/v1.json");
+            var paths = openApi["paths"]!.AsObject().Select(p => p.Key).ToList();
+            foreach (var route in new[] { "/healthz", "/v1/federations/{federation}/hello", "/v1/federations/{federation}/session", "/v1/federations/{federation}/updates",
+                "/v1/federations/{federation}/nodes/{node}/heartbeat", "/v1/federations/{federation}/epoch", "/v1/federations/{federation}/epochs/{epoch}" })
+            {
+                Assert.Contains(route, paths);
+            }
+
             var epoch = await GetJsonAsync(server, $"v1/federations/{Fed}/epoch");
             Assert.Equal(1, epoch["open_epoch"]!.GetValue<long>());
             state = Sha256Digest.Parse(epoch["open_state_hash"]!.GetValue<string>());
