@@ -21,6 +21,7 @@ public static class FedCli
         root.Subcommands.Add(SimulateCommand.Build(console));
         root.Subcommands.Add(VerifyCommand.Build(console));
         root.Subcommands.Add(ServeCommand.Build(console));
+        root.Subcommands.Add(TokenCommand.Build(console));
         return root;
     }
 

@@ -44,6 +44,7 @@ public static class CoordinatorWeb
         {
             var app = ((WebApplicationBuilder)builder).Build();
             app.MapNodeApi();
+            app.MapOperatorApi();
             app.MapOpenApi("/openapi/{documentName}.json");
             return app;
         });

@@ -184,7 +184,7 @@ public static class NodeApi
     }
 
     /// <summary>The body, whole, when it is at most <see cref="MaxBodyBytes"/>; otherwise a 413 problem (nothing more is read).</summary>
-    private static async Task<(byte[]? Body, IResult? Problem)> ReadBodyAsync(HttpRequest request)
+    internal static async Task<(byte[]? Body, IResult? Problem)> ReadBodyAsync(HttpRequest request)
     {
         if (request.ContentLength > MaxBodyBytes)
         {
@@ -212,7 +212,7 @@ public static class NodeApi
     private static IResult TooLarge(long length) =>
         Problem(StatusCodes.Status413PayloadTooLarge, IngestDecision.WireName(RefusalCode.OversizedMessage), $"the request is at least {length} bytes, over the limit of {MaxBodyBytes}");
 
-    private static IResult UnknownFederation(string federation) =>
+    internal static IResult UnknownFederation(string federation) =>
         Problem(StatusCodes.Status404NotFound, "unknown_federation", $"federation \"{federation}\" is not served here");
 
     /// <summary>A refusal as the scrolls record it, with the status its kind has (docs/formats/http-api.md).</summary>
@@ -230,7 +230,8 @@ public static class NodeApi
         _ => StatusCodes.Status422UnprocessableEntity,
     };
 
-    private static IResult Problem(int status, string code, string detail, string? evidenceReceipt = null)
+    /// <summary>RFC 9457 problem+json whose <c>code</c> is the refusal code; <paramref name="headers"/> are added to the answer (e.g. WWW-Authenticate).</summary>
+    internal static IResult Problem(int status, string code, string detail, string? evidenceReceipt = null, IReadOnlyDictionary<string, string>? headers = null)
     {
         var extensions = new Dictionary<string, object?> { ["code"] = code };
         if (evidenceReceipt is not null)
@@ -238,7 +239,21 @@ public static class NodeApi
             extensions["evidence_receipt"] = evidenceReceipt;
         }
 
-        return Results.Problem(detail, statusCode: status, title: code.Replace('_', ' '), type: $"https://federation-orleans/problems/{code}", extensions: extensions);
+        var problem = Results.Problem(detail, statusCode: status, title: code.Replace('_', ' '), type: $"https://federation-orleans/problems/{code}", extensions: extensions);
+        return headers is null ? problem : new WithHeaders(problem, headers);
+    }
+
+    private sealed class WithHeaders(IResult inner, IReadOnlyDictionary<string, string> headers) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            foreach (var (name, value) in headers)
+            {
+                httpContext.Response.Headers[name] = value;
+            }
+
+            return inner.ExecuteAsync(httpContext);
+        }
     }
 
     private sealed record SessionResponse(string LedgerBlockId, long? Seq, string? LeafHash, string Message);

@@ -61,6 +61,10 @@ public sealed class ServeTests : IDisposable
                   "GovernanceKeyFile": "keys/governance.key",
                   "Nodes": [ { "Fingerprint": "{{_node.Fingerprint}}", "Capabilities": ["ingest.v1", "delta.vector.v1"] } ],
                   "Validators": [ { "Id": "v0", "KeyFile": "keys/v0.key" }, { "Id": "v1", "KeyFile": "keys/v1.key" },
+                                  { "Id": "v2", "KeyFile": "keys/v2.key" }, { "Id": "v3", "KeyFile": "keys/v3.key" } ] },
+                { "Id": "fed2", "Aggregation": "vector", "VectorDimension": 4, "RequiredCapabilities": ["ingest.v1"],
+                  "GovernanceKeyFile": "keys/governance.key",
+                  "Validators": [ { "Id": "v0", "KeyFile": "keys/v0.key" }, { "Id": "v1", "KeyFile": "keys/v1.key" },
                                   { "Id": "v2", "KeyFile": "keys/v2.key" }, { "Id": "v3", "KeyFile": "keys/v3.key" } ] }
               ]
             }
@@ -307,5 +311,114 @@ public sealed class ServeTests : IDisposable
             Assert.Equal(HttpStatusCode.Forbidden, quarantined.Status);
             Assert.Equal("quarantined_node", quarantined.Json!["code"]!.GetValue<string>());
         }
+    }
+
+    private string Token(string federation, string role)
+    {
+        var created = FedRunner.InProcess("token", "create", "--federation", federation, "--role", role, "--label", "test " + role, "--settings", Settings);
+        Assert.True(created.ExitCode == 0, created.Err);
+        Assert.Contains("not shown again", created.Err);
+        return created.Out.Trim();
+    }
+
+    private async Task<(HttpStatusCode Status, JsonNode? Json, HttpResponseMessage Response)> SendAsync(Server server, HttpMethod method, string path, string? token, string? body = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(server.Root, path));
+        if (token is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        var response = await _http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.StartsWith('{') ? JsonNode.Parse(text) : null, response);
+    }
+
+    [Fact]
+    public async Task Operators_register_list_and_revoke_nodes_with_tokens_of_their_role_and_no_other_token_gets_in()
+    {
+        Prepare();
+        var operatorToken = Token(Fed, "operator");
+        var auditorToken = Token(Fed, "auditor");
+        var otherFederationToken = Token("fed2", "operator");
+        Assert.StartsWith("fed_", operatorToken);
+        var badRole = FedRunner.InProcess("token", "create", "--federation", Fed, "--role", "admin", "--settings", Settings);
+        Assert.Equal(ExitCodes.UnusableInput, badRole.ExitCode);
+        Assert.Contains("--role must be operator, reviewer or auditor", badRole.Err);
+
+        await using (var server = await Server.StartAsync(Settings, _http))
+        {
+            var anonymous = await SendAsync(server, HttpMethod.Get, $"v1/federations/{Fed}/nodes", null);
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.Status);
+            Assert.Equal("unauthorized", anonymous.Json!["code"]!.GetValue<string>());
+            Assert.Equal("Bearer", anonymous.Response.Headers.WwwAuthenticate.Single().Scheme);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(server, HttpMethod.Get, $"v1/federations/{Fed}/nodes", "fed_not-a-token")).Status);
+
+            // Another federation's token is told what a request for data that does not exist is told.
+            var foreign = await SendAsync(server, HttpMethod.Get, $"v1/federations/{Fed}/nodes", otherFederationToken);
+            Assert.Equal(HttpStatusCode.NotFound, foreign.Status);
+            Assert.Equal("unknown_federation", foreign.Json!["code"]!.GetValue<string>());
+
+            var registration = $$"""{"nodes": [{"fingerprint": "{{_stranger.Fingerprint}}", "trust_level": "federated", "capabilities": ["ingest.v1", "delta.vector.v1"]}]}""";
+            var auditorRegisters = await SendAsync(server, HttpMethod.Post, $"v1/federations/{Fed}/nodes", auditorToken, registration);
+            Assert.Equal(HttpStatusCode.Forbidden, auditorRegisters.Status);
+            Assert.Equal("forbidden_role", auditorRegisters.Json!["code"]!.GetValue<string>());
+            var malformed = await SendAsync(server, HttpMethod.Post, $"v1/federations/{Fed}/nodes", operatorToken, """{"nodes": [{"fingerprint": "ed25519:zz", "capabilities": []}]}""");
+            Assert.Equal(HttpStatusCode.BadRequest, malformed.Status);
+            Assert.Equal("malformed_registration", malformed.Json!["code"]!.GetValue<string>());
+            var registered = await SendAsync(server, HttpMethod.Post, $"v1/federations/{Fed}/nodes", operatorToken, registration);
+            Assert.Equal(HttpStatusCode.OK, registered.Status);
+            Assert.Equal(1, registered.Json!["registered"]!.GetValue<int>());
+
+            // The newly registered node joins and submits.
+            var hello = await PostAsync(server, $"v1/federations/{Fed}/hello", Sign(FederationHello.Create(Fed, _stranger.Fingerprint, "1.0", ["ingest.v1", "delta.vector.v1"], "s1"), _stranger));
+            Assert.Equal(HttpStatusCode.OK, hello.Status);
+            var accept = SignedEnvelope.Parse(hello.Body);
+            var session = await PostAsync(server, $"v1/federations/{Fed}/session",
+                Sign(SessionAck.Create(Fed, _stranger.Fingerprint, accept.PayloadAs<FederationAccept>().SessionId, Sha256Digest.Of(accept.SignedBytes)), _stranger));
+            var block = session.Json!["ledger_block_id"]!.GetValue<string>();
+            var state = Sha256Digest.Parse((await GetJsonAsync(server, $"v1/federations/{Fed}/epoch"))["open_state_hash"]!.GetValue<string>());
+            byte[] StrangerUpdate(double seed)
+            {
+                var (payload, hash) = UpdateDelta.Vector([seed, seed, seed, seed]).Encode();
+                return Sign(MetaUpdate.Create(Fed, 1, _stranger.Fingerprint, hash, block, state, payload), _stranger);
+            }
+
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(server, $"v1/federations/{Fed}/updates", StrangerUpdate(1))).Status);
+
+            var listed = await SendAsync(server, HttpMethod.Get, $"v1/federations/{Fed}/nodes", auditorToken);
+            Assert.Equal(HttpStatusCode.OK, listed.Status);
+            var nodes = listed.Json!["nodes"]!.AsArray();
+            Assert.Equal(2, nodes.Count);
+            var stranger = nodes.Single(n => n!["fingerprint"]!.GetValue<string>() == _stranger.Fingerprint.ToString())!;
+            Assert.Equal("active", stranger["status"]!.GetValue<string>());
+            Assert.Equal(1, stranger["last_epoch"]!.GetValue<long>());
+            Assert.NotNull(stranger["last_seen"]);
+            Assert.Equal("pending", nodes.Single(n => n!["fingerprint"]!.GetValue<string>() == _node.Fingerprint.ToString())!["status"]!.GetValue<string>());
+
+            // Revoked: the node's very next request is refused.
+            Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(server, HttpMethod.Post, $"v1/federations/{Fed}/nodes/{_stranger.Fingerprint}/revoke", auditorToken, """{"reason": "x"}""")).Status);
+            var revoked = await SendAsync(server, HttpMethod.Post, $"v1/federations/{Fed}/nodes/{_stranger.Fingerprint}/revoke", operatorToken, """{"reason": "key leaked"}""");
+            Assert.Equal(HttpStatusCode.OK, revoked.Status);
+            var refused = await PostAsync(server, $"v1/federations/{Fed}/updates", StrangerUpdate(1));
+            Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+            Assert.Equal("revoked_node", refused.Json!["code"]!.GetValue<string>());
+            Assert.Contains("key leaked", refused.Json["detail"]!.GetValue<string>());
+            var unknown = await SendAsync(server, HttpMethod.Post, $"v1/federations/{Fed}/nodes/{Ed25519PrivateKey.FromSeed(new byte[32]).Fingerprint}/revoke", operatorToken, """{"reason": "x"}""");
+            Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
+        }
+
+        // The tokens are listed by id and role, never shown again.
+        var list = FedRunner.InProcess("token", "list", "--federation", Fed, "--settings", Settings);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Equal(2, list.Out.Trim().Split('\n').Length);
+        Assert.Contains("operator", list.Out);
+        Assert.DoesNotContain(operatorToken, list.Out);
+        Assert.DoesNotContain(operatorToken, string.Concat(Directory.GetFiles(_dir.Path, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".key", StringComparison.Ordinal)).Select(File.ReadAllText)));
     }
 }
