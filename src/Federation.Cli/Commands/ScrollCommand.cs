@@ -162,13 +162,15 @@ public static class ScrollCommand
     private static Command Prove(CliConsole console)
     {
         var common = new ScrollCliOptions();
-        var key = KeyOption();
+        var pub = PubOption();
         var index = new Option<long>("--index") { Description = "Receipt seq to prove", Required = true };
-        var command = new Command("prove", "Print an offline-verifiable bundle: receipt line, leaf hash, inclusion proof, signed checkpoint") { index, key };
+        var command = new Command("prove", "Print an offline-verifiable bundle: receipt line, leaf hash, inclusion proof, signed checkpoint (reads only; no private key)") { index, pub };
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), writable: true, ct);
+            // Proving reads: the bundle cites the latest signed checkpoint, and a receipt it does not cover yet is an
+            // error (seal one with fed scroll checkpoint) — never a checkpoint signed on the reader's behalf.
+            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), writable: false, ct);
             var bundle = await session.Ledger.ProveAsync(parse.GetValue(index), ct);
             console.Out.WriteLine(bundle.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return ExitCodes.Ok;

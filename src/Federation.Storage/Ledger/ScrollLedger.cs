@@ -362,7 +362,7 @@ public sealed class ScrollLedger : IAsyncDisposable
 
         if (_latest is null || _latest.Size <= index || _latestNote is null)
         {
-            throw new InvalidOperationException($"receipt {index} of scroll {Scroll} is not covered by a signed checkpoint yet (open with a key to seal)");
+            throw new InvalidOperationException($"receipt {index} of scroll {Scroll} is not covered by a signed checkpoint yet (the latest covers {_latest?.Size ?? 0} receipts): seal one first (fed scroll checkpoint)");
         }
 
         byte[]? line = null;
