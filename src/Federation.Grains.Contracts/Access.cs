@@ -4,6 +4,7 @@ using Orleans.Concurrency;
 namespace Federation.Grains;
 
 /// <summary>What a bearer token of a federation may do on the HTTP API (docs/formats/http-api.md).</summary>
+[GenerateSerializer, Alias("fed.access-role.v1")]
 public enum AccessRole
 {
     /// <summary>Registers and revokes nodes, lists them, triggers anchors.</summary>

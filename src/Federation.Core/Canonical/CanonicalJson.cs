@@ -28,7 +28,13 @@ public static partial class CanonicalJson
     };
 
     /// <summary>Parses UTF-8 JSON strictly into a node tree that <see cref="Write(JsonNode?)"/> accepts.</summary>
-    public static JsonNode? Parse(ReadOnlySpan<byte> utf8Json)
+    public static JsonNode? Parse(ReadOnlySpan<byte> utf8Json) => Parse(utf8Json, negativeZeroAsZero: false);
+
+    /// <param name="negativeZeroAsZero">
+    /// Read <c>-0</c> as 0, as RFC 8785 serialises it (a formatting tool's reading, <c>fed canon</c>). Off everywhere a
+    /// document is evidence: there a <c>-0</c> is refused, because its canonical form would not be the bytes that were signed.
+    /// </param>
+    public static JsonNode? Parse(ReadOnlySpan<byte> utf8Json, bool negativeZeroAsZero)
     {
         if (utf8Json.IsEmpty)
         {
@@ -60,7 +66,7 @@ public static partial class CanonicalJson
                 throw new CanonicalJsonException("empty input: expected a JSON document");
             }
 
-            var root = ReadValue(ref reader);
+            var root = ReadValue(ref reader, negativeZeroAsZero);
             if (reader.Read())
             {
                 throw new CanonicalJsonException($"unexpected content after the JSON document at byte {reader.TokenStartIndex}");
@@ -81,8 +87,11 @@ public static partial class CanonicalJson
     /// <summary>Parses UTF-16 JSON text strictly.</summary>
     public static JsonNode? Parse(string json) => Parse(Encoding.UTF8.GetBytes(json));
 
-    /// <summary>The canonical form of a UTF-8 JSON document.</summary>
+    /// <summary>The canonical form of a UTF-8 JSON document (a <c>-0</c> refused: see <see cref="Parse(ReadOnlySpan{byte}, bool)"/>).</summary>
     public static byte[] Canonicalize(ReadOnlySpan<byte> utf8Json) => Write(Parse(utf8Json));
+
+    /// <summary>RFC 8785's form of a UTF-8 JSON document with every number as the standard prints it, <c>-0</c> as <c>0</c> included.</summary>
+    public static byte[] Format(ReadOnlySpan<byte> utf8Json) => Write(Parse(utf8Json, negativeZeroAsZero: true));
 
     /// <summary>The canonical form of a .NET value, serialised with System.Text.Json first.</summary>
     public static byte[] Serialize<T>(T value, JsonSerializerOptions? options = null) =>
@@ -227,12 +236,12 @@ public static partial class CanonicalJson
     /// <summary>The canonical form of a node tree as a string.</summary>
     public static string WriteString(JsonNode? node) => Encoding.UTF8.GetString(Write(node));
 
-    private static JsonNode? ReadValue(ref Utf8JsonReader reader)
+    private static JsonNode? ReadValue(ref Utf8JsonReader reader, bool negativeZeroAsZero)
     {
         switch (reader.TokenType)
         {
             case JsonTokenType.StartObject:
-                return ReadObject(ref reader);
+                return ReadObject(ref reader, negativeZeroAsZero);
             case JsonTokenType.StartArray:
                 var array = new JsonArray();
                 var index = 0;
@@ -240,7 +249,7 @@ public static partial class CanonicalJson
                 {
                     try
                     {
-                        array.Add(ReadValue(ref reader));
+                        array.Add(ReadValue(ref reader, negativeZeroAsZero));
                     }
                     catch (CanonicalJsonException ex)
                     {
@@ -254,7 +263,7 @@ public static partial class CanonicalJson
             case JsonTokenType.String:
                 return JsonValue.Create(ReadString(ref reader));
             case JsonTokenType.Number:
-                return JsonValue.Create(ReadNumber(ref reader));
+                return JsonValue.Create(ReadNumber(ref reader, negativeZeroAsZero));
             case JsonTokenType.True:
                 return JsonValue.Create(true);
             case JsonTokenType.False:
@@ -266,7 +275,7 @@ public static partial class CanonicalJson
         }
     }
 
-    private static JsonObject ReadObject(ref Utf8JsonReader reader)
+    private static JsonObject ReadObject(ref Utf8JsonReader reader, bool negativeZeroAsZero)
     {
         var members = new List<KeyValuePair<string, JsonNode?>>();
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -281,7 +290,7 @@ public static partial class CanonicalJson
             reader.Read();
             try
             {
-                members.Add(new(name, ReadValue(ref reader)));
+                members.Add(new(name, ReadValue(ref reader, negativeZeroAsZero)));
             }
             catch (CanonicalJsonException ex)
             {
@@ -304,7 +313,7 @@ public static partial class CanonicalJson
         return Unescape(raw);
     }
 
-    private static double ReadNumber(ref Utf8JsonReader reader)
+    private static double ReadNumber(ref Utf8JsonReader reader, bool negativeZeroAsZero)
     {
         var raw = reader.ValueSpan;
         var value = double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
@@ -315,6 +324,11 @@ public static partial class CanonicalJson
 
         if (value == 0 && raw[0] == (byte)'-')
         {
+            if (negativeZeroAsZero)
+            {
+                return 0;
+            }
+
             throw new CanonicalJsonException($"negative zero ({Encoding.UTF8.GetString(raw)}) at {PathMarker} is refused: RFC 8785 (erratum 7920) serialises it as 0, which would change what was signed");
         }
 

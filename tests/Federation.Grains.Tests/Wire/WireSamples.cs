@@ -83,6 +83,8 @@ internal static class WireSamples
         yield return new AdvisoryView(Advisory, ["fed1.governance:11", "fed1.governance:12"]);
         yield return new AdvisoryTransition(true, "accepted", new AdvisoryView(Advisory, ["fed1.governance:11"]), "fed1.governance:12");
         yield return new AdvisoryTransition(false, "already final", null);
+        yield return new AccessToken("0123456789ab", AccessRole.Auditor, "dashboard", Time);
+        yield return new AccessToken("ba9876543210", AccessRole.Operator, string.Empty, Time);
 
         // Core, through surrogates
         yield return D1;

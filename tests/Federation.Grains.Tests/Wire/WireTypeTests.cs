@@ -239,7 +239,7 @@ public sealed partial class WireTypeTests : IDisposable
     {
         string[] published =
         [
-            "fed.advisory-status.v1", "fed.advisory-transition.v1", "fed.advisory-view.v1", "fed.advisory.v1",
+            "fed.access-role.v1", "fed.access-token.v1", "fed.advisory-status.v1", "fed.advisory-transition.v1", "fed.advisory-view.v1", "fed.advisory.v1",
             "fed.aggregation-kind.v1", "fed.consistency-evidence.v1", "fed.disposition.v1", "fed.epoch-info.v1", "fed.epoch-inputs.v1",
             "fed.epoch-report.v1", "fed.epoch-state.v1", "fed.federation-policy.v1", "fed.governance-entry.v1",
             "fed.handshake-reply.v1", "fed.head-verdict.v1", "fed.heartbeat-ack.v1", "fed.inclusion-bundle.v1",
@@ -258,6 +258,7 @@ public sealed partial class WireTypeTests : IDisposable
     {
         var expected = new Dictionary<Type, string>
         {
+            [typeof(AccessRole)] = "Operator=0 Reviewer=1 Auditor=2",
             [typeof(AdvisoryStatus)] = "Published=0 Accepted=1 Declined=2",
             [typeof(AggregationKind)] = "Vector=0 Canon=1",
             [typeof(Disposition)] = "Accepted=0 Late=1 Duplicate=2 Refused=3",
