@@ -42,7 +42,9 @@ public static class CoordinatorWeb
         },
         builder =>
         {
+            RateLimits.Load(builder.Configuration).AddTo(builder.Services);
             var app = ((WebApplicationBuilder)builder).Build();
+            app.UseRateLimiter();
             app.MapNodeApi();
             app.MapOperatorApi();
             app.MapOpenApi("/openapi/{documentName}.json");

@@ -38,7 +38,7 @@ public static class NodeApi
                 : Results.Problem("the coordinator is starting or stopping", statusCode: StatusCodes.Status503ServiceUnavailable))
             .WithSummary("200 once the silo and the server have started; 503 while starting or stopping");
 
-        var federation = routes.MapGroup("/v1/federations/{federation}");
+        var federation = routes.MapGroup("/v1/federations/{federation}").RequireRateLimiting(RateLimits.NodePolicy);
         federation.MapPost("/hello", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
         {
             if (!federations.Contains(federation))

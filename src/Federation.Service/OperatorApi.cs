@@ -36,7 +36,7 @@ public static class OperatorApi
 
     public static IEndpointRouteBuilder MapOperatorApi(this IEndpointRouteBuilder routes)
     {
-        var federation = routes.MapGroup("/v1/federations/{federation}");
+        var federation = routes.MapGroup("/v1/federations/{federation}").RequireRateLimiting(RateLimits.TokenPolicy);
         federation.MapGet("/nodes", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
         {
             if (await AuthorizeAsync(request, federation, grains, federations, Everyone) is { } refused)

@@ -39,7 +39,8 @@ public sealed class ServeTests : IDisposable
 
     private string Settings => _dir.File("appsettings.json");
 
-    private void Prepare()
+    /// <param name="settings">More top-level settings members (JSON text ending in a comma), e.g. rate limits.</param>
+    private void Prepare(string settings = "")
     {
         foreach (var name in new[] { "governance", "v0", "v1", "v2", "v3" })
         {
@@ -56,6 +57,7 @@ public sealed class ServeTests : IDisposable
             {
               "Federation": { "DataDirectory": "data" },
               "Epochs": { "Grace": "00:00:01", "CheckInterval": "00:00:00.200" },
+              {{settings}}
               "Federations": [
                 { "Id": "{{Fed}}", "Aggregation": "vector", "VectorDimension": 4, "RequiredCapabilities": ["ingest.v1"],
                   "GovernanceKeyFile": "keys/governance.key",
@@ -420,5 +422,44 @@ public sealed class ServeTests : IDisposable
         Assert.Contains("operator", list.Out);
         Assert.DoesNotContain(operatorToken, list.Out);
         Assert.DoesNotContain(operatorToken, string.Concat(Directory.GetFiles(_dir.Path, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".key", StringComparison.Ordinal)).Select(File.ReadAllText)));
+    }
+
+    [Fact]
+    public async Task Over_its_rate_a_client_is_answered_429_with_retry_after_and_served_again_after_it()
+    {
+        Prepare(""" "Service": { "RateLimits": { "NodeRequestsPerSecond": 1, "NodeBurst": 3, "TokenRequestsPerSecond": 1, "TokenBurst": 2 } }, """);
+        await using var server = await Server.StartAsync(Settings, _http);
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 6; i++)
+        {
+            answers.Add(await _http.GetAsync(new Uri(server.Root, $"v1/federations/{Fed}/epoch")));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, answers[0].StatusCode);
+        var limited = answers.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(limited);
+        Assert.True(answers.Count(a => a.StatusCode == HttpStatusCode.OK) <= 4, "at most the burst and one refill get through");
+        var retryAfter = limited[0].Headers.RetryAfter!.Delta!.Value;
+        Assert.InRange(retryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+        var problem = JsonNode.Parse(await limited[0].Content.ReadAsStringAsync())!;
+        Assert.Equal("rate_limited", problem["code"]!.GetValue<string>());
+        Assert.Equal("application/problem+json", limited[0].Content.Headers.ContentType!.MediaType);
+
+        await Task.Delay(retryAfter + TimeSpan.FromMilliseconds(200));
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(new Uri(server.Root, $"v1/federations/{Fed}/epoch"))).StatusCode);
+
+        // Operator routes: a bucket per token, apart from the nodes' (a burst of 2 here).
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            statuses.Add((await SendAsync(server, HttpMethod.Get, $"v1/federations/{Fed}/nodes", "fed_some-token")).Status);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, statuses[0]);
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        foreach (var answer in answers)
+        {
+            answer.Dispose();
+        }
     }
 }

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Federation.Service;
+
+/// <summary>
+/// Request rates <c>fed serve</c> admits (ASP.NET Core rate limiting, token buckets), from <c>Service:RateLimits</c>:
+/// node routes per client address, operator routes per bearer token. Over the rate a request is answered
+/// <c>429</c> problem+json (<c>rate_limited</c>) with <c>Retry-After</c> in seconds, and nothing of it is read or decided.
+/// </summary>
+public sealed record RateLimits(int NodeRequestsPerSecond, int NodeBurst, int TokenRequestsPerSecond, int TokenBurst)
+{
+    public const string SectionName = "Service:RateLimits";
+    public const string NodePolicy = "nodes";
+    public const string TokenPolicy = "tokens";
+
+    public static readonly RateLimits Default = new(NodeRequestsPerSecond: 500, NodeBurst: 1000, TokenRequestsPerSecond: 20, TokenBurst: 40);
+
+    /// <exception cref="ArgumentException">A setting is not a positive integer (naming it).</exception>
+    public static RateLimits Load(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(SectionName);
+        int Read(string name, int fallback)
+        {
+            var text = section[name];
+            return text is null ? fallback
+                : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value is > 0 and <= 1_000_000 ? value
+                : throw new ArgumentException($"{SectionName}:{name} must be a whole number from 1 to 1000000, not \"{text}\"");
+        }
+
+        return new RateLimits(
+            Read(nameof(NodeRequestsPerSecond), Default.NodeRequestsPerSecond),
+            Read(nameof(NodeBurst), Default.NodeBurst),
+            Read(nameof(TokenRequestsPerSecond), Default.TokenRequestsPerSecond),
+            Read(nameof(TokenBurst), Default.TokenBurst));
+    }
+
+    public void AddTo(IServiceCollection services) => services.AddRateLimiter(options =>
+    {
+        options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        options.OnRejected = async (context, cancellationToken) =>
+        {
+            var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+            context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+            await NodeApi.Problem(StatusCodes.Status429TooManyRequests, "rate_limited", $"too many requests; retry after {retryAfter} s").ExecuteAsync(context.HttpContext);
+        };
+        options.AddPolicy(NodePolicy, http => Bucket($"ip:{http.Connection.RemoteIpAddress}", NodeRequestsPerSecond, NodeBurst));
+        // A token's own bucket, before the token is checked: its hash names the partition (the token itself is never kept).
+        options.AddPolicy(TokenPolicy, http => Bucket($"token:{OperatorApi.HashOf(http.Request.Headers.Authorization.ToString())}", TokenRequestsPerSecond, TokenBurst));
+    });
+
+    private static RateLimitPartition<string> Bucket(string key, int perSecond, int burst) =>
+        RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = burst,
+            TokensPerPeriod = perSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+}
