@@ -6,11 +6,17 @@ namespace Federation.Cli;
 /// The settings <c>fed</c> reads from <c>appsettings.json</c> in the working directory (or the file named
 /// by <c>FED_SETTINGS</c>); command-line options override them.
 /// </summary>
-public sealed record FedSettings(string DataDirectory, string ScrollStore, string? ConnectionString, string? ScrollKey, string AnchorFile, string OriginPrefix)
+/// <param name="AnchorFile">The anchor file when configured (<c>Federation:Scrolls:AnchorFile</c>); see <see cref="AnchorPath"/>.</param>
+public sealed record FedSettings(string DataDirectory, string ScrollStore, string? ConnectionString, string? ScrollKey, string? AnchorFile, string OriginPrefix)
 {
+    /// <summary>
+    /// Where anchors go: the configured file, else <c>&lt;data&gt;/merkle/meta_M5.merk</c> — under the data directory, so
+    /// a command run from a repository never writes into its committed <c>artifacts/</c> unless told to.
+    /// </summary>
+    public string AnchorPath => AnchorFile ?? Path.Combine(DataDirectory, "merkle", "meta_M5.merk");
+
     public const string DefaultDataDirectory = "data";
     public const string DefaultScrollStore = "file";
-    public const string DefaultAnchorFile = "artifacts/merkle/meta_M5.merk";
     public const string DefaultOriginPrefix = "federation-orleans";
 
     public static FedSettings Load()
@@ -18,7 +24,7 @@ public sealed record FedSettings(string DataDirectory, string ScrollStore, strin
         var path = Environment.GetEnvironmentVariable("FED_SETTINGS") ?? "appsettings.json";
         if (!File.Exists(path))
         {
-            return new FedSettings(DefaultDataDirectory, DefaultScrollStore, null, null, DefaultAnchorFile, DefaultOriginPrefix);
+            return new FedSettings(DefaultDataDirectory, DefaultScrollStore, null, null, null, DefaultOriginPrefix);
         }
 
         using var document = SettingsFile.Read(path);
@@ -45,7 +51,7 @@ public sealed record FedSettings(string DataDirectory, string ScrollStore, strin
             Get("Federation", "Scrolls", "Store") ?? DefaultScrollStore,
             Get("ConnectionStrings", "Federation"),
             Relative(Get("Federation", "Scrolls", "SigningKey")),
-            Get("Federation", "Scrolls", "AnchorFile") ?? DefaultAnchorFile,
+            Relative(Get("Federation", "Scrolls", "AnchorFile")),
             Get("Federation", "Scrolls", "OriginPrefix") ?? DefaultOriginPrefix);
     }
 }

@@ -102,6 +102,20 @@ public class ScrollCommandTests
     }
 
     [Fact]
+    public void Anchoring_writes_under_the_data_directory_by_default_never_into_the_working_directory()
+    {
+        using var dir = WithKey();
+        AppendFile(dir, "s5", Receipts(0, 1));
+        var working = Path.Combine(Environment.CurrentDirectory, "artifacts", "merkle", "meta_M5.merk");
+        var before = File.Exists(working) ? File.ReadAllBytes(working) : null;
+        var anchored = Fed(dir, "scroll", "anchor", "--scroll", "s5");
+        Assert.True(anchored.ExitCode == 0, anchored.Err);
+        Assert.Contains("\"s5\"", File.ReadAllText(Path.Combine(dir.Path, "merkle", "meta_M5.merk")));
+        Assert.Equal(before, File.Exists(working) ? File.ReadAllBytes(working) : null);
+        Assert.Equal(0, Fed(dir, "scroll", "verify", "--scroll", "s5").ExitCode);
+    }
+
+    [Fact]
     public void Verify_names_the_first_bad_index_and_rollback_restores_the_anchored_scroll()
     {
         using var dir = WithKey();

@@ -222,7 +222,7 @@ public static class ScrollCommand
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
             await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), writable: false, ct);
-            var report = await ScrollMaintenance.VerifyAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorFile), ct);
+            var report = await ScrollMaintenance.VerifyAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorPath), ct);
             foreach (var note in report.Notes)
             {
                 console.Out.WriteLine($"note: {note}");
@@ -256,7 +256,7 @@ public static class ScrollCommand
         {
             await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), writable: true, ct);
             await using var anchorScroll = await session.OpenOtherAsync(AnchorCycle.AnchorScroll, ct);
-            var result = await AnchorCycle.RunAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorFile), anchorScroll, TimeProvider.System, ct);
+            var result = await AnchorCycle.RunAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorPath), anchorScroll, TimeProvider.System, ct);
             var receipt = result.Receipt is { } r ? $" (receipt {r.Id})" : string.Empty;
             var line = $"{result.Outcome.ToString().ToLowerInvariant()}: {result.Scroll} size {result.Size}: {result.Detail}{receipt}";
             if (result.Outcome is AnchorOutcome.Success or AnchorOutcome.NothingToAnchor)
@@ -279,7 +279,7 @@ public static class ScrollCommand
         command.SetAction(parse => console.Run(() =>
         {
             var settings = ScrollSession.Resolve(parse, common);
-            var file = new AnchorFile(parse.GetValue(anchors) ?? settings.AnchorFile);
+            var file = new AnchorFile(parse.GetValue(anchors) ?? settings.AnchorPath);
             var entries = file.ReadAll();
             if (entries.Count == 0)
             {
@@ -317,7 +317,7 @@ public static class ScrollCommand
 
             await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), writable: true, ct);
             await using var anchorScroll = await session.OpenOtherAsync(AnchorCycle.AnchorScroll, ct);
-            var result = await ScrollMaintenance.RollbackToAnchorAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorFile), anchorScroll, ct);
+            var result = await ScrollMaintenance.RollbackToAnchorAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorPath), anchorScroll, ct);
             console.Out.WriteLine($"rolled back {session.Ledger.Scroll} from {result.FromSize} to {result.ToSize} receipts; removed lines in {result.QuarantinedTo}" +
                 (result.Receipt is { } r ? $" (receipt {r.Id})" : string.Empty));
             return ExitCodes.Ok;
@@ -370,7 +370,7 @@ public static class ScrollCommand
 
     private static Option<string> PubOption() => new("--pub") { Description = "Public key that signs the scroll's checkpoints; default: the public half of the default signing key" };
 
-    private static Option<string> AnchorsOption() => new("--anchors") { Description = "Anchor file (default appsettings Federation:Scrolls:AnchorFile or artifacts/merkle/meta_M5.merk)" };
+    private static Option<string> AnchorsOption() => new("--anchors") { Description = "Anchor file (default appsettings Federation:Scrolls:AnchorFile or <data>/merkle/meta_M5.merk)" };
 
     private static IReadOnlyList<ReceiptDraft> ParseDrafts(byte[] input)
     {
