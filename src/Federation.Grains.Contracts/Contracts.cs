@@ -125,6 +125,12 @@ public interface IScrollGrain : IGrainWithStringKey
     /// </summary>
     Task<UpdateSealing> AppendUpdateAsync(VerifiedUpdate update, bool late, long decidedUnderOpen, long? decidedUnderClosing);
 
+    /// <summary>
+    /// <see cref="AppendUpdateAsync"/> for many updates in one call (the silo's <c>SealBatcher</c> gathers the seals its node
+    /// grains ask for while a call is in flight): the answers in the same order, each as that method would give it.
+    /// </summary>
+    Task<IReadOnlyList<UpdateSealing>> AppendUpdatesAsync(IReadOnlyList<UpdateSeal> seals);
+
     /// <summary>The epoch state updates are admitted under (an update scroll only).</summary>
     Task<EpochInfo> EpochAsync();
 
@@ -162,6 +168,10 @@ public interface IScrollGrain : IGrainWithStringKey
 /// <summary>The update scroll's answer to an update: sealed, or decided under an epoch state that is no longer current (<see cref="Epoch"/>).</summary>
 [GenerateSerializer, Immutable, Alias("fed.update-sealing.v1")]
 public sealed record UpdateSealing([property: Id(0)] SealedReceiptView? Receipt, [property: Id(1)] EpochInfo? Epoch);
+
+/// <summary>One update a node grain admitted, to seal under the epoch state it was decided under (see <see cref="IScrollGrain.AppendUpdatesAsync"/>).</summary>
+[GenerateSerializer, Immutable, Alias("fed.update-seal.v1")]
+public sealed record UpdateSeal([property: Id(0)] VerifiedUpdate Update, [property: Id(1)] bool Late, [property: Id(2)] long DecidedUnderOpen, [property: Id(3)] long? DecidedUnderClosing);
 
 /// <summary>An accepted update as sealed at <see cref="Seq"/>: its signed message (canonical JSON).</summary>
 [GenerateSerializer, Immutable, Alias("fed.scroll-update.v1")]

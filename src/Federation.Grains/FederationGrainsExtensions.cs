@@ -22,6 +22,7 @@ public static class FederationGrainsExtensions
         services.AddSingleton(federations);
         services.AddSingleton(ledgers);
         services.AddSingleton<EpochHints>();
+        services.AddSingleton<SealBatcher>();
         services.AddSingleton(validators ?? new ValidatorDirectory());
         services.AddSingleton(governanceLog ?? new GovernanceLog(GovernanceLog.FileName));
         services.TryAddSingleton(TimeProvider.System);

@@ -23,6 +23,7 @@ public sealed class NodeGrain(
     [PersistentState("node")] IPersistentState<NodeState> state,
     FederationDirectory federations,
     EpochHints epochs,
+    SealBatcher sealer,
     GovernanceLog governanceLog,
     Telemetry.FederationMetrics metrics,
     TimeProvider time) : Grain, INodeGrain
@@ -36,13 +37,15 @@ public sealed class NodeGrain(
     // (every update of this node is sealed through this activation).
     private Task<NodeUpdates>? _mine;
     private IScrollGrain _updateScroll = null!;
+    private string _updateScrollName = string.Empty;
     private IFederationGrain _federation = null!;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_federationId, _fingerprint) = NodeKey.Parse(this.GetPrimaryKeyString());
         var settings = federations.Get(_federationId); // tenants are explicit: an unknown federation fails the call
-        _updateScroll = GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Updates(_federationId));
+        _updateScrollName = FederationScrolls.Updates(_federationId);
+        _updateScroll = GrainFactory.GetGrain<IScrollGrain>(_updateScrollName);
         _federation = GrainFactory.GetGrain<IFederationGrain>(_federationId);
         _health = metrics.Track(_federationId, _fingerprint, settings.InactivityTimeout);
         _health.Status = state.State.Status;
@@ -112,7 +115,7 @@ public sealed class NodeGrain(
             {
                 // Sealed in the update scroll before it is acknowledged (and so before any aggregation can see it).
                 var late = decision.Disposition == Disposition.Late;
-                var sealing = await _updateScroll.AppendUpdateAsync(update, late, epoch.OpenEpoch, epoch.ClosingEpoch);
+                var sealing = await sealer.SealAsync(_updateScrollName, new UpdateSeal(update, late, epoch.OpenEpoch, epoch.ClosingEpoch));
                 if (sealing.Receipt is not { } receipt)
                 {
                     epoch = epochs.Heard(_federationId, sealing.Epoch!);

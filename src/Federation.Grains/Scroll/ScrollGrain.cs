@@ -91,6 +91,18 @@ public sealed class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs) : Gr
         return new UpdateSealing(new SealedReceiptView(receipt.Id, receipt.Seq, receipt.LeafHash), null);
     }
 
+    public async Task<IReadOnlyList<UpdateSealing>> AppendUpdatesAsync(IReadOnlyList<UpdateSeal> seals)
+    {
+        // Each seal is prepared and handed to the ledger in turn (so the group commit takes them together), then all are awaited.
+        var sealing = new Task<UpdateSealing>[seals.Count];
+        for (var i = 0; i < seals.Count; i++)
+        {
+            sealing[i] = AppendUpdateAsync(seals[i].Update, seals[i].Late, seals[i].DecidedUnderOpen, seals[i].DecidedUnderClosing);
+        }
+
+        return await Task.WhenAll(sealing);
+    }
+
     public Task<EpochInfo> EpochAsync() =>
         Task.FromResult(_epoch ?? throw new InvalidOperationException($"{_ledger.Scroll} is not an update scroll"));
 

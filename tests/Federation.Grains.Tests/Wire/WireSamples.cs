@@ -65,6 +65,8 @@ internal static class WireSamples
         yield return new SealedReceiptView("fed1.updates:3", 3, D2);
         yield return new UpdateSealing(new SealedReceiptView("fed1.updates:3", 3, D2), null);
         yield return new UpdateSealing(null, new EpochInfo(2, 1, D1, new Dictionary<long, Sha256Digest> { [2] = D1 }, Time));
+        yield return new UpdateSeal(Update(), Late: true, 3, 2);
+        yield return new UpdateSeal(Update(), Late: false, 3, null);
         yield return new RecordedUpdate(4, D1, "fed1.updates:7", 7, D2, Late: true);
         yield return new ScrollUpdateView(7, [1, 2, 3]);
         yield return new ConsistencyEvidence("fed1.updates\n10\nroot\n", 10, D1, [D2, D1]);

@@ -247,7 +247,7 @@ public sealed partial class WireTypeTests : IDisposable
             "fed.node-view.v1", "fed.quarantine-entry.v1", "fed.receipt-draft.v1", "fed.recorded-update.v1", "fed.review-case-detail.v1",
             "fed.review-case.v1", "fed.review-outcome.v1", "fed.scroll-head.v1", "fed.scroll-update.v1", "fed.sealed-receipt-view.v1",
             "fed.session-reply.v1", "fed.sha256-digest.v1", "fed.sync-policy.v1", "fed.trust-level.v1",
-            "fed.update-ack.v1", "fed.update-sealing.v1", "fed.validator-step.v1", "fed.verdict-kind.v1", "fed.verified-update.v1",
+            "fed.update-ack.v1", "fed.update-seal.v1", "fed.update-sealing.v1", "fed.validator-step.v1", "fed.verdict-kind.v1", "fed.verified-update.v1",
         ];
         Assert.Equal(published, WireTypeCatalog.WireTypes.Keys.Select(t => AliasOf(t)!).Order(StringComparer.Ordinal));
     }
