@@ -39,93 +39,53 @@ public static class NodeApi
             .WithSummary("200 once the silo and the server have started; 503 while starting or stopping");
 
         var federation = routes.MapGroup("/v1/federations/{federation}").RequireRateLimiting(RateLimits.NodePolicy);
-        federation.MapPost("/hello", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
-        {
-            if (!federations.Contains(federation))
+        federation.MapPost("/hello", (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
+            SignedMessageAsync(federation, request, federations, async body =>
             {
-                return UnknownFederation(federation);
-            }
-
-            var (body, problem) = await ReadBodyAsync(request);
-            if (problem is not null)
-            {
-                return problem;
-            }
-
-            var reply = await grains.GetGrain<IFederationGrain>(federation).HelloAsync(body!);
-            return reply.Accepted
-                ? Results.Bytes(reply.Accept!, "application/json")
-                : Refused(reply.Code ?? "refused", reply.Message);
-        })
+                var reply = await grains.GetGrain<IFederationGrain>(federation).HelloAsync(body);
+                return reply.Accepted
+                    ? Results.Bytes(reply.Accept!, "application/json")
+                    : Refused(reply.Code ?? "refused", reply.Message);
+            }))
         .WithSummary("A node's signed FederationHello; answers the governance-signed FederationAccept")
         .ProducesProblem(StatusCodes.Status403Forbidden);
 
-        federation.MapPost("/session", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
-        {
-            if (!federations.Contains(federation))
+        federation.MapPost("/session", (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
+            SignedMessageAsync(federation, request, federations, async body =>
             {
-                return UnknownFederation(federation);
-            }
-
-            var (body, problem) = await ReadBodyAsync(request);
-            if (problem is not null)
-            {
-                return problem;
-            }
-
-            var reply = await grains.GetGrain<IFederationGrain>(federation).CompleteSessionAsync(body!);
-            return reply.Active
-                ? Results.Json(new SessionResponse(reply.LedgerBlockId!, reply.Seq, reply.LeafHash?.ToString(), reply.Message), Json)
-                : Refused(reply.Code ?? "refused", reply.Message);
-        })
+                var reply = await grains.GetGrain<IFederationGrain>(federation).CompleteSessionAsync(body);
+                return reply.Active
+                    ? Results.Json(new SessionResponse(reply.LedgerBlockId!, reply.Seq, reply.LeafHash?.ToString(), reply.Message), Json)
+                    : Refused(reply.Code ?? "refused", reply.Message);
+            }))
         .WithSummary("A node's signed SessionAck; answers the session receipt (ledger_block_id)")
         .ProducesProblem(StatusCodes.Status403Forbidden);
 
-        federation.MapPost("/updates", async (string federation, HttpRequest request, IngestGateway gateway, FederationDirectory federations) =>
-        {
-            if (!federations.Contains(federation))
+        federation.MapPost("/updates", (string federation, HttpRequest request, IngestGateway gateway, FederationDirectory federations) =>
+            SignedMessageAsync(federation, request, federations, async body =>
             {
-                return UnknownFederation(federation);
-            }
-
-            var (body, problem) = await ReadBodyAsync(request);
-            if (problem is not null)
-            {
-                return problem;
-            }
-
-            // Answered once the update's receipt is durable (the gateway seals before it acknowledges).
-            var ack = await gateway.SubmitAsync(federation, body!);
-            return ack.Acknowledged
-                ? Results.Json(new UpdateResponse(ack.Disposition, ack.ReceiptId!, ack.Seq!.Value, ack.LeafHash!.Value.ToString(), ack.Message), Json)
-                : Refused(ack.Code!, ack.Message, ack.EvidenceReceipt);
-        })
+                // Answered once the update's receipt is durable (the gateway seals before it acknowledges).
+                var ack = await gateway.SubmitAsync(federation, body);
+                return ack.Acknowledged
+                    ? Results.Json(new UpdateResponse(ack.Disposition, ack.ReceiptId!, ack.Seq!.Value, ack.LeafHash!.Value.ToString(), ack.Message), Json)
+                    : Refused(ack.Code!, ack.Message, ack.EvidenceReceipt);
+            }))
         .WithSummary("A signed MetaUpdate; answered once its receipt is durable (accepted, late or duplicate)")
         .ProducesProblem(StatusCodes.Status403Forbidden);
 
-        federation.MapPost("/nodes/{node}/heartbeat", async (string federation, string node, HttpRequest request, IngestGateway gateway, FederationDirectory federations) =>
-        {
-            if (!federations.Contains(federation))
+        federation.MapPost("/nodes/{node}/heartbeat", (string federation, string node, HttpRequest request, IngestGateway gateway, FederationDirectory federations) =>
+            SignedMessageAsync(federation, request, federations, async body =>
             {
-                return UnknownFederation(federation);
-            }
+                if (!KeyFingerprint.TryParse(node, out var fingerprint, out var error))
+                {
+                    return Refused(IngestDecision.WireName(RefusalCode.MalformedMessage), $"\"{node}\" is not a node fingerprint: {error}");
+                }
 
-            if (!KeyFingerprint.TryParse(node, out var fingerprint, out var error))
-            {
-                return Refused(IngestDecision.WireName(RefusalCode.MalformedMessage), $"\"{node}\" is not a node fingerprint: {error}");
-            }
-
-            var (body, problem) = await ReadBodyAsync(request);
-            if (problem is not null)
-            {
-                return problem;
-            }
-
-            var ack = await gateway.HeartbeatAsync(federation, fingerprint, body!);
-            return ack.Code is { } code
-                ? Refused(code, ack.Message)
-                : Results.Json(new HeartbeatResponse(ack.Verdict, ack.Message, ack.EvidenceReceipt), Json);
-        })
+                var ack = await gateway.HeartbeatAsync(federation, fingerprint, body);
+                return ack.Code is { } code
+                    ? Refused(code, ack.Message)
+                    : Results.Json(new HeartbeatResponse(ack.Verdict, ack.Message, ack.EvidenceReceipt), Json);
+            }))
         .WithSummary("A node's signed Heartbeat with its ledger head: consistent, ahead or divergent")
         .ProducesProblem(StatusCodes.Status403Forbidden);
 
@@ -181,6 +141,18 @@ public static class NodeApi
         .ProducesProblem(StatusCodes.Status404NotFound);
 
         return routes;
+    }
+
+    /// <summary>A route that takes a signed message: an unknown federation is 404 before anything is read, then the body (bounded) goes to <paramref name="handle"/>.</summary>
+    private static async Task<IResult> SignedMessageAsync(string federation, HttpRequest request, FederationDirectory federations, Func<byte[], Task<IResult>> handle)
+    {
+        if (!federations.Contains(federation))
+        {
+            return UnknownFederation(federation);
+        }
+
+        var (body, problem) = await ReadBodyAsync(request);
+        return problem ?? await handle(body!);
     }
 
     /// <summary>The body, whole, when it is at most <see cref="MaxBodyBytes"/>; otherwise a 413 problem (nothing more is read).</summary>
