@@ -118,16 +118,11 @@ public interface IScrollGrain : IGrainWithStringKey
     Task<SealedReceiptView> AppendAsync(ReceiptDraft draft);
 
     /// <summary>
-    /// Seals an update (an update scroll only) that its node grain admitted under the epoch state <paramref name="decidedUnder"/>
-    /// (open and closing epoch), and records it in the scroll's update index. The update scroll holds the federation's
-    /// current epoch state (<see cref="PublishEpochAsync"/>): when the update was decided under another one nothing is
-    /// sealed and the answer carries the current state to decide again with.
-    /// </summary>
-    Task<UpdateSealing> AppendUpdateAsync(VerifiedUpdate update, bool late, long decidedUnderOpen, long? decidedUnderClosing);
-
-    /// <summary>
-    /// <see cref="AppendUpdateAsync"/> for many updates in one call (the silo's <c>SealBatcher</c> gathers the seals its node
-    /// grains ask for while a call is in flight): the answers in the same order, each as that method would give it.
+    /// Seals updates (an update scroll only) that their node grains admitted, each under the epoch state it names (open
+    /// and closing epoch), and records them in the scroll's update index; the answers come in the same order. The update
+    /// scroll holds the federation's current epoch state (<see cref="PublishEpochAsync"/>): an update decided under
+    /// another one is not sealed, and its answer carries the current state to decide again with. The silo's
+    /// <c>SealBatcher</c> gathers the seals its node grains ask for while a call is in flight into one call.
     /// </summary>
     Task<IReadOnlyList<UpdateSealing>> AppendUpdatesAsync(IReadOnlyList<UpdateSeal> seals);
 

@@ -221,10 +221,17 @@ public static class OperatorApi
     }
 
     private static T Enum<T>(string text, string member)
-        where T : struct, Enum =>
-        System.Enum.GetValues<T>().FirstOrDefault(v => Snake(v.ToString()) == text) is var value && Snake(value.ToString()) == text
-            ? value
-            : throw new FormatException($"{member} must be one of {string.Join(", ", System.Enum.GetNames<T>().Select(Snake))}, not \"{text}\"");
+        where T : struct, Enum
+    {
+        try
+        {
+            return FederationsConfiguration.ParseName<T>(text, member);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new FormatException(ex.Message, ex);
+        }
+    }
 
     private static string Snake(string name) => JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
 }

@@ -28,7 +28,12 @@ public static class TokenCommand
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
             var roleText = parse.GetValue(role)!;
-            if (!Enum.TryParse<AccessRole>(roleText, ignoreCase: true, out var accessRole) || !Enum.IsDefined(accessRole) || roleText.Any(char.IsDigit))
+            AccessRole accessRole;
+            try
+            {
+                accessRole = Federation.Grains.Services.FederationsConfiguration.ParseName<AccessRole>(roleText, "--role");
+            }
+            catch (ArgumentException)
             {
                 return console.Unusable($"--role must be operator, reviewer or auditor, not \"{roleText}\"");
             }

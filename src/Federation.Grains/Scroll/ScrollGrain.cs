@@ -22,6 +22,7 @@ public sealed class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs) : Gr
 {
     private ScrollLedger _ledger = null!;
     private FederationUpdates? _updates;
+    private string? _federationId; // an update scroll's federation
 
     // An update scroll: the epoch state updates are admitted under, and the seals in flight under it.
     private EpochInfo? _epoch;
@@ -36,8 +37,8 @@ public sealed class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs) : Gr
             if (scroll.EndsWith(".updates", StringComparison.Ordinal))
             {
                 _updates = await RecordedUpdatesReader.ReadAsync(_ledger);
-                var federation = scroll[..^".updates".Length];
-                _epoch = epochs.Heard(federation, await GrainFactory.GetGrain<IFederationGrain>(federation).GetEpochAsync());
+                _federationId = scroll[..^".updates".Length];
+                _epoch = epochs.Heard(_federationId, await GrainFactory.GetGrain<IFederationGrain>(_federationId).GetEpochAsync());
             }
         }
         catch
@@ -65,9 +66,25 @@ public sealed class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs) : Gr
         return new SealedReceiptView(sealedReceipt.Id, sealedReceipt.Seq, sealedReceipt.LeafHash);
     }
 
-    public async Task<UpdateSealing> AppendUpdateAsync(VerifiedUpdate update, bool late, long decidedUnderOpen, long? decidedUnderClosing)
+    public async Task<IReadOnlyList<UpdateSealing>> AppendUpdatesAsync(IReadOnlyList<UpdateSeal> seals)
     {
-        var updates = _updates ?? throw new InvalidOperationException($"{_ledger.Scroll} is not an update scroll");
+        if (_updates is null)
+        {
+            throw new InvalidOperationException($"{_ledger.Scroll} is not an update scroll");
+        }
+
+        // Each seal is prepared and handed to the ledger in turn (so the group commit takes them together), then all are awaited.
+        var sealing = new Task<UpdateSealing>[seals.Count];
+        for (var i = 0; i < seals.Count; i++)
+        {
+            sealing[i] = SealAsync(_updates, seals[i].Update, seals[i].Late, seals[i].DecidedUnderOpen, seals[i].DecidedUnderClosing);
+        }
+
+        return await Task.WhenAll(sealing);
+    }
+
+    private async Task<UpdateSealing> SealAsync(FederationUpdates updates, VerifiedUpdate update, bool late, long decidedUnderOpen, long? decidedUnderClosing)
+    {
         var epoch = _epoch!;
         if (epoch.OpenEpoch != decidedUnderOpen || epoch.ClosingEpoch != decidedUnderClosing)
         {
@@ -91,18 +108,6 @@ public sealed class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs) : Gr
         return new UpdateSealing(new SealedReceiptView(receipt.Id, receipt.Seq, receipt.LeafHash), null);
     }
 
-    public async Task<IReadOnlyList<UpdateSealing>> AppendUpdatesAsync(IReadOnlyList<UpdateSeal> seals)
-    {
-        // Each seal is prepared and handed to the ledger in turn (so the group commit takes them together), then all are awaited.
-        var sealing = new Task<UpdateSealing>[seals.Count];
-        for (var i = 0; i < seals.Count; i++)
-        {
-            sealing[i] = AppendUpdateAsync(seals[i].Update, seals[i].Late, seals[i].DecidedUnderOpen, seals[i].DecidedUnderClosing);
-        }
-
-        return await Task.WhenAll(sealing);
-    }
-
     public Task<EpochInfo> EpochAsync() =>
         Task.FromResult(_epoch ?? throw new InvalidOperationException($"{_ledger.Scroll} is not an update scroll"));
 
@@ -113,7 +118,7 @@ public sealed class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs) : Gr
             throw new InvalidOperationException($"{_ledger.Scroll} is not an update scroll");
         }
 
-        _epoch = epochs.Heard(_ledger.Scroll[..^".updates".Length], epoch);
+        _epoch = epochs.Heard(_federationId!, epoch);
         // Turns of this grain never run at once (it is reentrant, not parallel): the set is what was in flight when the state changed.
         var sealing = _sealing.ToArray();
         try

@@ -69,8 +69,8 @@ public static class FederationsConfiguration
 
                 nodes.Add(new NodeRegistration(
                     fingerprint,
-                    Parse<TrustLevel>(node["TrustLevel"] ?? "federated", NodeSetting("TrustLevel")),
-                    Parse<SyncPolicy>(node["SyncPolicy"] ?? "pull_approved_only", NodeSetting("SyncPolicy")),
+                    ParseName<TrustLevel>(node["TrustLevel"] ?? "federated", NodeSetting("TrustLevel")),
+                    ParseName<SyncPolicy>(node["SyncPolicy"] ?? "pull_approved_only", NodeSetting("SyncPolicy")),
                     node.GetSection("Capabilities").Get<string[]>() ?? []));
             }
 
@@ -103,13 +103,17 @@ public static class FederationsConfiguration
     private static string Require(IConfigurationSection section, string name) =>
         section[name] is { Length: > 0 } value ? value : throw new ArgumentException($"{section.Path}:{name} is required");
 
-    /// <summary>Accepts the wire names (<c>pull_approved_only</c>) and the enum names.</summary>
-    private static T Parse<T>(string text, string setting)
+    /// <summary>
+    /// An enum member by name: the wire name (<c>pull_approved_only</c>) or the enum name, in any case — never a number.
+    /// Settings, the HTTP API and the CLI read trust levels, sync policies and roles this one way.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a member's name: names <paramref name="setting"/> and every valid name.</exception>
+    public static T ParseName<T>(string text, string setting)
         where T : struct, Enum
     {
         var normalised = text.Replace("_", string.Empty, StringComparison.Ordinal);
-        return Enum.TryParse<T>(normalised, ignoreCase: true, out var value) && Enum.IsDefined(value)
-            ? value
+        return Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, normalised, StringComparison.OrdinalIgnoreCase)) is { } name
+            ? Enum.Parse<T>(name)
             : throw new ArgumentException($"{setting} must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(n)))}, got \"{text}\"");
     }
 }
