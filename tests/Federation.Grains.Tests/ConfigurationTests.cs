@@ -41,6 +41,7 @@ public class ConfigurationTests
     [InlineData("""{ "Federations": [ { "Id": "fed1", "GovernanceKeyFile": "gov.key", "Aggregation": "mean" } ] }""", "Federations:0:Aggregation")]
     [InlineData("""{ "Federations": [ { "Id": "fed1", "GovernanceKeyFile": "gov.key", "Nodes": [ { "Fingerprint": "abc" } ] } ] }""", "Federations:0:Nodes:0:Fingerprint")]
     [InlineData("""{ "Federations": [ { "Id": "fed1", "GovernanceKeyFile": "gov.key", "Nodes": [ { "Fingerprint": "ed25519:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "TrustLevel": "god" } ] } ] }""", "TrustLevel must be one of federated, root")]
+    [InlineData("""{ "Federations": [ { "Id": "fed1", "GovernanceKeyFile": "gov.key", "Nodes": [ { "Fingerprint": "ed25519:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "SyncPolicy": "1" } ] } ] }""", "SyncPolicy must be one of pull_approved_only, bidirectional, got \"1\"")]
     [InlineData("""{ "Federations": [ { "GovernanceKeyFile": "gov.key" } ] }""", "Federations:0:Id is required")]
     [InlineData("""{ "Federations": [ { "Id": "fed1", "GovernanceKeyFile": "gov.key", "ReviewerKeys": ["gov.key.pub", "bob.key.pub"] } ] }""", "Federations:0:ReviewerKeys:1")]
     public void Bad_settings_stop_start_up_naming_the_setting(string json, string expected)
