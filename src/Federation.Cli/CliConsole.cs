@@ -68,7 +68,7 @@ public sealed class CliConsole(TextWriter output, TextWriter error)
         {
             return await body();
         }
-        catch (Federation.Storage.Ledger.LedgerHaltedException ex)
+        catch (Exception ex) when (ex is Federation.Storage.Ledger.LedgerHaltedException or ScrollNotVerifiedException)
         {
             return Fail(ex.Message);
         }

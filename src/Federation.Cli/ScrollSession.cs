@@ -30,6 +30,22 @@ public sealed class ScrollCliOptions
     }
 }
 
+/// <summary>How a command opens a scroll.</summary>
+internal enum ScrollAccess
+{
+    /// <summary>Reading and checking: nothing is created, locked, moved or repaired; no private key.</summary>
+    Read,
+
+    /// <summary>Explicit repair (<c>fed scroll repair --confirm</c>): the store's open-time repairs run; nothing is signed.</summary>
+    Repair,
+
+    /// <summary>Appending and sealing with the private key.</summary>
+    Write,
+}
+
+/// <summary>A reading command was asked to serve a scroll that fails verification (exit 1).</summary>
+internal sealed class ScrollNotVerifiedException(string message) : Exception(message);
+
 /// <summary>One CLI invocation's view of a scroll: the store, the key, the ledger.</summary>
 internal sealed class ScrollSession : IAsyncDisposable
 {
@@ -66,11 +82,12 @@ internal sealed class ScrollSession : IAsyncDisposable
         };
     }
 
-    /// <param name="keyPath">A private key file when <paramref name="writable"/>; otherwise a public (or private) key file; null for the default.</param>
-    public static async Task<ScrollSession> OpenAsync(ParseResult parse, ScrollCliOptions common, string? keyPath, bool writable, CancellationToken ct)
+    /// <param name="keyPath">A private key file for <see cref="ScrollAccess.Write"/>; otherwise a public (or private) key file; null for the default.</param>
+    public static async Task<ScrollSession> OpenAsync(ParseResult parse, ScrollCliOptions common, string? keyPath, ScrollAccess access, CancellationToken ct)
     {
         var settings = Resolve(parse, common);
         var scroll = parse.GetValue(common.Scroll)!;
+        var writable = access == ScrollAccess.Write;
         var path = keyPath ?? settings.ScrollKey ?? Path.Combine(settings.DataDirectory, "keys", "scroll.key");
         if (!File.Exists(path) && keyPath is null)
         {
@@ -85,6 +102,7 @@ internal sealed class ScrollSession : IAsyncDisposable
             Kind = settings.ScrollStore,
             DataDirectory = settings.DataDirectory,
             ConnectionString = settings.ConnectionString,
+            ReadOnly = access == ScrollAccess.Read,
         });
         try
         {
@@ -107,6 +125,30 @@ internal sealed class ScrollSession : IAsyncDisposable
             await store.DisposeAsync();
             privateKey?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Reading commands serve nothing from a scroll that fails its checks (issue 20): a halted ledger (a line or a
+    /// checkpoint that does not verify) or a missing, stale or forged ROOT file is exit 1, naming what is wrong.
+    /// </summary>
+    /// <param name="unverifiedFlag">The command's flag that shows the raw lines anyway, to name in the message; null if it has none.</param>
+    public void RequireVerified(string? unverifiedFlag = null)
+    {
+        string? problem = null;
+        if (Ledger.IsHalted)
+        {
+            problem = $"{Ledger.HaltReason} (first bad index {Ledger.FirstBadIndex})";
+        }
+        else if (Ledger.OpenReport?.RootProblem is { } root)
+        {
+            problem = root;
+        }
+
+        if (problem is not null)
+        {
+            var raw = unverifiedFlag is null ? string.Empty : $", {unverifiedFlag} shows its raw lines marked unverified";
+            throw new ScrollNotVerifiedException($"scroll {Ledger.Scroll} fails verification: {problem}; nothing is served from it (`fed scroll verify` lists every failure{raw})");
         }
     }
 

@@ -219,7 +219,8 @@ public static class M5Compliance
         var options = new ScrollLedgerOptions { OriginPrefix = plan["scroll_origin_prefix"]!.GetValue<string>() };
         var anchors = new AnchorFile(Path.Combine(directory, "merkle", "meta_M5.merk"));
         Check(failures, File.Exists(anchors.Path), "merkle/meta_M5.merk: missing");
-        await using var store = new FileScrollStore(new ScrollStoreOptions { DataDirectory = directory });
+        // Checking never changes what it checks: the store opens read-only (no lock, no repair, no ROOT rewrite).
+        await using var store = new FileScrollStore(new ScrollStoreOptions { DataDirectory = directory, ReadOnly = true });
         var scrolls = plan["checkpoints"]!.AsArray();
         foreach (var entry in scrolls)
         {

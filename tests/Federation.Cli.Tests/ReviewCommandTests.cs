@@ -196,4 +196,38 @@ public sealed class ReviewCommandTests : IDisposable
         Assert.Equal(2, after.GetProperty("receipts").GetArrayLength());
         Assert.Contains("accepted", Fed_("advisory", "list").Out);
     }
+
+    [Fact]
+    public async Task Every_reading_command_leaves_the_data_directory_byte_for_byte_as_it_was()
+    {
+        var (caseId, _) = await PrepareAsync();
+        Assert.Equal(0, FedRunner.InProcess("scroll", "anchor", "--scroll", Fed + ".governance", "--data-dir", Data).ExitCode);
+        var before = TreeSnapshot.Of(_dir.Path);
+        var pub = Path.Combine(Data, "keys", "scroll.key.pub");
+        var scrollCommands = new[]
+        {
+            new[] { "verify" }, ["root"], ["query"], ["query", "--json"], ["consistency", "--from", "1"], ["prove", "--index", "0"],
+        };
+        foreach (var scroll in new[] { Fed + ".governance", Fed + ".updates", "anchors" })
+        {
+            foreach (var args in scrollCommands)
+            {
+                var result = FedRunner.InProcess(["scroll", .. args, "--scroll", scroll, "--data-dir", Data, "--pub", pub]);
+                Assert.True(result.ExitCode == 0, $"{scroll} {args[0]}: {result.ExitCode} {result.Err}");
+            }
+        }
+
+        Assert.Equal(0, FedRunner.InProcess("scroll", "anchor-status", "--data-dir", Data).ExitCode);
+        Assert.Equal(0, Fed_("review", "list").ExitCode);
+        Assert.Equal(0, Fed_("review", "list", "--json").ExitCode);
+        Assert.Equal(0, Fed_("review", "show", caseId).ExitCode);
+        Assert.Equal(0, Fed_("advisory", "list").ExitCode);
+        Assert.Equal(0, Fed_("advisory", "list", "--json").ExitCode);
+        using var elsewhere = new TempDirectory();
+        var bundle = elsewhere.File("bundle.json");
+        File.WriteAllText(bundle, FedRunner.InProcess("scroll", "prove", "--index", "0", "--scroll", Fed + ".governance", "--data-dir", Data, "--pub", pub).Out);
+        Assert.Equal(0, FedRunner.InProcess("verify-bundle", bundle, "--pub", pub).ExitCode);
+
+        Assert.Empty(TreeSnapshot.Of(_dir.Path).DifferencesFrom(before));
+    }
 }

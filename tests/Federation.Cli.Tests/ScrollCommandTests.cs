@@ -148,6 +148,102 @@ public class ScrollCommandTests
         Assert.Contains("scroll_rollback", Fed(dir, "scroll", "query", "--scroll", "anchors").Out);
     }
 
+    [Fact]
+    public void A_missing_stale_or_forged_ROOT_is_reported_by_every_reading_command_and_only_repair_rewrites_it()
+    {
+        using var dir = WithKey();
+        AppendFile(dir, "s6", Receipts(0, 1));
+        var first = Fed(dir, "scroll", "checkpoint", "--scroll", "s6").Out;
+        AppendFile(dir, "s6", Receipts(2, 3));
+        var latest = Fed(dir, "scroll", "checkpoint", "--scroll", "s6").Out;
+        var root = Path.Combine(dir.Path, "ROOT.s6.txt");
+        Assert.Equal(latest, File.ReadAllText(root));
+
+        foreach (var (damage, expected) in new (Action Damage, string Expected)[]
+        {
+            (() => File.Delete(root), "ROOT.s6.txt is missing"),
+            (() => File.WriteAllText(root, first), "ROOT.s6.txt is stale: it holds the checkpoint at size 2, the latest covers 4"),
+            (() => File.WriteAllText(root, latest.Replace("\n4\n", "\n5\n")), "ROOT.s6.txt is not a checkpoint of this scroll's history"),
+        })
+        {
+            damage();
+            var before = TreeSnapshot.Of(dir.Path);
+            foreach (var args in new[] { new[] { "verify" }, ["root"], ["query"], ["consistency", "--from", "1"], ["prove", "--index", "1"] })
+            {
+                var result = Fed(dir, ["scroll", .. args, "--scroll", "s6"]);
+                Assert.True(result.ExitCode == 1, $"{args[0]}: {result.ExitCode} {result.Out} {result.Err}");
+                Assert.Contains(expected, result.Err);
+            }
+
+            Assert.Empty(TreeSnapshot.Of(dir.Path).DifferencesFrom(before));
+            Assert.Equal(2, Fed(dir, "scroll", "repair", "--scroll", "s6").ExitCode);
+            var repaired = Fed(dir, "scroll", "repair", "--scroll", "s6", "--confirm");
+            Assert.True(repaired.ExitCode == 0, repaired.Err);
+            Assert.Contains("rewrote the ROOT file", repaired.Out);
+            Assert.Equal(latest, File.ReadAllText(root));
+            Assert.Equal(0, Fed(dir, "scroll", "verify", "--scroll", "s6").ExitCode);
+        }
+
+        Assert.Contains("nothing to repair", Fed(dir, "scroll", "repair", "--scroll", "s6", "--confirm").Out);
+    }
+
+    [Fact]
+    public void A_torn_tail_is_left_in_place_by_reading_and_moved_aside_only_by_repair()
+    {
+        using var dir = WithKey();
+        AppendFile(dir, "s7", Receipts(0, 1, 2));
+        var lines = Path.Combine(dir.Path, "receipts", "s7", "s7.jsonl");
+        File.AppendAllText(lines, "{\"seq\":3,\"half");
+        var before = TreeSnapshot.Of(dir.Path);
+
+        var verify = Fed(dir, "scroll", "verify", "--scroll", "s7");
+        Assert.True(verify.ExitCode == 0, verify.Err);
+        Assert.Contains("ends in a torn line (14 bytes", verify.Out);
+        Assert.Contains("left in place", verify.Out);
+        Assert.Contains("size 3", Fed(dir, "scroll", "root", "--scroll", "s7").Out);
+        Assert.Contains("3 receipt(s)", Fed(dir, "scroll", "query", "--scroll", "s7").Out);
+        Assert.Empty(TreeSnapshot.Of(dir.Path).DifferencesFrom(before));
+
+        var repaired = Fed(dir, "scroll", "repair", "--scroll", "s7", "--confirm");
+        Assert.True(repaired.ExitCode == 0, repaired.Err);
+        Assert.Contains("moved a torn tail (14 bytes at offset", repaired.Out);
+        Assert.True(File.Exists(lines + ".torn"));
+        Assert.DoesNotContain("torn", Fed(dir, "scroll", "verify", "--scroll", "s7").Out);
+    }
+
+    [Fact]
+    public void A_tampered_scroll_is_never_served_as_good_and_unverified_lines_are_marked()
+    {
+        using var dir = WithKey();
+        AppendFile(dir, "s8", Receipts(0, 1, 2, 3));
+        Assert.Equal(0, Fed(dir, "scroll", "checkpoint", "--scroll", "s8").ExitCode);
+        var file = Path.Combine(dir.Path, "receipts", "s8", "s8.jsonl");
+        var lines = File.ReadAllLines(file);
+        lines[2] = lines[2].Replace("\"n\":2", "\"n\":22");
+        File.WriteAllLines(file, lines);
+        var before = TreeSnapshot.Of(dir.Path);
+
+        foreach (var args in new[] { new[] { "root" }, ["query"], ["query", "--json"], ["consistency", "--from", "1"], ["prove", "--index", "0"] })
+        {
+            var result = Fed(dir, ["scroll", .. args, "--scroll", "s8"]);
+            Assert.True(result.ExitCode == 1, $"{args[0]}: {result.ExitCode} {result.Out} {result.Err}");
+            Assert.Contains("scroll s8 fails verification", result.Err);
+            Assert.Contains("no longer match the checkpoint signed at size 4", result.Err);
+            Assert.Equal(string.Empty, result.Out);
+        }
+
+        var raw = Fed(dir, "scroll", "query", "--scroll", "s8", "--unverified");
+        Assert.Equal(1, raw.ExitCode);
+        Assert.Contains("NOT verified", raw.Err);
+        Assert.Equal(4, raw.Out.Split('\n').Count(l => l.StartsWith("UNVERIFIED ", StringComparison.Ordinal)));
+        Assert.Contains("\"n\":22", raw.Out);
+        Assert.Contains("4 UNVERIFIED line(s)", raw.Out);
+        var json = Fed(dir, "scroll", "query", "--scroll", "s8", "--unverified", "--json").Out.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.All(json, l => Assert.True(l.GetProperty("unverified").GetBoolean()));
+        Assert.Equal(2, json[2].GetProperty("seq").GetInt64());
+        Assert.Empty(TreeSnapshot.Of(dir.Path).DifferencesFrom(before));
+    }
+
     private static string WriteTemp(TempDirectory dir, string content)
     {
         var path = dir.File($"t-{Guid.NewGuid():N}.jsonl");

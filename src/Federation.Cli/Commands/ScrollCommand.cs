@@ -32,6 +32,7 @@ public static class ScrollCommand
         scroll.Subcommands.Add(AnchorStatus(console));
         scroll.Subcommands.Add(Rollback(console));
         scroll.Subcommands.Add(Query(console));
+        scroll.Subcommands.Add(Repair(console));
         return scroll;
     }
 
@@ -75,12 +76,12 @@ public static class ScrollCommand
         {
             if (parse.GetValue(follow))
             {
-                await using var streaming = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), writable: true, ct);
+                await using var streaming = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
                 return await FollowAsync(console, streaming.Ledger, parse.GetValue(input)!, ct);
             }
 
             var drafts = ParseDrafts(CliConsole.ReadInput(parse.GetValue(input)!, MaxAppendInputBytes));
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), writable: true, ct);
+            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
             var sealedReceipts = await session.Ledger.AppendAsync(drafts, ct);
             foreach (var receipt in sealedReceipts)
             {
@@ -130,7 +131,8 @@ public static class ScrollCommand
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), writable: false, ct);
+            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
+            session.RequireVerified();
             console.Out.WriteLine($"size {session.Ledger.Size}");
             console.Out.WriteLine($"root {session.Ledger.Root(session.Ledger.Size).ToHex()}");
             return ExitCodes.Ok;
@@ -146,7 +148,7 @@ public static class ScrollCommand
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), writable: true, ct);
+            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
             var note = await session.Ledger.SealAsync(ct);
             if (note is null)
             {
@@ -170,7 +172,8 @@ public static class ScrollCommand
         {
             // Proving reads: the bundle cites the latest signed checkpoint, and a receipt it does not cover yet is an
             // error (seal one with fed scroll checkpoint) — never a checkpoint signed on the reader's behalf.
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), writable: false, ct);
+            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
+            session.RequireVerified();
             var bundle = await session.Ledger.ProveAsync(parse.GetValue(index), ct);
             console.Out.WriteLine(bundle.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return ExitCodes.Ok;
@@ -188,7 +191,8 @@ public static class ScrollCommand
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), writable: false, ct);
+            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
+            session.RequireVerified();
             var ledger = session.Ledger;
             var first = parse.GetValue(from);
             var second = parse.GetValue(to) ?? ledger.Size;
@@ -221,7 +225,7 @@ public static class ScrollCommand
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), writable: false, ct);
+            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
             var report = await ScrollMaintenance.VerifyAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorPath), ct);
             foreach (var note in report.Notes)
             {
@@ -235,7 +239,9 @@ public static class ScrollCommand
                     console.Error.WriteLine($"fed: {report.Scroll}: {failure}");
                 }
 
-                console.Error.WriteLine($"fed: {report.Scroll}: FAILED, first bad index {report.FirstBadIndex}");
+                console.Error.WriteLine(report.FirstBadIndex >= 0
+                    ? $"fed: {report.Scroll}: FAILED, first bad index {report.FirstBadIndex}"
+                    : $"fed: {report.Scroll}: FAILED (see above)");
                 return ExitCodes.Failed;
             }
 
@@ -254,7 +260,7 @@ public static class ScrollCommand
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), writable: true, ct);
+            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
             await using var anchorScroll = await session.OpenOtherAsync(AnchorCycle.AnchorScroll, ct);
             var result = await AnchorCycle.RunAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorPath), anchorScroll, TimeProvider.System, ct);
             var receipt = result.Receipt is { } r ? $" (receipt {r.Id})" : string.Empty;
@@ -315,7 +321,7 @@ public static class ScrollCommand
                 return console.Unusable("rollback moves receipts out of the scroll: add --confirm to proceed");
             }
 
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), writable: true, ct);
+            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
             await using var anchorScroll = await session.OpenOtherAsync(AnchorCycle.AnchorScroll, ct);
             var result = await ScrollMaintenance.RollbackToAnchorAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorPath), anchorScroll, ct);
             console.Out.WriteLine($"rolled back {session.Ledger.Scroll} from {result.FromSize} to {result.ToSize} receipts; removed lines in {result.QuarantinedTo}" +
@@ -335,30 +341,109 @@ public static class ScrollCommand
         var since = new Option<DateTimeOffset?>("--since") { Description = "Only receipts at or after this time (RFC 3339)" };
         var until = new Option<DateTimeOffset?>("--until") { Description = "Only receipts before this time (RFC 3339)" };
         var json = new Option<bool>("--json") { Description = "Print matching receipt lines as JSON (one per line)" };
-        var command = new Command("query", "Filter a scroll's receipts by type, tag, node and time range") { pub, type, tag, node, since, until, json };
+        var unverified = new Option<bool>("--unverified") { Description = "Forensics: show the raw lines of a scroll that fails verification, each marked UNVERIFIED (exit 1 all the same)" };
+        var command = new Command("query", "Filter a scroll's receipts by type, tag, node and time range") { pub, type, tag, node, since, until, json, unverified };
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), writable: false, ct);
+            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
+            string? damage = null;
+            try
+            {
+                session.RequireVerified("--unverified");
+            }
+            catch (ScrollNotVerifiedException ex) when (parse.GetValue(unverified))
+            {
+                damage = ex.Message;
+                console.Error.WriteLine($"fed: {damage}");
+                console.Error.WriteLine("fed: --unverified: the lines below are NOT verified evidence");
+            }
+
             var filter = new ReceiptFilter(parse.GetValue(type), parse.GetValue(tag), parse.GetValue(node), parse.GetValue(since), parse.GetValue(until));
             var count = 0;
             await foreach (var (seq, line) in session.Ledger.ReadAsync(0, long.MaxValue, ct))
             {
-                var receipt = Receipt.Parse(line);
-                if (!filter.Matches(receipt))
+                Receipt? receipt = null;
+                try
+                {
+                    receipt = Receipt.Parse(line);
+                }
+                catch (FormatException) when (damage is not null)
+                {
+                    // A damaged line is shown to the forensic reader whatever the filter.
+                }
+
+                if (receipt is not null && !filter.Matches(receipt))
                 {
                     continue;
                 }
 
                 count++;
-                console.Out.WriteLine(parse.GetValue(json)
-                    ? Encoding.UTF8.GetString(line)
-                    : $"{seq,8}  {Receipt.FormatTime(receipt.Time)}  {receipt.Type,-24} {receipt.Node ?? "-",-16} {string.Join(',', receipt.Tags)}");
+                console.Out.WriteLine(QueryLine(seq, line, receipt, parse.GetValue(json), damage is not null));
             }
 
             if (!parse.GetValue(json))
             {
-                console.Out.WriteLine($"{count} receipt(s)");
+                console.Out.WriteLine(damage is null ? $"{count} receipt(s)" : $"{count} UNVERIFIED line(s)");
+            }
+
+            return damage is null ? ExitCodes.Ok : ExitCodes.Failed;
+        }));
+        return command;
+    }
+
+    /// <summary>One line of <c>fed scroll query</c>: verified lines as they are; unverified ones marked so no reader takes them for evidence.</summary>
+    private static string QueryLine(long seq, byte[] line, Receipt? receipt, bool json, bool unverified)
+    {
+        if (!unverified)
+        {
+            return json
+                ? Encoding.UTF8.GetString(line)
+                : $"{seq,8}  {Receipt.FormatTime(receipt!.Time)}  {receipt.Type,-24} {receipt.Node ?? "-",-16} {string.Join(',', receipt.Tags)}";
+        }
+
+        var raw = Encoding.UTF8.GetString(line);
+        return json
+            ? new JsonObject { ["unverified"] = true, ["seq"] = seq, ["raw"] = raw }.ToJsonString()
+            : $"UNVERIFIED {seq,8}  {raw}";
+    }
+
+    private static Command Repair(CliConsole console)
+    {
+        var common = new ScrollCliOptions();
+        var pub = PubOption();
+        var confirm = new Option<bool>("--confirm") { Description = "Required: a torn tail moves to a .torn file and ROOT is rewritten from the checkpoint history" };
+        var command = new Command("repair", "Finish what a crash left: move torn tails aside and rewrite a missing or stale ROOT file (signs nothing; reading commands never repair)") { pub, confirm };
+        common.AddTo(command);
+        command.SetAction((parse, ct) => console.RunAsync(async () =>
+        {
+            if (!parse.GetValue(confirm))
+            {
+                return console.Unusable("repair moves torn tails and rewrites ROOT files: add --confirm to proceed (`fed scroll verify` shows what is wrong)");
+            }
+
+            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Repair, ct);
+            var report = session.Ledger.OpenReport!;
+            var repaired = 0;
+            foreach (var torn in new[] { report.Torn, report.TornCheckpoint })
+            {
+                if (torn is not null)
+                {
+                    repaired++;
+                    console.Out.WriteLine($"moved a torn tail ({torn.Length} bytes at offset {torn.Offset}) to {torn.MovedTo}");
+                }
+            }
+
+            if (report.RootRepaired is { } root)
+            {
+                repaired++;
+                console.Out.WriteLine($"rewrote the ROOT file from the checkpoint history: {root}");
+            }
+
+            console.Out.WriteLine(repaired == 0 ? $"{session.Ledger.Scroll}: nothing to repair" : $"{session.Ledger.Scroll}: {repaired} repair(s)");
+            if (session.Ledger.IsHalted)
+            {
+                return console.Fail($"scroll {session.Ledger.Scroll} still fails verification: {session.Ledger.HaltReason} (first bad index {session.Ledger.FirstBadIndex}); that is not a crash's leftover: see `fed scroll rollback`");
             }
 
             return ExitCodes.Ok;

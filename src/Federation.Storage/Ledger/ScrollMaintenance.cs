@@ -26,9 +26,20 @@ public static class ScrollMaintenance
         var failures = new List<string>();
         var notes = new List<string>();
         var firstBad = -1L;
-        if (ledger.OpenReport?.Torn is { } torn)
+        foreach (var torn in new[] { ledger.OpenReport?.Torn, ledger.OpenReport?.TornCheckpoint })
         {
-            notes.Add($"a torn last line ({torn.Length} bytes at offset {torn.Offset}) was moved to {torn.MovedTo} at open");
+            if (torn is not null)
+            {
+                notes.Add(torn.MovedTo is null
+                    ? $"{torn.File} ends in a torn line ({torn.Length} bytes at offset {torn.Offset}, never acknowledged): not read, left in place (`fed scroll repair --confirm` moves it aside)"
+                    : $"a torn last line ({torn.Length} bytes at offset {torn.Offset}) was moved to {torn.MovedTo} at open");
+            }
+        }
+
+        if (ledger.OpenReport?.RootProblem is { } root)
+        {
+            // The receipts may all be good: a ROOT problem names no index.
+            failures.Add($"{root} (`fed scroll repair --confirm` rewrites it from the checkpoint history)");
         }
 
         if (ledger.IsHalted)

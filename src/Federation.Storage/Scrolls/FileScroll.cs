@@ -31,7 +31,7 @@ internal sealed class FileScroll : IAsyncDisposable
     private readonly ScrollPaths _paths;
     private readonly ScrollStoreOptions _options;
     private readonly CommittedLinesObserver _observer;
-    private readonly FileStream _lock;
+    private readonly FileStream? _lock;
     private readonly SafeFileHandle _file;
     private readonly LineIndex _index = new();
     private readonly AppendQueue _queue;
@@ -47,7 +47,7 @@ internal sealed class FileScroll : IAsyncDisposable
     // The writer is a thread of its own: it blocks in write + fsync, never a thread-pool thread.
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private FileScroll(string name, ScrollPaths paths, ScrollStoreOptions options, CommittedLinesObserver observer, FileStream lockFile, SafeFileHandle file)
+    private FileScroll(string name, ScrollPaths paths, ScrollStoreOptions options, CommittedLinesObserver observer, FileStream? lockFile, SafeFileHandle file)
     {
         _name = name;
         _paths = paths;
@@ -76,6 +76,11 @@ internal sealed class FileScroll : IAsyncDisposable
     public static (FileScroll Scroll, ScrollOpenReport Report) Open(FileScrollStore store, ScrollStoreOptions options, string name, CommittedLinesObserver observer, CancellationToken ct)
     {
         var paths = PathsFor(store, name);
+        if (options.ReadOnly)
+        {
+            return OpenReadOnly(paths, options, name, observer, ct);
+        }
+
         CreateDirectoryDurably(store.DataDirectory);
         CreateDirectoryDurably(store.ReceiptsDirectory);
         CreateDirectoryDurably(paths.Directory);
@@ -105,9 +110,9 @@ internal sealed class FileScroll : IAsyncDisposable
             var torn = MoveTornTail(file, paths.Lines, paths.Torn);
             var tornCheckpoint = File.Exists(paths.Checkpoints) ? MoveTornTail(paths.Checkpoints, paths.CheckpointsTorn) : null;
             scroll.Replay(ct);
-            scroll.RepairRoot();
+            var rootRepaired = scroll.RepairRoot();
             new Thread(scroll.WriteLoop) { IsBackground = true, Name = $"scroll writer {name}" }.Start();
-            return (scroll, new ScrollOpenReport(name, scroll._index.Count, torn, tornCheckpoint));
+            return (scroll, new ScrollOpenReport(name, scroll._index.Count, torn, tornCheckpoint) { RootRepaired = rootRepaired });
         }
         catch
         {
@@ -117,10 +122,44 @@ internal sealed class FileScroll : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reading never writes (issue 20): no directory, lock, torn-tail move or ROOT repair. The scroll is the file's
+    /// complete lines as of now; a torn tail is reported, left in place; the ROOT file is compared with the latest
+    /// checkpoint and a missing, forged or stale one is reported. Appends, checkpoints and truncation are refused.
+    /// </summary>
+    private static (FileScroll Scroll, ScrollOpenReport Report) OpenReadOnly(ScrollPaths paths, ScrollStoreOptions options, string name, CommittedLinesObserver observer, CancellationToken ct)
+    {
+        if (!File.Exists(paths.Lines))
+        {
+            throw new ScrollNotFoundException(name, $"there is no {paths.Lines}");
+        }
+
+        var file = File.OpenHandle(paths.Lines, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        try
+        {
+            var scroll = new FileScroll(name, paths, options, observer, lockFile: null, file);
+            scroll._writerDone.TrySetResult();
+            var torn = TornTailOf(file, paths.Lines);
+            var tornCheckpoint = File.Exists(paths.Checkpoints) ? TornTailOf(paths.Checkpoints) : null;
+            scroll.Replay(ct);
+            return (scroll, new ScrollOpenReport(name, scroll._index.Count, torn, tornCheckpoint) { RootProblem = scroll.CheckRoot() });
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
     public long Size => _index.Count;
 
     public Task<long> AppendAsync(IReadOnlyList<LineBuilder> lines, CancellationToken ct)
     {
+        if (_options.ReadOnly)
+        {
+            return Task.FromException<long>(ReadOnlyRefusal("append to"));
+        }
+
         if (_failure is { } failure)
         {
             return Task.FromException<long>(failure);
@@ -205,7 +244,7 @@ internal sealed class FileScroll : IAsyncDisposable
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            return ReadCheckpointFile(_paths.Checkpoints);
+            return ReadCheckpointFile(_paths.Checkpoints, tolerateTornTail: _options.ReadOnly);
         }
         finally
         {
@@ -278,7 +317,10 @@ internal sealed class FileScroll : IAsyncDisposable
         _queue.Complete();
         await _writerDone.Task.ConfigureAwait(false);
         _file.Dispose();
-        await _lock.DisposeAsync().ConfigureAwait(false);
+        if (_lock is not null)
+        {
+            await _lock.DisposeAsync().ConfigureAwait(false);
+        }
         _readers.Dispose();
     }
 
@@ -427,8 +469,15 @@ internal sealed class FileScroll : IAsyncDisposable
         return failure;
     }
 
+    private InvalidOperationException ReadOnlyRefusal(string what) => ScrollStoreGuards.ReadOnlyRefusal(_name, what);
+
     private void ThrowIfFailed()
     {
+        if (_options.ReadOnly)
+        {
+            throw ReadOnlyRefusal("change");
+        }
+
         if (_failure is { } failure)
         {
             throw failure;
@@ -456,6 +505,12 @@ internal sealed class FileScroll : IAsyncDisposable
             }
         }
 
+        if (_options.ReadOnly)
+        {
+            // A torn tail (reported by the caller) or a line another process is writing right now: not ours to read.
+            length = end;
+        }
+
         if (end != length)
         {
             throw new InvalidOperationException($"replay invariant broken: {_paths.Lines} has {length} bytes but its lines end at {end}");
@@ -469,20 +524,46 @@ internal sealed class FileScroll : IAsyncDisposable
         _length = length;
     }
 
-    /// <summary>A crash between the history append and the ROOT rename leaves ROOT one checkpoint behind: finish the job.</summary>
-    private void RepairRoot()
+    /// <summary>
+    /// A crash between the history append and the ROOT rename leaves ROOT one checkpoint behind: a writer opening the
+    /// scroll finishes the job, and says so. Returns what was repaired, or null.
+    /// </summary>
+    private string? RepairRoot()
     {
-        var checkpoints = ReadCheckpointFile(_paths.Checkpoints);
-        if (checkpoints.Count == 0)
+        var problem = CheckRoot();
+        if (problem is not null)
         {
-            return;
+            DurableFile.WriteAtomic(_paths.Root, Encoding.UTF8.GetBytes(ReadCheckpointFile(_paths.Checkpoints)[^1].Note));
         }
 
-        var latest = Encoding.UTF8.GetBytes(checkpoints[^1].Note);
-        if (!File.Exists(_paths.Root) || !File.ReadAllBytes(_paths.Root).AsSpan().SequenceEqual(latest))
+        return problem;
+    }
+
+    /// <summary>What is wrong with <c>ROOT.&lt;scroll&gt;.txt</c> (missing, or not the latest checkpoint of the history), or null.</summary>
+    private string? CheckRoot()
+    {
+        var checkpoints = ReadCheckpointFile(_paths.Checkpoints, tolerateTornTail: _options.ReadOnly);
+        if (checkpoints.Count == 0)
         {
-            DurableFile.WriteAtomic(_paths.Root, latest);
+            return File.Exists(_paths.Root) ? $"{_paths.Root} exists but the scroll has no checkpoint history" : null;
         }
+
+        if (!File.Exists(_paths.Root))
+        {
+            return $"{_paths.Root} is missing (the latest checkpoint covers {checkpoints[^1].Size} receipts)";
+        }
+
+        var root = File.ReadAllBytes(_paths.Root);
+        if (root.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(checkpoints[^1].Note)))
+        {
+            return null;
+        }
+
+        var text = Encoding.UTF8.GetString(root);
+        var earlier = checkpoints.FindLastIndex(c => c.Note == text);
+        return earlier >= 0
+            ? $"{_paths.Root} is stale: it holds the checkpoint at size {checkpoints[earlier].Size}, the latest covers {checkpoints[^1].Size} receipts"
+            : $"{_paths.Root} is not a checkpoint of this scroll's history (forged or from elsewhere; the latest covers {checkpoints[^1].Size} receipts)";
     }
 
     private string QuarantinePath()
@@ -511,7 +592,7 @@ internal sealed class FileScroll : IAsyncDisposable
         return [.. output.WrittenSpan, ScrollLines.NewLine];
     }
 
-    private static List<StoredCheckpoint> ReadCheckpointFile(string path)
+    private static List<StoredCheckpoint> ReadCheckpointFile(string path, bool tolerateTornTail = false)
     {
         var checkpoints = new List<StoredCheckpoint>();
         if (!File.Exists(path))
@@ -520,7 +601,10 @@ internal sealed class FileScroll : IAsyncDisposable
         }
 
         var number = 0;
-        foreach (var line in File.ReadLines(path, Encoding.UTF8))
+        var bytes = File.ReadAllBytes(path);
+        var complete = tolerateTornTail ? bytes.AsSpan(0, bytes.AsSpan().LastIndexOf(ScrollLines.NewLine) + 1) : bytes;
+        var lines = Encoding.UTF8.GetString(complete).Split('\n');
+        foreach (var line in lines[^1].Length == 0 ? lines[..^1] : lines)
         {
             number++;
             try
@@ -536,6 +620,32 @@ internal sealed class FileScroll : IAsyncDisposable
         }
 
         return checkpoints;
+    }
+
+    private static TornTail? TornTailOf(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return TornTailOf(handle, path);
+    }
+
+    /// <summary>The bytes after the last '\n', found and left in place (<see cref="TornTail.MovedTo"/> is null).</summary>
+    private static TornTail? TornTailOf(SafeFileHandle handle, string path)
+    {
+        var length = RandomAccess.GetLength(handle);
+        if (length == 0)
+        {
+            return null;
+        }
+
+        Span<byte> last = stackalloc byte[1];
+        ReadExactly(handle, last, length - 1);
+        if (last[0] == ScrollLines.NewLine)
+        {
+            return null;
+        }
+
+        var cut = LastNewlineEnd(handle, length);
+        return new TornTail(null, cut, checked((int)(length - cut))) { File = path };
     }
 
     private static TornTail? MoveTornTail(string path, string tornPath)

@@ -19,12 +19,26 @@ public sealed record StoredLine(long Seq, byte[] Line);
 /// <summary>A checkpoint of the scroll at <paramref name="Size"/> lines; <paramref name="Note"/> is a signed note, opaque here.</summary>
 public sealed record StoredCheckpoint(long Size, string Note);
 
-/// <param name="Torn">The torn tail moved aside at open (file store only), or null.</param>
-/// <param name="TornCheckpoint">The torn tail of the checkpoint history moved aside at open (file store only), or null.</param>
-public sealed record ScrollOpenReport(string Scroll, long Size, TornTail? Torn, TornTail? TornCheckpoint = null);
+/// <param name="Torn">The torn tail found at open (file store only), or null: moved aside by a writer, left in place read-only.</param>
+/// <param name="TornCheckpoint">The torn tail of the checkpoint history found at open (file store only), or null.</param>
+public sealed record ScrollOpenReport(string Scroll, long Size, TornTail? Torn, TornTail? TornCheckpoint = null)
+{
+    /// <summary>A writer's open: what was wrong with the ROOT file it rewrote from the checkpoint history (file store), or null.</summary>
+    public string? RootRepaired { get; init; }
 
-/// <summary>Bytes after the last newline, found at open: appended to <paramref name="MovedTo"/>, then cut from the scroll.</summary>
-public sealed record TornTail(string MovedTo, long Offset, int Length);
+    /// <summary>A read-only open: what is wrong with the ROOT file (missing, stale, forged), left as it is; null when it is right.</summary>
+    public string? RootProblem { get; init; }
+}
+
+/// <summary>
+/// Bytes after the last newline, found at open. A writer appends them to <paramref name="MovedTo"/>, then cuts them
+/// from the file; a read-only open leaves them (<paramref name="MovedTo"/> null) and reads the lines before them.
+/// </summary>
+public sealed record TornTail(string? MovedTo, long Offset, int Length)
+{
+    /// <summary>The file the tail was found in, when it was left in place.</summary>
+    public string? File { get; init; }
+}
 
 /// <param name="QuarantinedTo">Where the removed lines went (a file path, or <c>scroll_quarantine truncation_id=N</c>); null when nothing was removed.</param>
 public sealed record TruncateReport(long OldSize, long NewSize, string? QuarantinedTo);

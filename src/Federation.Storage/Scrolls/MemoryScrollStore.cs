@@ -43,6 +43,7 @@ public sealed class MemoryScrollStore(MemoryScrollVolume volume, ScrollStoreOpti
 
     private readonly int _maxLineBytes = (options ?? new ScrollStoreOptions()).MaxLineBytes;
     private readonly int _maxBatchLines = (options ?? new ScrollStoreOptions()).MaxBatchLines;
+    private readonly bool _readOnly = options?.ReadOnly ?? false;
     private readonly Dictionary<string, CommittedLinesObserver> _open = new(StringComparer.Ordinal);
     private bool _disposed;
 
@@ -64,6 +65,11 @@ public sealed class MemoryScrollStore(MemoryScrollVolume volume, ScrollStoreOpti
 
             if (!volume.Scrolls.TryGetValue(scroll, out var data))
             {
+                if (_readOnly)
+                {
+                    throw new ScrollNotFoundException(scroll, "the memory volume has no such scroll");
+                }
+
                 volume.Scrolls[scroll] = data = new MemoryScrollData();
             }
 
@@ -95,6 +101,11 @@ public sealed class MemoryScrollStore(MemoryScrollVolume volume, ScrollStoreOpti
         if (lines.Count == 0)
         {
             throw new ArgumentException("an append needs at least one line", nameof(lines));
+        }
+
+        if (_readOnly)
+        {
+            return Task.FromException<long>(ScrollStoreGuards.ReadOnlyRefusal(scroll, "append to"));
         }
 
         if (lines.Count > _maxBatchLines)
@@ -176,6 +187,11 @@ public sealed class MemoryScrollStore(MemoryScrollVolume volume, ScrollStoreOpti
         lock (volume.Gate)
         {
             var (data, _) = Get(scroll);
+            if (_readOnly)
+            {
+                throw ScrollStoreGuards.ReadOnlyRefusal(scroll, "checkpoint");
+            }
+
             ScrollStoreGuards.ValidateCheckpoint(checkpoint, data.Lines.Count, scroll);
             data.Checkpoints.Add(checkpoint);
             return Task.CompletedTask;
@@ -195,6 +211,11 @@ public sealed class MemoryScrollStore(MemoryScrollVolume volume, ScrollStoreOpti
         lock (volume.Gate)
         {
             var (data, _) = Get(scroll);
+            if (_readOnly)
+            {
+                throw ScrollStoreGuards.ReadOnlyRefusal(scroll, "truncate");
+            }
+
             if (newSize < 0 || newSize > data.Lines.Count)
             {
                 throw new ArgumentOutOfRangeException(nameof(newSize), newSize, $"the new size must be between 0 and the size of scroll {scroll} ({data.Lines.Count})");

@@ -22,9 +22,11 @@ internal sealed class PostgresScroll : IAsyncDisposable
     private long _generation;
     private volatile ScrollFailedException? _failure;
     private Task _writer = Task.CompletedTask;
+    private readonly bool _readOnly;
 
     private PostgresScroll(NpgsqlDataSource dataSource, ScrollStoreOptions options, string name, CommittedLinesObserver observer)
     {
+        _readOnly = options.ReadOnly;
         _dataSource = dataSource;
         _name = name;
         _observer = observer;
@@ -36,22 +38,42 @@ internal sealed class PostgresScroll : IAsyncDisposable
 
     public static async Task<PostgresScroll> OpenAsync(NpgsqlDataSource dataSource, ScrollStoreOptions options, string name, CommittedLinesObserver observer, CancellationToken ct)
     {
-        await using (var ensure = dataSource.CreateCommand("INSERT INTO scroll_heads (scroll, size) VALUES (@scroll, 0) ON CONFLICT (scroll) DO NOTHING"))
+        if (!options.ReadOnly)
         {
+            await using var ensure = dataSource.CreateCommand("INSERT INTO scroll_heads (scroll, size) VALUES (@scroll, 0) ON CONFLICT (scroll) DO NOTHING");
             ensure.Parameters.AddWithValue("scroll", name);
             await ensure.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
 
         var scroll = new PostgresScroll(dataSource, options, name, observer);
+        if (options.ReadOnly && !await scroll.HasHeadAsync(ct).ConfigureAwait(false))
+        {
+            throw new ScrollNotFoundException(name, "scroll_heads has no row for it");
+        }
+
         var (size, generation) = await scroll.ReadHeadAsync(ct).ConfigureAwait(false);
         scroll._generation = generation;
         await scroll.DeliverFromTableAsync(size, ct).ConfigureAwait(false);
-        scroll._writer = Task.Run(scroll.WriteLoopAsync, CancellationToken.None);
+        if (options.ReadOnly)
+        {
+            // Reading never writes: no writer.
+            scroll._writer = Task.CompletedTask;
+        }
+        else
+        {
+            scroll._writer = Task.Run(scroll.WriteLoopAsync, CancellationToken.None);
+        }
+
         return scroll;
     }
 
     public Task<long> AppendAsync(IReadOnlyList<LineBuilder> lines, CancellationToken ct)
     {
+        if (_readOnly)
+        {
+            return Task.FromException<long>(ScrollStoreGuards.ReadOnlyRefusal(_name, "append to"));
+        }
+
         if (_failure is { } failure)
         {
             return Task.FromException<long>(failure);
@@ -78,6 +100,11 @@ internal sealed class PostgresScroll : IAsyncDisposable
 
     public async Task<TruncateReport> TruncateAsync(long newSize, CancellationToken ct)
     {
+        if (_readOnly)
+        {
+            throw ScrollStoreGuards.ReadOnlyRefusal(_name, "truncate");
+        }
+
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
@@ -271,6 +298,13 @@ internal sealed class PostgresScroll : IAsyncDisposable
         return await reader.ReadAsync(ct).ConfigureAwait(false)
             ? (reader.GetInt64(0), reader.GetInt64(1))
             : throw new InvalidDataException($"scroll {_name} has no row in scroll_heads");
+    }
+
+    private async Task<bool> HasHeadAsync(CancellationToken ct)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT 1 FROM scroll_heads WHERE scroll = @scroll");
+        command.Parameters.AddWithValue("scroll", _name);
+        return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
     }
 
     private async Task<(long Size, long Generation)> LockHeadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)

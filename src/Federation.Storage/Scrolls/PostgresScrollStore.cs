@@ -78,6 +78,15 @@ public sealed class PostgresScrollStore : IScrollStore
     public async Task<IReadOnlyList<string>> ListScrollsAsync(CancellationToken ct = default)
     {
         ObjectDisposedException.ThrowIf(_open.IsDisposed, this);
+        if (_options.ReadOnly)
+        {
+            await using var probe = _dataSource.CreateCommand("SELECT to_regclass('scroll_heads') IS NOT NULL");
+            if (!(bool)(await probe.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
+            {
+                return [];
+            }
+        }
+
         await EnsureSchemaAsync(ct).ConfigureAwait(false);
         await using var command = _dataSource.CreateCommand("SELECT scroll FROM scroll_heads ORDER BY scroll");
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -93,6 +102,11 @@ public sealed class PostgresScrollStore : IScrollStore
     public async Task AppendCheckpointAsync(string scroll, StoredCheckpoint checkpoint, CancellationToken ct = default)
     {
         Get(scroll);
+        if (_options.ReadOnly)
+        {
+            throw ScrollStoreGuards.ReadOnlyRefusal(scroll, "checkpoint");
+        }
+
         ScrollStoreGuards.ValidateCheckpoint(checkpoint, scrollSize: null, scroll);
         // The size check and the insert are one statement, so a concurrent truncation cannot slip between them.
         await using var command = _dataSource.CreateCommand("""
@@ -161,6 +175,19 @@ public sealed class PostgresScrollStore : IScrollStore
     {
         if (Volatile.Read(ref _migrated))
         {
+            return;
+        }
+
+        if (_options.ReadOnly)
+        {
+            // Reading never migrates: a database without the scroll tables has no scrolls.
+            await using var probe = _dataSource.CreateCommand("SELECT to_regclass('scroll_heads') IS NOT NULL");
+            if (!(bool)(await probe.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
+            {
+                throw new InvalidDataException("the PostgreSQL database has no scroll tables (no scroll was ever written to it)");
+            }
+
+            Volatile.Write(ref _migrated, true);
             return;
         }
 

@@ -39,3 +39,9 @@ public sealed class ScrollAlreadyOpenException(string scroll) : InvalidOperation
 {
     public string Scroll { get; } = scroll;
 }
+
+/// <summary>A read-only open of a scroll the store does not have: reading never creates one.</summary>
+public sealed class ScrollNotFoundException(string scroll, string detail) : IOException($"scroll {scroll} does not exist ({detail})")
+{
+    public string Scroll { get; } = scroll;
+}

@@ -3,6 +3,9 @@ namespace Federation.Storage.Scrolls;
 /// <summary>Argument checks both stores share, so both refuse the same things with the same words.</summary>
 internal static class ScrollStoreGuards
 {
+    public static InvalidOperationException ReadOnlyRefusal(string scroll, string what) =>
+        new($"scroll {scroll} was opened read-only (a reading command): cannot {what} it");
+
     public static void ValidateRange(long fromSeq, long toSeqExclusive)
     {
         if (fromSeq < 0)

@@ -49,6 +49,12 @@ public sealed class ScrollStoreOptions
 
     public int CommitDelayMicroseconds { get; set; } = DefaultCommitDelayMicroseconds;
 
+    /// <summary>
+    /// Reading commands open the store read-only: nothing is created, locked, moved or repaired (file store), no
+    /// schema is migrated and no head row inserted (PostgreSQL); appends, checkpoints and truncation are refused.
+    /// </summary>
+    public bool ReadOnly { get; set; }
+
     /// <summary>Rejects bad settings with a message naming the setting and the rule.</summary>
     /// <exception cref="ArgumentException">A setting is out of range or missing.</exception>
     public ScrollStoreOptions Validate()

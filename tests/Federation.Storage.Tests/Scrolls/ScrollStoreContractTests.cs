@@ -68,6 +68,52 @@ public abstract class ScrollStoreContractTests : IAsyncLifetime
     protected static string Text(byte[] line) => Encoding.UTF8.GetString(line);
 
     [Fact]
+    public async Task A_read_only_store_reads_what_a_writer_committed_and_refuses_every_change()
+    {
+        var (writer, _) = await OpenAsync();
+        await writer.AppendAsync(Scroll, [Receipt("a"), Receipt("b")]);
+        await writer.AppendCheckpointAsync(Scroll, new StoredCheckpoint(2, "note at 2"));
+        await writer.CloseAsync(Scroll);
+
+        var options = CopyOf(Options);
+        options.ReadOnly = true;
+        var reader = CreateStore(options);
+        _stores.Add(reader);
+        var observer = new RecordingObserver();
+        await Assert.ThrowsAsync<ScrollNotFoundException>(() => reader.OpenAsync("fed1.never", new RecordingObserver().Observer));
+        Assert.DoesNotContain("fed1.never", await reader.ListScrollsAsync());
+
+        var report = await reader.OpenAsync(Scroll, observer.Observer);
+        Assert.Equal(2, report.Size);
+        Assert.Equal([ReceiptText(0, "a"), ReceiptText(1, "b")], (await ReadAllAsync(reader)).Select(l => Text(l.Line)));
+        Assert.Equal([new StoredCheckpoint(2, "note at 2")], await reader.ReadCheckpointsAsync(Scroll));
+
+        var append = await Assert.ThrowsAsync<InvalidOperationException>(() => reader.AppendAsync(Scroll, [Receipt("c")]));
+        Assert.Contains("opened read-only", append.Message);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => reader.AppendCheckpointAsync(Scroll, new StoredCheckpoint(2, "other")));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => reader.TruncateAsync(Scroll, 0));
+        await reader.CloseAsync(Scroll);
+
+        // Nothing the reader was asked to do reached the storage.
+        var (again, _) = await OpenAsync();
+        Assert.Equal(2, (await ReadAllAsync(again)).Count);
+        Assert.Equal([new StoredCheckpoint(2, "note at 2")], await again.ReadCheckpointsAsync(Scroll));
+    }
+
+    private static ScrollStoreOptions CopyOf(ScrollStoreOptions options) => new()
+    {
+        Kind = options.Kind,
+        DataDirectory = options.DataDirectory,
+        ConnectionString = options.ConnectionString,
+        MaxLineBytes = options.MaxLineBytes,
+        MaxBatchLines = options.MaxBatchLines,
+        MaxBatchBytes = options.MaxBatchBytes,
+        MaxQueuedAppends = options.MaxQueuedAppends,
+        CommitDelayMicroseconds = options.CommitDelayMicroseconds,
+        ReadOnly = options.ReadOnly,
+    };
+
+    [Fact]
     public async Task Appended_lines_read_back_at_contiguous_seqs_from_zero()
     {
         var (store, _) = await OpenAsync();
