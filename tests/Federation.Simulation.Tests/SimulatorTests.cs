@@ -82,6 +82,29 @@ public sealed class SimulatorTests : IDisposable
     }
 
     [Fact]
+    public void The_compliance_validator_writes_nothing_and_reports_a_deleted_or_forged_ROOT_instead_of_regenerating_it()
+    {
+        Assert.Equal(0, Fed("simulate", "--scenario", ScenarioPath("m5-baseline"), "--seed", "1", "--out", Out("a")).Exit);
+        var before = TreeSnapshot.Of(Out("a"));
+        Assert.Equal(0, Fed("verify", "--phase", "M5", "--artifacts", Out("a")).Exit);
+        Assert.Empty(TreeSnapshot.Of(Out("a")).DifferencesFrom(before));
+
+        var root = Path.Combine(Out("a"), "ROOT.m5.updates.txt");
+        var note = File.ReadAllText(root);
+        File.Delete(root);
+        before = TreeSnapshot.Of(Out("a"));
+        var missing = Fed("verify", "--phase", "M5", "--artifacts", Out("a"));
+        Assert.Equal(1, missing.Exit);
+        Assert.Contains("ROOT.m5.updates.txt is missing", missing.Err);
+        Assert.Empty(TreeSnapshot.Of(Out("a")).DifferencesFrom(before));
+
+        File.WriteAllText(root, note.Replace("m5.updates", "m5.membership", StringComparison.Ordinal));
+        var forged = Fed("verify", "--phase", "M5", "--artifacts", Out("a"));
+        Assert.Equal(1, forged.Exit);
+        Assert.Contains("ROOT.m5.updates.txt is not a checkpoint of this scroll's history", forged.Err);
+    }
+
+    [Fact]
     public void Tampering_with_the_plan_makes_the_compliance_validator_fail_naming_it()
     {
         Fed("simulate", "--scenario", ScenarioPath("m5-baseline"), "--seed", "1", "--out", Out("a"));
