@@ -83,7 +83,8 @@ internal sealed class ScrollSession : IAsyncDisposable
     }
 
     /// <param name="keyPath">A private key file for <see cref="ScrollAccess.Write"/>; otherwise a public (or private) key file; null for the default.</param>
-    public static async Task<ScrollSession> OpenAsync(ParseResult parse, ScrollCliOptions common, string? keyPath, ScrollAccess access, CancellationToken ct)
+    /// <param name="warnings">Where a writer's open reports what it moved aside (lines after the last authenticated commit).</param>
+    public static async Task<ScrollSession> OpenAsync(TextWriter warnings, ParseResult parse, ScrollCliOptions common, string? keyPath, ScrollAccess access, CancellationToken ct)
     {
         var settings = Resolve(parse, common);
         var scroll = parse.GetValue(common.Scroll)!;
@@ -118,6 +119,11 @@ internal sealed class ScrollSession : IAsyncDisposable
             var signer = privateKey is null ? null : new NoteSigner(options.OriginOf(scroll), privateKey);
             var trusted = new[] { NoteVerifierKey.For(options.OriginOf(scroll), publicKey) };
             var ledger = await ScrollLedger.OpenAsync(store, scroll, signer, trusted, TimeProvider.System, options, ct);
+            if (ledger.UnauthenticatedTail is { } tail)
+            {
+                warnings.WriteLine($"fed: warning: scroll {scroll}: {tail.Reason}; moved the {tail.Count} line(s) to {tail.QuarantinedTo}, never sealed");
+            }
+
             return new ScrollSession(settings, store, ledger, privateKey, options, publicKey);
         }
         catch

@@ -244,6 +244,40 @@ public class ScrollCommandTests
         Assert.Empty(TreeSnapshot.Of(dir.Path).DifferencesFrom(before));
     }
 
+    [Fact]
+    public void A_line_appended_by_another_program_fails_verify_and_is_moved_aside_never_sealed()
+    {
+        using var dir = WithKey();
+        AppendFile(dir, "s9", Receipts(0, 1, 2));
+        var file = Path.Combine(dir.Path, "receipts", "s9", "s9.jsonl");
+        var forged = File.ReadAllLines(file)[2].Replace("\"seq\":2", "\"seq\":3").Replace("\"n\":2", "\"n\":77");
+        File.AppendAllText(file, forged + "\n");
+
+        var verify = Fed(dir, "scroll", "verify", "--scroll", "s9");
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("lines [3, 4) come after the last authenticated commit (size 3)", verify.Err);
+        Assert.Contains("first bad index 3", verify.Err);
+        Assert.Equal(1, Fed(dir, "scroll", "query", "--scroll", "s9").ExitCode);
+
+        // A writer moves the line aside (saying so) and never seals it; the scroll goes on from seq 3.
+        var appended = Fed(dir, "scroll", "append", "--scroll", "s9", "--in", WriteTemp(dir, Receipts(3)));
+        Assert.True(appended.ExitCode == 0, appended.Err);
+        Assert.Equal("3\n", appended.Out);
+        Assert.Contains("warning: scroll s9: lines [3, 4) come after the last authenticated commit", appended.Err);
+        Assert.Contains("never sealed", appended.Err);
+        Assert.Equal(0, Fed(dir, "scroll", "verify", "--scroll", "s9").ExitCode);
+        Assert.DoesNotContain("\"n\":77", File.ReadAllText(file));
+        var quarantine = Assert.Single(Directory.GetFiles(Path.GetDirectoryName(file)!, "s9.quarantine-*"));
+        Assert.Equal(forged, Assert.Single(File.ReadAllLines(quarantine)));
+
+        // Or repair moves it, with --confirm, signing nothing.
+        File.AppendAllText(file, forged.Replace("\"seq\":3", "\"seq\":4") + "\n");
+        var repaired = Fed(dir, "scroll", "repair", "--scroll", "s9", "--confirm", "--pub", Path.Combine(dir.Path, "keys", "scroll.key.pub"));
+        Assert.True(repaired.ExitCode == 0, repaired.Err);
+        Assert.Contains("moved 1 line(s) from seq 4 that come after the last authenticated commit", repaired.Out);
+        Assert.Equal(0, Fed(dir, "scroll", "verify", "--scroll", "s9").ExitCode);
+    }
+
     private static string WriteTemp(TempDirectory dir, string content)
     {
         var path = dir.File($"t-{Guid.NewGuid():N}.jsonl");

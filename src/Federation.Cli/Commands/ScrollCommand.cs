@@ -76,12 +76,12 @@ public static class ScrollCommand
         {
             if (parse.GetValue(follow))
             {
-                await using var streaming = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
+                await using var streaming = await ScrollSession.OpenAsync(console.Error, parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
                 return await FollowAsync(console, streaming.Ledger, parse.GetValue(input)!, ct);
             }
 
             var drafts = ParseDrafts(CliConsole.ReadInput(parse.GetValue(input)!, MaxAppendInputBytes));
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
+            await using var session = await ScrollSession.OpenAsync(console.Error, parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
             var sealedReceipts = await session.Ledger.AppendAsync(drafts, ct);
             foreach (var receipt in sealedReceipts)
             {
@@ -131,7 +131,7 @@ public static class ScrollCommand
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
+            await using var session = await ScrollSession.OpenAsync(console.Error, parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
             session.RequireVerified();
             console.Out.WriteLine($"size {session.Ledger.Size}");
             console.Out.WriteLine($"root {session.Ledger.Root(session.Ledger.Size).ToHex()}");
@@ -148,7 +148,7 @@ public static class ScrollCommand
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
+            await using var session = await ScrollSession.OpenAsync(console.Error, parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
             var note = await session.Ledger.SealAsync(ct);
             if (note is null)
             {
@@ -172,7 +172,7 @@ public static class ScrollCommand
         {
             // Proving reads: the bundle cites the latest signed checkpoint, and a receipt it does not cover yet is an
             // error (seal one with fed scroll checkpoint) — never a checkpoint signed on the reader's behalf.
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
+            await using var session = await ScrollSession.OpenAsync(console.Error, parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
             session.RequireVerified();
             var bundle = await session.Ledger.ProveAsync(parse.GetValue(index), ct);
             console.Out.WriteLine(bundle.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
@@ -191,7 +191,7 @@ public static class ScrollCommand
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
+            await using var session = await ScrollSession.OpenAsync(console.Error, parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
             session.RequireVerified();
             var ledger = session.Ledger;
             var first = parse.GetValue(from);
@@ -225,7 +225,7 @@ public static class ScrollCommand
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
+            await using var session = await ScrollSession.OpenAsync(console.Error, parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
             var report = await ScrollMaintenance.VerifyAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorPath), ct);
             foreach (var note in report.Notes)
             {
@@ -260,7 +260,7 @@ public static class ScrollCommand
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
+            await using var session = await ScrollSession.OpenAsync(console.Error, parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
             await using var anchorScroll = await session.OpenOtherAsync(AnchorCycle.AnchorScroll, ct);
             var result = await AnchorCycle.RunAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorPath), anchorScroll, TimeProvider.System, ct);
             var receipt = result.Receipt is { } r ? $" (receipt {r.Id})" : string.Empty;
@@ -321,7 +321,7 @@ public static class ScrollCommand
                 return console.Unusable("rollback moves receipts out of the scroll: add --confirm to proceed");
             }
 
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
+            await using var session = await ScrollSession.OpenAsync(console.Error, parse, common, parse.GetValue(key), ScrollAccess.Write, ct);
             await using var anchorScroll = await session.OpenOtherAsync(AnchorCycle.AnchorScroll, ct);
             var result = await ScrollMaintenance.RollbackToAnchorAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorPath), anchorScroll, ct);
             console.Out.WriteLine($"rolled back {session.Ledger.Scroll} from {result.FromSize} to {result.ToSize} receipts; removed lines in {result.QuarantinedTo}" +
@@ -346,7 +346,7 @@ public static class ScrollCommand
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
+            await using var session = await ScrollSession.OpenAsync(console.Error, parse, common, parse.GetValue(pub), ScrollAccess.Read, ct);
             string? damage = null;
             try
             {
@@ -412,8 +412,8 @@ public static class ScrollCommand
     {
         var common = new ScrollCliOptions();
         var pub = PubOption();
-        var confirm = new Option<bool>("--confirm") { Description = "Required: a torn tail moves to a .torn file and ROOT is rewritten from the checkpoint history" };
-        var command = new Command("repair", "Finish what a crash left: move torn tails aside and rewrite a missing or stale ROOT file (signs nothing; reading commands never repair)") { pub, confirm };
+        var confirm = new Option<bool>("--confirm") { Description = "Required: a torn tail moves to a .torn file, lines after the last authenticated commit to a quarantine file, and ROOT is rewritten from the checkpoint history" };
+        var command = new Command("repair", "Finish what a crash (or another program) left: move torn tails and unauthenticated lines aside, rewrite a missing or stale ROOT file (signs nothing; reading commands never repair)") { pub, confirm };
         common.AddTo(command);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
@@ -422,7 +422,7 @@ public static class ScrollCommand
                 return console.Unusable("repair moves torn tails and rewrites ROOT files: add --confirm to proceed (`fed scroll verify` shows what is wrong)");
             }
 
-            await using var session = await ScrollSession.OpenAsync(parse, common, parse.GetValue(pub), ScrollAccess.Repair, ct);
+            await using var session = await ScrollSession.OpenAsync(console.Error, parse, common, parse.GetValue(pub), ScrollAccess.Repair, ct);
             var report = session.Ledger.OpenReport!;
             var repaired = 0;
             foreach (var torn in new[] { report.Torn, report.TornCheckpoint })
@@ -438,6 +438,12 @@ public static class ScrollCommand
             {
                 repaired++;
                 console.Out.WriteLine($"rewrote the ROOT file from the checkpoint history: {root}");
+            }
+
+            if (await session.Ledger.MoveUnauthenticatedTailAsync(ct) is { } tail)
+            {
+                repaired++;
+                console.Out.WriteLine($"moved {tail.Count} line(s) from seq {tail.From} that come after the last authenticated commit to {tail.QuarantinedTo}");
             }
 
             console.Out.WriteLine(repaired == 0 ? $"{session.Ledger.Scroll}: nothing to repair" : $"{session.Ledger.Scroll}: {repaired} repair(s)");

@@ -5,6 +5,7 @@ using Federation.Core.Scrolls;
 using Federation.Grains.Services;
 using Federation.Storage.Ledger;
 using SealedReceipt = Federation.Storage.Ledger.SealedReceipt;
+using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 
 namespace Federation.Grains.Scroll;
@@ -18,7 +19,7 @@ namespace Federation.Grains.Scroll;
 /// </summary>
 [GrainType("scroll")]
 [Reentrant]
-public sealed class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs) : Grain, IScrollGrain
+public sealed partial class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs, ILogger<ScrollGrain> logger) : Grain, IScrollGrain
 {
     private ScrollLedger _ledger = null!;
     private FederationUpdates? _updates;
@@ -32,6 +33,11 @@ public sealed class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs) : Gr
     {
         var scroll = this.GetPrimaryKeyString();
         _ledger = await ledgers.OpenAsync(scroll);
+        if (_ledger.UnauthenticatedTail is { } tail)
+        {
+            LogUnauthenticatedTail(scroll, tail.Reason, tail.Count, tail.QuarantinedTo);
+        }
+
         try
         {
             if (scroll.EndsWith(".updates", StringComparison.Ordinal))
@@ -175,4 +181,7 @@ public sealed class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs) : Gr
 
     public async Task<IReadOnlyList<ScrollUpdateView>> ReadUpdatesAsync(long epoch, long cutoff) =>
         (await EpochInputsReader.ReadUpdatesAsync(_ledger, epoch, Math.Min(cutoff, _ledger.Size))).Select(u => new ScrollUpdateView(u.Seq, u.SignedUpdate)).ToList();
+
+    [LoggerMessage(EventId = 4130, Level = LogLevel.Warning, Message = "scroll {Scroll}: {Reason}; moved the {Count} line(s) to {QuarantinedTo}, never sealed")]
+    private partial void LogUnauthenticatedTail(string scroll, string reason, long count, string? quarantinedTo);
 }

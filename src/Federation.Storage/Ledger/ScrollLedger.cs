@@ -7,6 +7,9 @@ using Federation.Storage.Scrolls;
 
 namespace Federation.Storage.Ledger;
 
+/// <summary>Lines after the last authenticated commit, moved aside at open: <paramref name="Count"/> lines from seq <paramref name="From"/>.</summary>
+public sealed record UnauthenticatedTailReport(long From, long Count, string? QuarantinedTo, string Reason);
+
 /// <summary>An acknowledged receipt: where it sits and the leaf hash a verifier recomputes.</summary>
 public readonly record struct SealedReceipt(string Scroll, long Seq, Sha256Digest LeafHash)
 {
@@ -99,10 +102,11 @@ public sealed class ScrollLedger : IAsyncDisposable
         }
 
         var ledger = new ScrollLedger(store, scroll, signer, trusted, time, options);
-        ledger.OpenReport = await store.OpenAsync(scroll, ledger.OnCommitted, ct);
+        ledger.OpenReport = await store.OpenAsync(scroll, ledger.OnCommitted, signer is null ? null : ledger.SealCommitHead, ct);
         try
         {
             await ledger.CheckStoredCheckpointsAsync(ct);
+            await ledger.CheckCommitHeadsAsync(ct);
         }
         catch
         {
@@ -512,6 +516,135 @@ public sealed class ScrollLedger : IAsyncDisposable
             previousSize = checkpoint.Size;
             _latest = checkpoint;
             _latestNote = stored.Note;
+        }
+    }
+
+    /// <summary>
+    /// Lines written behind the writer's back are found at open (issue 20). The authenticated size is the largest of
+    /// the latest checkpoint and the signed commit heads the store kept (<see cref="CommitHeadSealer"/>); a head that
+    /// verifies but does not match the stored lines is tampering (halt), one that covers more than is stored means
+    /// lost receipts (halt); an unreadable head (a torn slot) is no head. Lines after the authenticated size were not
+    /// written by the scroll's writer, or a crash cut the writer short before it acknowledged them: a writer moves
+    /// them to the store's quarantine (<see cref="UnauthenticatedTail"/>) and never seals them; a reader halts.
+    /// </summary>
+    private async Task CheckCommitHeadsAsync(CancellationToken ct)
+    {
+        if (!_store.KeepsCommitHeads || _haltReason is not null)
+        {
+            return;
+        }
+
+        var authenticated = _latest?.Size ?? 0;
+        foreach (var record in await _store.ReadCommitHeadsAsync(Scroll, ct))
+        {
+            Checkpoint head;
+            try
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(record);
+                (head, _) = Checkpoint.Open(document.RootElement.GetProperty("note").GetString()!, _trusted);
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException or NoteVerificationException)
+            {
+                continue;
+            }
+
+            lock (_treeLock)
+            {
+                if (head.Size > _tree.Size)
+                {
+                    Halt(_tree.Size, $"a signed commit head covers {head.Size} receipts but only {_tree.Size} are stored (receipts lost)");
+                    return;
+                }
+
+                if (_tree.Root(head.Size) != head.Root)
+                {
+                    Halt(Math.Min(authenticated, head.Size), $"receipts before {head.Size} no longer match the commit head signed at size {head.Size}");
+                    return;
+                }
+            }
+
+            authenticated = Math.Max(authenticated, head.Size);
+        }
+
+        var size = Size;
+        if (size <= authenticated)
+        {
+            return;
+        }
+
+        var reason = $"lines [{authenticated}, {size}) come after the last authenticated commit (size {authenticated}): another program wrote them, or a crash cut the writer short before it acknowledged them";
+        if (_signer is null)
+        {
+            Halt(authenticated, reason + "; `fed scroll repair --confirm` moves them aside");
+            return;
+        }
+
+        var report = await _store.TruncateAsync(Scroll, authenticated, ct);
+        CutTo(authenticated);
+        UnauthenticatedTail = new UnauthenticatedTailReport(authenticated, size - authenticated, report.QuarantinedTo, reason);
+    }
+
+    /// <summary>
+    /// A writer's open found lines after the last authenticated commit and moved them to <see cref="UnauthenticatedTailReport.QuarantinedTo"/>;
+    /// null when there were none. The owner reports it (a warning: they are never sealed).
+    /// </summary>
+    public UnauthenticatedTailReport? UnauthenticatedTail { get; private set; }
+
+    /// <summary>
+    /// Moves the lines after the last authenticated commit to the store's quarantine (<c>fed scroll repair --confirm</c>,
+    /// on a scroll opened without a signer); returns the report, or null when the scroll has no such lines.
+    /// </summary>
+    public async Task<UnauthenticatedTailReport?> MoveUnauthenticatedTailAsync(CancellationToken ct = default)
+    {
+        var halt = (_haltReason, _firstBadIndex);
+        if (halt._haltReason is null || !halt._haltReason.Contains("after the last authenticated commit", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var size = Size;
+        var report = await _store.TruncateAsync(Scroll, halt._firstBadIndex, ct);
+        CutTo(halt._firstBadIndex);
+        lock (_treeLock)
+        {
+            _haltReason = null;
+            _firstBadIndex = -1;
+        }
+
+        // The moved lines may have hidden other damage: check again what is left.
+        await CheckCommitHeadsAsync(ct);
+        UnauthenticatedTail = new UnauthenticatedTailReport(report.NewSize, size - report.NewSize, report.QuarantinedTo, halt._haltReason);
+        return UnauthenticatedTail;
+    }
+
+    /// <summary>The signed head of a group commit, for the store to keep (a checkpoint note of the size, never of a halted scroll).</summary>
+    private byte[] SealCommitHead(long size)
+    {
+        Checkpoint head;
+        lock (_treeLock)
+        {
+            ThrowIfHalted();
+            head = new Checkpoint(Origin, size, _tree.Root(size));
+        }
+
+        var output = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(output, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("size", size);
+            writer.WriteString("note", head.Sign(_signer!));
+            writer.WriteEndObject();
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
+    private void CutTo(long size)
+    {
+        lock (_treeLock)
+        {
+            _tree.Truncate(size);
+            Volatile.Write(ref _sizeHint, size);
         }
     }
 

@@ -12,6 +12,9 @@ public sealed class ScrollLedgerOptions
     /// <summary>Checkpoint origins are "&lt;prefix&gt;/&lt;scroll&gt;"; the prefix names the deployment.</summary>
     public const string DefaultOriginPrefix = "federation-orleans";
 
+    /// <summary>Origins go into every signed checkpoint and commit head: bounded so that a head always fits its slot.</summary>
+    public const int MaxOriginPrefixLength = 255;
+
     public int SealEveryReceipts { get; set; } = DefaultSealEveryReceipts;
 
     public int SealIntervalMilliseconds { get; set; } = DefaultSealIntervalMilliseconds;
@@ -32,9 +35,9 @@ public sealed class ScrollLedgerOptions
             throw new ArgumentException($"ScrollLedgerOptions.SealIntervalMilliseconds must be at least 1, got {SealIntervalMilliseconds}");
         }
 
-        if (string.IsNullOrWhiteSpace(OriginPrefix) || OriginPrefix.Any(c => char.IsWhiteSpace(c) || c == '+'))
+        if (string.IsNullOrWhiteSpace(OriginPrefix) || OriginPrefix.Length > MaxOriginPrefixLength || OriginPrefix.Any(c => char.IsWhiteSpace(c) || c == '+'))
         {
-            throw new ArgumentException($"ScrollLedgerOptions.OriginPrefix \"{OriginPrefix}\" must be non-empty without spaces or '+'");
+            throw new ArgumentException($"ScrollLedgerOptions.OriginPrefix \"{OriginPrefix}\" must be 1 to {MaxOriginPrefixLength} characters without spaces or '+'");
         }
 
         return this;

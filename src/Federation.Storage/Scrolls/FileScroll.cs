@@ -16,6 +16,13 @@ internal sealed class FileScroll : IAsyncDisposable
     public const string CheckpointsSuffix = ".checkpoints.jsonl";
     public const string CheckpointsTornSuffix = ".checkpoints.jsonl.torn";
     public const string LockSuffix = ".lock";
+    public const string HeadSuffix = ".head";
+
+    /// <summary>
+    /// The head file holds two slots of this many bytes (one page each): a record, '\n', zero padding. A signed note of
+    /// the longest origin (a 255-character prefix, a 64-character scroll name) fits with room to spare.
+    /// </summary>
+    public const int HeadSlotBytes = 4096;
     public const string QuarantineInfix = ".quarantine-";
     public const string QuarantineTimeFormat = "yyyyMMdd'T'HHmmss'Z'";
 
@@ -31,6 +38,10 @@ internal sealed class FileScroll : IAsyncDisposable
     private readonly ScrollPaths _paths;
     private readonly ScrollStoreOptions _options;
     private readonly CommittedLinesObserver _observer;
+    private readonly CommitHeadSealer? _sealer;
+    private SafeFileHandle? _head;
+    private long _headWrites;
+    private long _headSize = -1;
     private readonly FileStream? _lock;
     private readonly SafeFileHandle _file;
     private readonly LineIndex _index = new();
@@ -47,8 +58,9 @@ internal sealed class FileScroll : IAsyncDisposable
     // The writer is a thread of its own: it blocks in write + fsync, never a thread-pool thread.
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private FileScroll(string name, ScrollPaths paths, ScrollStoreOptions options, CommittedLinesObserver observer, FileStream? lockFile, SafeFileHandle file)
+    private FileScroll(string name, ScrollPaths paths, ScrollStoreOptions options, CommittedLinesObserver observer, FileStream? lockFile, SafeFileHandle file, CommitHeadSealer? sealer = null)
     {
+        _sealer = sealer;
         _name = name;
         _paths = paths;
         _options = options;
@@ -58,7 +70,7 @@ internal sealed class FileScroll : IAsyncDisposable
         _queue = new AppendQueue(name, options);
     }
 
-    public sealed record ScrollPaths(string Directory, string Lines, string Torn, string Checkpoints, string CheckpointsTorn, string Lock, string Root);
+    public sealed record ScrollPaths(string Directory, string Lines, string Torn, string Checkpoints, string CheckpointsTorn, string Lock, string Root, string Head);
 
     public static ScrollPaths PathsFor(FileScrollStore store, string scroll)
     {
@@ -70,10 +82,11 @@ internal sealed class FileScroll : IAsyncDisposable
             Path.Combine(directory, scroll + CheckpointsSuffix),
             Path.Combine(directory, scroll + CheckpointsTornSuffix),
             Path.Combine(directory, scroll + LockSuffix),
-            Path.Combine(store.DataDirectory, $"ROOT.{scroll}.txt"));
+            Path.Combine(store.DataDirectory, $"ROOT.{scroll}.txt"),
+            Path.Combine(directory, scroll + HeadSuffix));
     }
 
-    public static (FileScroll Scroll, ScrollOpenReport Report) Open(FileScrollStore store, ScrollStoreOptions options, string name, CommittedLinesObserver observer, CancellationToken ct)
+    public static (FileScroll Scroll, ScrollOpenReport Report) Open(FileScrollStore store, ScrollStoreOptions options, string name, CommittedLinesObserver observer, CommitHeadSealer? sealer, CancellationToken ct)
     {
         var paths = PathsFor(store, name);
         if (options.ReadOnly)
@@ -106,7 +119,7 @@ internal sealed class FileScroll : IAsyncDisposable
                 DurableFile.SyncDirectory(paths.Directory);
             }
 
-            var scroll = new FileScroll(name, paths, options, observer, lockFile, file);
+            var scroll = new FileScroll(name, paths, options, observer, lockFile, file, sealer);
             var torn = MoveTornTail(file, paths.Lines, paths.Torn);
             var tornCheckpoint = File.Exists(paths.Checkpoints) ? MoveTornTail(paths.Checkpoints, paths.CheckpointsTorn) : null;
             scroll.Replay(ct);
@@ -316,6 +329,24 @@ internal sealed class FileScroll : IAsyncDisposable
     {
         _queue.Complete();
         await _writerDone.Task.ConfigureAwait(false);
+        if (_sealer is not null && _failure is null && _index.Count > 0)
+        {
+            await _gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                WriteHead(_index.Count, bothSlots: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // The last batch's head is durable already; only the tidy final form is missing.
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        _head?.Dispose();
         _file.Dispose();
         if (_lock is not null)
         {
@@ -459,7 +490,86 @@ internal sealed class FileScroll : IAsyncDisposable
             return;
         }
 
+        try
+        {
+            WriteHead(_index.Count, bothSlots: false);
+        }
+        catch (Exception ex)
+        {
+            // Not acknowledged: without their signed head the lines are moved aside at the next open.
+            batch.Fail(Fail($"lines {batch.FirstSeq}..{batch.NextSeq - 1} are durable but their signed commit head could not be written to {_paths.Head}", ex));
+            return;
+        }
+
         batch.Complete();
+    }
+
+    /// <summary>
+    /// The authenticated record of what this writer committed (issue 20): after each group commit, the sealer's signed
+    /// head of the new size goes to one of the two slots of <c>&lt;scroll&gt;.head</c> (alternating, so a torn write
+    /// spoils one slot at most, never the one before it), fdatasynced before the appends complete. Lines after the
+    /// newest head were not written by this writer, or were never acknowledged. At close both slots get the final
+    /// head, so a cleanly closed scroll's head file depends only on its contents.
+    /// </summary>
+    private void WriteHead(long size, bool bothSlots)
+    {
+        if (_sealer is null || size == _headSize && !bothSlots)
+        {
+            return;
+        }
+
+        var record = _sealer(size);
+        if (record.Length >= HeadSlotBytes)
+        {
+            throw new InvalidOperationException($"a commit head of {record.Length} bytes does not fit a {HeadSlotBytes}-byte slot");
+        }
+
+        var slot = new byte[HeadSlotBytes];
+        record.CopyTo(slot, 0);
+        slot[record.Length] = ScrollLines.NewLine;
+        if (_head is null)
+        {
+            var created = !File.Exists(_paths.Head);
+            _head = File.OpenHandle(_paths.Head, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            if (created)
+            {
+                RandomAccess.Write(_head, new byte[2 * HeadSlotBytes], 0);
+                RandomAccess.FlushToDisk(_head);
+                DurableFile.SyncDirectory(_paths.Directory);
+            }
+        }
+
+        for (var i = 0; i < (bothSlots ? 2 : 1); i++)
+        {
+            RandomAccess.Write(_head, slot, (_headWrites++ % 2) * HeadSlotBytes);
+            // The file's size never changes: fdatasync writes the slot without a journal commit.
+            DurableFile.DataSync(_head);
+        }
+
+        _headSize = size;
+    }
+
+    /// <summary>The records in the two slots of the head file that are complete lines (a torn or zeroed slot is skipped).</summary>
+    public IReadOnlyList<byte[]> ReadHeads()
+    {
+        if (!File.Exists(_paths.Head))
+        {
+            return [];
+        }
+
+        var bytes = File.ReadAllBytes(_paths.Head);
+        var heads = new List<byte[]>(2);
+        for (var offset = 0; offset + HeadSlotBytes <= bytes.Length; offset += HeadSlotBytes)
+        {
+            var slot = bytes.AsSpan(offset, HeadSlotBytes);
+            var end = slot.IndexOf(ScrollLines.NewLine);
+            if (end > 0)
+            {
+                heads.Add(slot[..end].ToArray());
+            }
+        }
+
+        return heads;
     }
 
     private ScrollFailedException Fail(string what, Exception cause)

@@ -40,14 +40,23 @@ public sealed class FileScrollStore : IScrollStore
     /// <summary><c>&lt;data&gt;/ROOT.&lt;scroll&gt;.txt</c>: the latest checkpoint note.</summary>
     public string RootPath(string scroll) => FileScroll.PathsFor(this, ScrollNames.Validate(scroll)).Root;
 
-    public Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default)
+    public Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default) => OpenAsync(scroll, observer, null, ct);
+
+    public Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CommitHeadSealer? sealer, CancellationToken ct = default)
     {
         ScrollNames.Validate(scroll);
         ArgumentNullException.ThrowIfNull(observer);
 
         // Opening reads the whole file; keep it off the caller's thread.
-        return _open.OpenAsync(scroll, () => Task.Run(() => FileScroll.Open(this, _options, scroll, observer, ct), ct), ct);
+        return _open.OpenAsync(scroll, () => Task.Run(() => FileScroll.Open(this, _options, scroll, observer, sealer, ct), ct), ct);
     }
+
+    public bool KeepsCommitHeads => true;
+
+    public Task<IReadOnlyList<byte[]>> ReadCommitHeadsAsync(string scroll, CancellationToken ct = default) => Task.FromResult(Get(scroll).ReadHeads());
+
+    /// <summary><c>&lt;data&gt;/receipts/&lt;scroll&gt;/&lt;scroll&gt;.head</c>: the two slots of signed commit heads.</summary>
+    public string HeadPath(string scroll) => FileScroll.PathsFor(this, ScrollNames.Validate(scroll)).Head;
 
     public Task CloseAsync(string scroll, CancellationToken ct = default) => _open.CloseAsync(scroll, ct);
 

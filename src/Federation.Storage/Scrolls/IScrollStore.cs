@@ -14,6 +14,13 @@ public delegate byte[] LineBuilder(long seq);
 /// </summary>
 public delegate void CommittedLinesObserver(long firstSeq, IReadOnlyList<byte[]> lines);
 
+/// <summary>
+/// The writer's signed record of a group commit: called on the store's writer after the observer, with the scroll's
+/// size after the commit; the returned bytes (one line, no '\n', under 4096 bytes) are kept durably before the appends
+/// complete (file store: <c>&lt;scroll&gt;.head</c>). The scroll ledger signs a checkpoint of that size.
+/// </summary>
+public delegate byte[] CommitHeadSealer(long size);
+
 public sealed record StoredLine(long Seq, byte[] Line);
 
 /// <summary>A checkpoint of the scroll at <paramref name="Size"/> lines; <paramref name="Note"/> is a signed note, opaque here.</summary>
@@ -56,7 +63,22 @@ public interface IScrollStore : IAsyncDisposable
     /// Opens (creating if needed); replays all existing lines to the observer in seq order; handles a torn tail.
     /// Opening a scroll twice in one store instance is an error.
     /// </summary>
-    Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default);
+    Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default) => OpenAsync(scroll, observer, null, ct);
+
+    /// <summary>
+    /// <see cref="OpenAsync(string, CommittedLinesObserver, CancellationToken)"/> with the writer's commit-head sealer; a
+    /// store that keeps no commit heads (<see cref="KeepsCommitHeads"/> false) ignores it.
+    /// </summary>
+    Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CommitHeadSealer? sealer, CancellationToken ct = default);
+
+    /// <summary>
+    /// True when the store keeps an authenticated record of each group commit (the file store: the scroll's lines are
+    /// a file other programs could append to). PostgreSQL's lines are rows behind the database's own access control.
+    /// </summary>
+    bool KeepsCommitHeads => false;
+
+    /// <summary>The commit heads kept for the scroll (at most two, any order; a torn one is left out); empty when none are kept.</summary>
+    Task<IReadOnlyList<byte[]>> ReadCommitHeadsAsync(string scroll, CancellationToken ct = default) => Task.FromResult<IReadOnlyList<byte[]>>([]);
 
     /// <summary>
     /// Closes a scroll this instance opened (its writer is done: a scroll grain deactivating), so it can be opened

@@ -34,7 +34,10 @@ public sealed class PostgresScrollStore : IScrollStore
 
     public string Kind => ScrollStoreOptions.PostgresKind;
 
-    public Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default)
+    public Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CancellationToken ct = default) => OpenAsync(scroll, observer, null, ct);
+
+    /// <summary>Keeps no commit heads: the sealer is not called.</summary>
+    public Task<ScrollOpenReport> OpenAsync(string scroll, CommittedLinesObserver observer, CommitHeadSealer? sealer, CancellationToken ct = default)
     {
         ScrollNames.Validate(scroll);
         ArgumentNullException.ThrowIfNull(observer);

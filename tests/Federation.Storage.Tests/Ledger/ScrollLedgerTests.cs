@@ -28,7 +28,7 @@ public abstract class ScrollLedgerTests : IAsyncLifetime
 
     public async Task InitializeAsync() => StoreOptions = await CreateStoreOptionsAsync();
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         for (var i = _disposables.Count - 1; i >= 0; i--)
         {
@@ -370,6 +370,103 @@ public sealed class FileScrollLedgerTests : ScrollLedgerTests, IDisposable
         var (_, reopened) = await OpenAsync();
         Assert.Equal(1, reopened.FirstBadIndex);
         Assert.Contains("not a valid receipt", reopened.HaltReason);
+    }
+
+    /// <summary>
+    /// What a kill -9 of the writer leaves: three receipts acknowledged after the last checkpoint (none: fewer than
+    /// SealEveryReceipts, and the fake clock never fires the seal timer), copied while the writer still has them open.
+    /// </summary>
+    private async Task<string> CrashCopyAsync()
+    {
+        var (_, ledger) = await OpenAsync();
+        await ledger.AppendAsync([Draft(0), Draft(1)]);
+        await ledger.AppendAsync(Draft(2));
+        Assert.Null(ledger.LatestCheckpoint);
+        var copy = Path.Combine(_directory.Path, "crashed");
+        foreach (var file in Directory.GetFiles(_directory.Path, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)))
+        {
+            var target = Path.Combine(copy, Path.GetRelativePath(_directory.Path, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        return copy;
+    }
+
+    private async Task<ScrollLedger> OpenCopyAsync(string directory, bool writable)
+    {
+        var store = ScrollStores.Create(new ScrollStoreOptions { DataDirectory = directory, ReadOnly = !writable });
+        var ledger = await ScrollLedger.OpenAsync(store, ScrollName, writable ? Signer() : null, [Verifier()], Time, Options);
+        _disposablesOfCopies.Add(ledger);
+        _disposablesOfCopies.Add(store);
+        return ledger;
+    }
+
+    private readonly List<IAsyncDisposable> _disposablesOfCopies = [];
+
+    public override async Task DisposeAsync()
+    {
+        foreach (var disposable in _disposablesOfCopies)
+        {
+            await disposable.DisposeAsync();
+        }
+
+        await base.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Receipts_acknowledged_after_the_last_checkpoint_are_authenticated_by_their_signed_commit_heads()
+    {
+        var copy = await CrashCopyAsync();
+        Assert.True(File.Exists(Path.Combine(copy, "receipts", ScrollName, ScrollName + ".head")));
+
+        var reader = await OpenCopyAsync(copy, writable: false);
+        Assert.False(reader.IsHalted, reader.HaltReason);
+        Assert.Equal(3, reader.Size);
+        Assert.Null(reader.LatestCheckpoint);
+    }
+
+    [Fact]
+    public async Task A_receipt_appended_behind_the_writers_back_is_found_at_open_and_never_sealed()
+    {
+        var copy = await CrashCopyAsync();
+        var lines = Path.Combine(copy, "receipts", ScrollName, ScrollName + ".jsonl");
+        var forged = Receipt.BuildLine(Draft(99), ScrollName, 3, DateTimeOffset.UnixEpoch);
+        File.AppendAllText(lines, Encoding.UTF8.GetString(forged) + "\n");
+
+        var reader = await OpenCopyAsync(copy, writable: false);
+        Assert.True(reader.IsHalted);
+        Assert.Equal(3, reader.FirstBadIndex);
+        Assert.Contains("lines [3, 4) come after the last authenticated commit (size 3)", reader.HaltReason);
+        await reader.DisposeAsync();
+        _disposablesOfCopies.Remove(reader);
+
+        var writer = await OpenCopyAsync(copy, writable: true);
+        Assert.False(writer.IsHalted, writer.HaltReason);
+        Assert.Equal(3, writer.Size);
+        var tail = writer.UnauthenticatedTail!;
+        Assert.Equal((3L, 1L), (tail.From, tail.Count));
+        Assert.Equal(Encoding.UTF8.GetString(forged), Assert.Single(File.ReadAllLines(tail.QuarantinedTo!)));
+
+        var appended = await writer.AppendAsync(Draft(3));
+        Assert.Equal(3, appended.Seq);
+        var note = await writer.SealAsync();
+        var (checkpoint, _) = Checkpoint.Open(note!, [Verifier()]);
+        Assert.Equal(4, checkpoint.Size);
+        Assert.DoesNotContain("\"n\":99", File.ReadAllText(lines));
+    }
+
+    [Fact]
+    public async Task Receipts_lost_after_the_last_checkpoint_are_found_by_their_commit_head()
+    {
+        var copy = await CrashCopyAsync();
+        var lines = Path.Combine(copy, "receipts", ScrollName, ScrollName + ".jsonl");
+        File.WriteAllLines(lines, File.ReadAllLines(lines)[..2]);
+
+        var reader = await OpenCopyAsync(copy, writable: false);
+        Assert.True(reader.IsHalted);
+        Assert.Contains("a signed commit head covers 3 receipts but only 2 are stored (receipts lost)", reader.HaltReason);
+        Assert.Equal(2, reader.FirstBadIndex);
     }
 
     [Fact]
