@@ -326,6 +326,7 @@ public static class ScrollCommand
             var result = await ScrollMaintenance.RollbackToAnchorAsync(session.Ledger, new AnchorFile(parse.GetValue(anchors) ?? session.Settings.AnchorPath), anchorScroll, ct);
             console.Out.WriteLine($"rolled back {session.Ledger.Scroll} from {result.FromSize} to {result.ToSize} receipts; removed lines in {result.QuarantinedTo}" +
                 (result.Receipt is { } r ? $" (receipt {r.Id})" : string.Empty));
+            console.Out.WriteLine($"the scroll goes on in generation {result.Generation} (origin {session.Ledger.Origin}); its first receipt {result.GenerationReceipt.Id} cites the anchored checkpoint");
             return ExitCodes.Ok;
         }));
         return command;

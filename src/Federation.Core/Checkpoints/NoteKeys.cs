@@ -114,6 +114,9 @@ public sealed class NoteSigner
 
     public NoteVerifierKey VerifierKey => new(Name, KeyId, _key.PublicKey);
 
+    /// <summary>The same key under another name (a scroll's next origin generation).</summary>
+    public NoteSigner WithName(string name) => new(name, _key);
+
     /// <summary>base64(4-byte key ID ‖ 64-byte Ed25519 signature of the note text).</summary>
     public string Sign(ReadOnlySpan<byte> text)
     {

@@ -15,6 +15,12 @@ public sealed record InclusionBundle(string Scroll, long Index, string Line, Sha
 {
     public const string FormatName = "fed-inclusion-bundle/v1";
 
+    /// <summary>The origin generation of the checkpoint (<see cref="ScrollGenerations"/>), or null when its origin is not the scroll's.</summary>
+    public int? Generation() => ScrollGenerations.OfScroll(ScrollGenerations.OriginLine(Checkpoint), Scroll);
+
+    /// <summary>The generation the bundle's JSON states (bundles before generations have none).</summary>
+    public int? StatedGeneration { get; init; }
+
     public JsonObject ToJson() => new()
     {
         ["format"] = FormatName,
@@ -24,6 +30,7 @@ public sealed record InclusionBundle(string Scroll, long Index, string Line, Sha
         ["leaf_hash"] = LeafHash.ToHex(),
         ["proof"] = new JsonArray(Proof.Select(p => (JsonNode?)JsonValue.Create(p.ToHex())).ToArray()),
         ["checkpoint"] = Checkpoint,
+        ["generation"] = Generation(),
     };
 
     public static InclusionBundle FromJson(ReadOnlySpan<byte> utf8)
@@ -43,7 +50,15 @@ public sealed record InclusionBundle(string Scroll, long Index, string Line, Sha
             Str("line"),
             Sha256Digest.ParseHex(Str("leaf_hash")),
             proof.Select(p => Sha256Digest.ParseHex(p is JsonValue pv && pv.TryGetValue<string>(out var s) ? s : throw new FormatException("proof entries must be hex strings"))).ToList(),
-            Str("checkpoint"));
+            Str("checkpoint"))
+        {
+            StatedGeneration = obj["generation"] switch
+            {
+                null => null,
+                JsonValue g when g.TryGetValue<double>(out var n) && n >= 1 && n <= int.MaxValue && n == Math.Floor(n) => (int)n,
+                _ => throw new FormatException("bundle member \"generation\" must be a positive integer"),
+            },
+        };
     }
 
     /// <summary>
@@ -61,6 +76,16 @@ public sealed record InclusionBundle(string Scroll, long Index, string Line, Sha
         catch (Exception ex) when (ex is FormatException or NoteVerificationException)
         {
             return new BundleVerification([$"checkpoint: {ex.Message}"]);
+        }
+
+        var generation = ScrollGenerations.OfScroll(checkpoint.Origin, Scroll);
+        if (generation is null)
+        {
+            failures.Add($"checkpoint: its origin \"{checkpoint.Origin}\" is not one of scroll \"{Scroll}\"'s");
+        }
+        else if (StatedGeneration is { } stated && stated != generation)
+        {
+            failures.Add($"generation: the bundle says {stated}, the checkpoint's origin is of generation {generation}");
         }
 
         var lineBytes = Encoding.UTF8.GetBytes(Line);

@@ -25,8 +25,12 @@ public readonly record struct SealedReceipt(string Scroll, long Seq, Sha256Diges
 public sealed class ScrollLedger : IAsyncDisposable
 {
     private readonly IScrollStore _store;
-    private readonly NoteSigner? _signer;
+    private readonly NoteSigner? _baseSigner;
     private readonly IReadOnlyCollection<NoteVerifierKey> _trusted;
+
+    // The origin generation this ledger signs under, and its signer (the base signer's key under the generation's name).
+    private int _generation = ScrollGenerations.First;
+    private NoteSigner? _signer;
     private readonly TimeProvider _time;
     private readonly ScrollLedgerOptions _options;
     private readonly MerkleTree _tree = new();
@@ -46,6 +50,7 @@ public sealed class ScrollLedger : IAsyncDisposable
     {
         _store = store;
         Scroll = scroll;
+        _baseSigner = signer;
         _signer = signer;
         _trusted = signer is null ? trusted : [.. trusted, signer.VerifierKey];
         _time = time;
@@ -54,7 +59,13 @@ public sealed class ScrollLedger : IAsyncDisposable
 
     public string Scroll { get; }
 
-    public string Origin => _options.OriginOf(Scroll);
+    /// <summary>The origin the ledger signs under now: its base origin in generation 1, <c>&lt;base&gt;/g&lt;N&gt;</c> after rollbacks.</summary>
+    public string Origin => ScrollGenerations.OriginOf(BaseOrigin, _generation);
+
+    public string BaseOrigin => _options.OriginOf(Scroll);
+
+    /// <summary>The origin generation (docs/formats/checkpoint.md): 1, and one more after each rollback.</summary>
+    public int Generation => _generation;
 
     public ScrollOpenReport? OpenReport { get; private set; }
 
@@ -392,23 +403,53 @@ public sealed class ScrollLedger : IAsyncDisposable
         }
     }
 
-    /// <summary>Cuts the in-memory state back after the store truncated the scroll (rollback).</summary>
-    internal void TruncateTo(long size, Checkpoint anchored, string anchoredNote)
+    /// <summary>
+    /// Rollback, after the store cut the scroll back to <paramref name="anchored"/>'s size: the scroll goes on in a new
+    /// origin generation, so no origin ever signs two trees of one size. Its first checkpoint re-states the anchored
+    /// tree under the new origin; returns that note.
+    /// </summary>
+    internal async Task<string> BeginGenerationAsync(Checkpoint anchored, CancellationToken ct)
     {
+        var generation = _generation + 1;
+        var signer = (_baseSigner ?? throw new InvalidOperationException("a new generation is signed: open the scroll with its key")).WithName(ScrollGenerations.OriginOf(BaseOrigin, generation));
+        var start = new Checkpoint(signer.Name, anchored.Size, anchored.Root);
+        var note = start.Sign(signer);
+        await _store.AppendCheckpointAsync(Scroll, new StoredCheckpoint(start.Size, note), ct);
         lock (_treeLock)
         {
-            _tree.Truncate(size);
-            Volatile.Write(ref _sizeHint, size);
-            _latest = anchored;
-            _latestNote = anchoredNote;
+            _tree.Truncate(anchored.Size);
+            Volatile.Write(ref _sizeHint, anchored.Size);
+            _latest = start;
+            _latestNote = note;
             _firstBadIndex = -1;
             _haltReason = null;
+            _generation = generation;
+            _signer = signer;
         }
+
+        return note;
     }
 
     internal IScrollStore Store => _store;
 
-    internal IReadOnlyCollection<NoteVerifierKey> TrustedKeys => _trusted;
+    /// <summary>The keys trusted for every generation of this scroll up to the current one (anchors of older generations stay valid).</summary>
+    internal IReadOnlyCollection<NoteVerifierKey> TrustedKeys =>
+        [.. Enumerable.Range(ScrollGenerations.First, _generation).SelectMany(g => KeysFor(ScrollGenerations.OriginOf(BaseOrigin, g)))];
+
+    /// <summary>The trusted keys of the base origin under <paramref name="origin"/>'s name (the same keys sign every generation).</summary>
+    private IReadOnlyCollection<NoteVerifierKey> KeysFor(string origin) =>
+        [.. _trusted.Where(k => k.Name == BaseOrigin).Select(k => NoteVerifierKey.For(origin, k.PublicKey)), .. _trusted.Where(k => k.Name == origin && origin != BaseOrigin)];
+
+    /// <summary>Opens a checkpoint note of one of this scroll's generations with the keys of its origin.</summary>
+    /// <exception cref="FormatException">The note's origin is not one of the scroll's.</exception>
+    private (Checkpoint Checkpoint, int Generation) OpenOwnNote(string note)
+    {
+        var origin = ScrollGenerations.OriginLine(note);
+        var generation = ScrollGenerations.Of(origin, BaseOrigin)
+            ?? throw new FormatException($"its origin \"{origin}\" is not one of scroll {Scroll}'s (\"{BaseOrigin}\" or \"{BaseOrigin}/g<N>\")");
+        var (checkpoint, _) = Checkpoint.Open(note, KeysFor(origin));
+        return (checkpoint, generation);
+    }
 
     internal NoteSigner? Signer => _signer;
 
@@ -483,7 +524,15 @@ public sealed class ScrollLedger : IAsyncDisposable
             Checkpoint checkpoint;
             try
             {
-                (checkpoint, _) = Checkpoint.Open(stored.Note, _trusted);
+                int generation;
+                (checkpoint, generation) = OpenOwnNote(stored.Note);
+                if (generation < _generation)
+                {
+                    Halt(Math.Max(0, stored.Size - 1), $"stored checkpoint at size {stored.Size} is of generation {generation}, after one of generation {_generation}");
+                    return;
+                }
+
+                _generation = generation;
             }
             catch (Exception ex) when (ex is FormatException or NoteVerificationException)
             {
@@ -516,6 +565,7 @@ public sealed class ScrollLedger : IAsyncDisposable
             previousSize = checkpoint.Size;
             _latest = checkpoint;
             _latestNote = stored.Note;
+            _signer = _baseSigner?.WithName(Origin);
         }
     }
 
@@ -541,7 +591,13 @@ public sealed class ScrollLedger : IAsyncDisposable
             try
             {
                 using var document = System.Text.Json.JsonDocument.Parse(record);
-                (head, _) = Checkpoint.Open(document.RootElement.GetProperty("note").GetString()!, _trusted);
+                int generation;
+                (head, generation) = OpenOwnNote(document.RootElement.GetProperty("note").GetString()!);
+                if (generation != _generation)
+                {
+                    // A head of a rolled-back generation speaks for receipts that were moved to quarantine.
+                    continue;
+                }
             }
             catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException or NoteVerificationException)
             {
@@ -649,31 +705,26 @@ public sealed class ScrollLedger : IAsyncDisposable
     }
 
     /// <summary>
-    /// The checkpoints that still speak for the scroll. A rollback re-signs the anchored checkpoint, so a
-    /// checkpoint smaller than one before it marks a rollback: the larger ones before it describe receipts
-    /// that were moved to quarantine and are superseded.
+    /// The checkpoints that still speak for the scroll. Sizes only grow, except at a rollback, which records the anchored
+    /// size again (in a new generation): a checkpoint followed by a smaller one describes receipts that were moved to
+    /// quarantine, and is superseded.
     /// </summary>
     internal static IReadOnlyList<StoredCheckpoint> CurrentHistory(IReadOnlyList<StoredCheckpoint> history)
     {
-        var lastRollback = -1;
-        long largest = 0;
-        for (var i = 0; i < history.Count; i++)
+        var current = new List<StoredCheckpoint>(history.Count);
+        var smallestAfter = long.MaxValue;
+        for (var i = history.Count - 1; i >= 0; i--)
         {
-            if (history[i].Size < largest)
+            if (history[i].Size <= smallestAfter)
             {
-                lastRollback = i;
+                current.Add(history[i]);
             }
 
-            largest = Math.Max(largest, history[i].Size);
+            smallestAfter = Math.Min(smallestAfter, history[i].Size);
         }
 
-        if (lastRollback < 0)
-        {
-            return history;
-        }
-
-        var rollbackSize = history[lastRollback].Size;
-        return [.. history.Take(lastRollback).Where(c => c.Size <= rollbackSize), .. history.Skip(lastRollback)];
+        current.Reverse();
+        return current;
     }
 
     /// <summary>Superseded checkpoints (rolled back), for reports.</summary>

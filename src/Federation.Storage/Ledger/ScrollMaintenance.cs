@@ -10,12 +10,16 @@ public sealed record ScrollVerificationReport(string Scroll, long Size, IReadOnl
     public bool IsValid => Failures.Count == 0;
 }
 
-public sealed record RollbackResult(long FromSize, long ToSize, string? QuarantinedTo, SealedReceipt? Receipt);
+/// <param name="Generation">The origin generation the scroll goes on in; <paramref name="GenerationReceipt"/> is its first receipt.</param>
+public sealed record RollbackResult(long FromSize, long ToSize, string? QuarantinedTo, SealedReceipt? Receipt, int Generation, SealedReceipt GenerationReceipt);
 
 /// <summary>Whole-scroll verification and rollback to the last anchor (SPEC A: halt and roll back to the last Merkle anchor).</summary>
 public static class ScrollMaintenance
 {
     public const string RollbackType = "scroll_rollback";
+
+    /// <summary>The first receipt of a new origin generation: it cites the anchored checkpoint of the one before.</summary>
+    public const string GenerationType = "scroll_generation";
 
     /// <summary>
     /// Re-hashes every stored receipt, checks every stored checkpoint's signature, root and mutual
@@ -132,10 +136,22 @@ public static class ScrollMaintenance
         }
 
         var from = ledger.Size;
+        var previousOrigin = ledger.Origin;
         var report = await ledger.Store.TruncateAsync(ledger.Scroll, anchored.Size, ct);
-        var resigned = anchored.Sign(ledger.Signer);
-        await ledger.Store.AppendCheckpointAsync(ledger.Scroll, new StoredCheckpoint(anchored.Size, resigned), ct);
-        ledger.TruncateTo(anchored.Size, anchored, resigned);
+
+        // The old origin signed trees of the sizes that will now be signed again with other receipts: go on under a new
+        // origin (docs/formats/checkpoint.md, generations), so no origin ever signs two trees of one size.
+        await ledger.BeginGenerationAsync(anchored, ct);
+        var first = await ledger.AppendAsync(new ReceiptDraft(GenerationType, new JsonObject
+        {
+            ["generation"] = ledger.Generation,
+            ["origin"] = ledger.Origin,
+            ["previous_origin"] = previousOrigin,
+            ["anchored_checkpoint"] = entry.Checkpoint,
+            ["rolled_back_from_size"] = from,
+            ["quarantined_to"] = report.QuarantinedTo,
+        }, ["rollback"]), ct);
+        await ledger.SealAsync(ct);
 
         SealedReceipt? receipt = null;
         if (anchorScroll is not null)
@@ -147,9 +163,11 @@ public static class ScrollMaintenance
                 ["to_size"] = anchored.Size,
                 ["quarantined_to"] = report.QuarantinedTo,
                 ["root"] = anchored.Root.ToString(),
+                ["generation"] = ledger.Generation,
+                ["generation_receipt"] = first.Id,
             }, ["rollback"]), ct);
         }
 
-        return new RollbackResult(from, anchored.Size, report.QuarantinedTo, receipt);
+        return new RollbackResult(from, anchored.Size, report.QuarantinedTo, receipt, ledger.Generation, first);
     }
 }

@@ -509,14 +509,84 @@ public sealed class FileScrollLedgerTests : ScrollLedgerTests, IDisposable
         Assert.True(halted.IsHalted);
         var result = await ScrollMaintenance.RollbackToAnchorAsync(halted, anchors, anchors2);
         Assert.Equal((6L, 3L), (result.FromSize, result.ToSize));
-        Assert.Equal(3, File.ReadAllLines(ScrollFile).Length);
         Assert.Equal(3, File.ReadAllLines(result.QuarantinedTo!).Length);
         Assert.False(halted.IsHalted);
+
+        // The scroll goes on in generation 2; its first receipt (seq 3) cites the anchored checkpoint of generation 1.
+        Assert.Equal(2, result.Generation);
+        Assert.Equal(Options.OriginOf(ScrollName) + "/g2", halted.Origin);
+        Assert.Equal(3, result.GenerationReceipt.Seq);
+        var first = Receipt.Parse(Encoding.UTF8.GetBytes(File.ReadAllLines(ScrollFile)[3]));
+        Assert.Equal(ScrollMaintenance.GenerationType, first.Type);
+        Assert.Equal(anchors.Latest(ScrollName)!.Checkpoint, first.Body["anchored_checkpoint"]!.GetValue<string>());
+        Assert.StartsWith(Options.OriginOf(ScrollName) + "/g2\n4\n", halted.LatestCheckpointNote);
 
         await halted.AppendAsync(Draft(6));
         var report = await ScrollMaintenance.VerifyAsync(halted, anchors);
         Assert.True(report.IsValid, string.Join("; ", report.Failures));
         Assert.Contains(report.Notes, n => n.Contains("superseded by a rollback"));
+    }
+
+    [Fact]
+    public async Task After_rollbacks_and_restarts_no_origin_has_signed_two_trees_of_one_size()
+    {
+        using var dir = new TempDirectory();
+        var anchors = new AnchorFile(dir.File("meta_M5.merk"));
+        var n = 0;
+        async Task TamperAndRollBackAsync(int appendAfterAnchor)
+        {
+            var (store, ledger) = await OpenAsync();
+            var (anchorStore, anchorScroll) = await OpenAsync(scroll: AnchorCycle.AnchorScroll);
+            await ledger.AppendAsync([Draft(n++), Draft(n++)]);
+            Assert.Equal(AnchorOutcome.Success, (await AnchorCycle.RunAsync(ledger, anchors, anchorScroll, Time)).Outcome);
+            for (var i = 0; i < appendAfterAnchor; i++)
+            {
+                await ledger.AppendAsync(Draft(n++));
+            }
+
+            await CloseAsync(store, ledger);
+            var lines = File.ReadAllLines(ScrollFile);
+            lines[^1] = lines[^1].Replace("\"n\":", "\"n\":1", StringComparison.Ordinal);
+            File.WriteAllLines(ScrollFile, lines);
+
+            var (haltedStore, halted) = await OpenAsync();
+            Assert.True(halted.IsHalted);
+            await ScrollMaintenance.RollbackToAnchorAsync(halted, anchors, anchorScroll);
+            await CloseAsync(haltedStore, halted);
+            await CloseAsync(anchorStore, anchorScroll);
+        }
+
+        // Each rollback cuts signed sizes that the scroll then reaches again with other receipts.
+        await TamperAndRollBackAsync(6);
+        await TamperAndRollBackAsync(9);
+        await TamperAndRollBackAsync(5);
+
+        var (_, reopened) = await OpenAsync();
+        Assert.False(reopened.IsHalted, reopened.HaltReason);
+        Assert.Equal(4, reopened.Generation);
+
+        // Every note the product signed for the scroll: the checkpoint history, ROOT, the anchors, the commit heads.
+        var notes = new List<string>();
+        notes.AddRange(File.ReadAllLines(ScrollFile.Replace(".jsonl", ".checkpoints.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("note").GetString()!));
+        notes.Add(File.ReadAllText(Path.Combine(_directory.Path, $"ROOT.{ScrollName}.txt")));
+        notes.AddRange(anchors.ReadAll().Where(a => a.Scroll == ScrollName).Select(a => a.Checkpoint));
+        var head = File.ReadAllBytes(ScrollFile.Replace(".jsonl", ".head"));
+        for (var slot = 0; slot < 2; slot++)
+        {
+            var text = Encoding.UTF8.GetString(head, slot * 4096, 4096);
+            notes.Add(System.Text.Json.JsonDocument.Parse(text[..text.IndexOf('\n')]).RootElement.GetProperty("note").GetString()!);
+        }
+
+        var signed = notes.Select(note => Checkpoint.Parse(SignedNote.Split(note).Text)).ToList();
+        Assert.Equal(4, signed.Select(c => c.Origin).Distinct().Count());
+        foreach (var sameSize in signed.GroupBy(c => (c.Origin, c.Size)))
+        {
+            Assert.Single(sameSize.Select(c => c.Root).Distinct());
+        }
+
+        // Without generations the first origin alone would have signed sizes 3.. twice; each origin's trees are one tree.
+        Assert.Contains(signed, c => c.Origin == Options.OriginOf(ScrollName) && c.Size > 3);
+        Assert.Contains(signed, c => c.Origin == Options.OriginOf(ScrollName) + "/g2" && c.Size > 3);
     }
 
     [Fact]
