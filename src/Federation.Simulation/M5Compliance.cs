@@ -4,6 +4,7 @@ using Federation.Core.Checkpoints;
 using Federation.Core.Consensus;
 using Federation.Core.Crypto;
 using Federation.Core.Hashing;
+using Federation.Core.Scrolls;
 using Federation.Core.Signing;
 using Federation.Storage.Governance;
 using Federation.Storage.Ledger;
@@ -15,6 +16,9 @@ namespace Federation.Simulation;
 public sealed record ComplianceReport(IReadOnlyList<string> Failures, IReadOnlyList<string> Checked)
 {
     public bool Passed => Failures.Count == 0;
+
+    /// <summary>What the reader must know about the verdict (e.g. which keys were taken from the folder itself).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
 
 /// <summary>A directory that cannot be checked at all (missing, or a plan that is not JSON): exit 2, not a verdict.</summary>
@@ -27,7 +31,8 @@ public sealed class UnusableArtifactsException(string message) : IOException(mes
 /// </summary>
 public static class M5Compliance
 {
-    public static async Task<ComplianceReport> VerifyAsync(string directory)
+    /// <param name="trust">The keys to trust, from outside <paramref name="directory"/>; null takes them from the plan (internal consistency only).</param>
+    public static async Task<ComplianceReport> VerifyAsync(string directory, TrustRoots? trust = null)
     {
         if (!Directory.Exists(directory))
         {
@@ -75,23 +80,100 @@ public static class M5Compliance
             failures.Add($"{FederatedPlan.RelativePath}: plan_key is not the key in keys/plan.pub");
         }
 
-        var signature = envelope.Verify(Ed25519Verifier.Trusting(planKey));
+        var notes = new List<string>();
+        Keys keys;
+        try
+        {
+            keys = ResolveKeys(plan, planKey, trust, failures, notes);
+        }
+        catch (Exception ex) when (ex is FormatException or NullReferenceException or InvalidOperationException)
+        {
+            return new ComplianceReport([$"{FederatedPlan.RelativePath}: keys: {ex.Message}"], checkedItems);
+        }
+
+        var signature = envelope.Verify(Ed25519Verifier.Trusting(keys.Plan));
         Check(failures, signature.IsValid, $"{FederatedPlan.RelativePath}: signature does not verify: {signature.Detail}");
         checkedItems.Add("plan signature");
         Check(failures, plan["consensus_passed"]?.GetValueKind() == System.Text.Json.JsonValueKind.True, $"{FederatedPlan.RelativePath}: consensus_passed is not true");
 
         try
         {
-            CheckEpochs(plan, failures, checkedItems, out var applies, out var quarantines);
+            CheckEpochs(plan, keys.Validators, failures, checkedItems, out var applies, out var quarantines);
             CheckGovernanceLog(directory, applies, quarantines, failures, checkedItems);
-            await CheckScrollsAsync(directory, plan, failures, checkedItems);
+            var receipts = await CheckScrollsAsync(directory, plan, keys.Scroll, failures, checkedItems);
+            var problems = new List<string>();
+            var entries = new GovernanceLog(Path.Combine(directory, GovernanceLog.FileName)).ReadEntries(problems);
+            failures.AddRange(problems);
+            M5CrossCheck.Run(plan, receipts, entries, keys.Governance, keys.Validators.N, failures, checkedItems);
         }
         catch (Exception ex) when (ex is NullReferenceException or InvalidOperationException or FormatException or KeyNotFoundException)
         {
             failures.Add($"{FederatedPlan.RelativePath}: malformed ({ex.GetType().Name}: {ex.Message})");
         }
 
-        return new ComplianceReport(failures, checkedItems);
+        return new ComplianceReport(failures, checkedItems) { Notes = notes };
+    }
+
+    /// <summary>The keys a plan names (for pinning a run checked compliant: <c>fed verify --write-trust</c>).</summary>
+    public static TrustRoots TrustOf(string directory)
+    {
+        var plan = SignedEnvelope.Parse(File.ReadAllBytes(Path.Combine(directory, FederatedPlan.RelativePath))).Payload;
+        return new TrustRoots(
+            Ed25519PublicKey.FromHex(plan["governance_key"]!.GetValue<string>()),
+            Ed25519PublicKey.FromHex(plan["plan_key"]!.GetValue<string>()),
+            Ed25519PublicKey.FromHex(plan["scroll_key"]!.GetValue<string>()),
+            plan["validators"]!.AsArray().ToDictionary(v => v!["id"]!.GetValue<string>(), v => Ed25519PublicKey.FromHex(v!["public_key"]!.GetValue<string>()), StringComparer.Ordinal));
+    }
+
+    private sealed record Keys(Ed25519PublicKey Plan, Ed25519PublicKey Scroll, Ed25519PublicKey Governance, ValidatorSet Validators);
+
+    /// <summary>
+    /// The keys the artifacts are checked against: the trusted ones when given (a key in the plan that is not the trusted
+    /// one is a failure, and the trusted one is what signatures must verify with), else the plan's own, said in a note.
+    /// </summary>
+    private static Keys ResolveKeys(JsonObject plan, Ed25519PublicKey planKey, TrustRoots? trust, List<string> failures, List<string> notes)
+    {
+        var scrollKey = Ed25519PublicKey.FromHex(plan["scroll_key"]!.GetValue<string>());
+        var governanceKey = Ed25519PublicKey.FromHex(plan["governance_key"]!.GetValue<string>());
+        var validators = plan["validators"]!.AsArray().Select(v => (Id: v!["id"]!.GetValue<string>(), Key: Ed25519PublicKey.FromHex(v["public_key"]!.GetValue<string>()))).ToList();
+        if (trust is null)
+        {
+            notes.Add($"keys taken from the folder checked: plan {planKey.Fingerprint.Short} (plan_key), scroll {scrollKey.Fingerprint.Short} (scroll_key), " +
+                $"governance {governanceKey.Fingerprint.Short} (governance_key), {validators.Count} validators (validators)");
+            notes.Add("so this shows the artifacts agree with themselves, not who signed them: pass --trust FILE with the keys you trust (docs/formats/trust-file.md)");
+            return new Keys(planKey, scrollKey, governanceKey, new ValidatorSet(validators));
+        }
+
+        void Same(Ed25519PublicKey stated, Ed25519PublicKey trusted, string member)
+        {
+            if (stated.ToHex() != trusted.ToHex())
+            {
+                failures.Add($"{FederatedPlan.RelativePath}: {member} {stated.Fingerprint.Short} is not the trusted key {trusted.Fingerprint.Short}");
+            }
+        }
+
+        Same(planKey, trust.Plan, "plan_key");
+        Same(scrollKey, trust.Scroll, "scroll_key");
+        Same(governanceKey, trust.Governance, "governance_key");
+        foreach (var (id, key) in validators)
+        {
+            if (!trust.Validators.TryGetValue(id, out var trusted))
+            {
+                failures.Add($"{FederatedPlan.RelativePath}: validator {id} is not a trusted validator (trusted: {string.Join(", ", trust.Validators.Keys.Order(StringComparer.Ordinal))})");
+            }
+            else
+            {
+                Same(key, trusted, $"validator {id}'s public_key");
+            }
+        }
+
+        foreach (var id in trust.Validators.Keys.Where(id => validators.All(v => v.Id != id)))
+        {
+            failures.Add($"{FederatedPlan.RelativePath}: the trusted validator {id} is not in the plan's validator set");
+        }
+
+        notes.Add("keys from the trust file: every signature must verify with them");
+        return new Keys(trust.Plan, trust.Scroll, trust.Governance, new ValidatorSet([.. trust.Validators.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => (v.Key, v.Value))]));
     }
 
     private static bool IsJsonObject(string path)
@@ -114,9 +196,8 @@ public static class M5Compliance
         }
     }
 
-    private static void CheckEpochs(JsonObject plan, List<string> failures, List<string> checkedItems, out List<string> applies, out List<string> quarantines)
+    private static void CheckEpochs(JsonObject plan, ValidatorSet validators, List<string> failures, List<string> checkedItems, out List<string> applies, out List<string> quarantines)
     {
-        var validators = new ValidatorSet(plan["validators"]!.AsArray().Select(v => (v!["id"]!.GetValue<string>(), Ed25519PublicKey.FromHex(v["public_key"]!.GetValue<string>()))).ToList());
         applies = [];
         quarantines = plan["quarantines"]!.AsArray().Select(q => q!["evidence_receipt"]!.GetValue<string>()).ToList();
         var epochs = plan["epochs"]!.AsArray();
@@ -213,9 +294,10 @@ public static class M5Compliance
         checkedItems.Add($"governance log: {applies.Count} {GovernanceLog.Apply}, {quarantines.Count} {GovernanceLog.Quarantine}");
     }
 
-    private static async Task CheckScrollsAsync(string directory, JsonObject plan, List<string> failures, List<string> checkedItems)
+    /// <summary>Verifies every scroll the plan names; returns the receipts of those that verified, for the cross-check.</summary>
+    private static async Task<IReadOnlyDictionary<string, IReadOnlyList<Receipt>>> CheckScrollsAsync(string directory, JsonObject plan, Ed25519PublicKey scrollKey, List<string> failures, List<string> checkedItems)
     {
-        var scrollKey = Ed25519PublicKey.FromHex(plan["scroll_key"]!.GetValue<string>());
+        var verified = new Dictionary<string, IReadOnlyList<Receipt>>(StringComparer.Ordinal);
         var options = new ScrollLedgerOptions { OriginPrefix = plan["scroll_origin_prefix"]!.GetValue<string>() };
         var anchors = new AnchorFile(Path.Combine(directory, "merkle", "meta_M5.merk"));
         Check(failures, File.Exists(anchors.Path), "merkle/meta_M5.merk: missing");
@@ -239,6 +321,17 @@ public static class M5Compliance
             {
                 var report = await ScrollMaintenance.VerifyAsync(ledger, scroll == AnchorCycle.AnchorScroll || !File.Exists(anchors.Path) ? null : anchors);
                 failures.AddRange(report.Failures.Select(f => $"{receipts}: {f}"));
+                if (report.IsValid)
+                {
+                    var lines = new List<Receipt>((int)ledger.Size);
+                    await foreach (var (_, line) in ledger.ReadAsync(0, ledger.Size))
+                    {
+                        lines.Add(Receipt.Parse(line));
+                    }
+
+                    verified[scroll] = lines;
+                }
+
                 Check(failures, ledger.Size == size, $"{receipts}: holds {ledger.Size} receipts, the plan's final checkpoint {size}");
                 if (entry["checkpoint"]?.GetValue<string>() is { } note)
                 {
@@ -258,5 +351,6 @@ public static class M5Compliance
         }
 
         checkedItems.Add($"{scrolls.Count} scroll(s): receipts re-hashed, checkpoints and anchors verified");
+        return verified;
     }
 }

@@ -10,7 +10,9 @@ public static class VerifyCommand
     {
         var phase = new Option<string>("--phase") { Description = "Compliance phase (M5)", Required = true };
         var artifacts = new Option<string>("--artifacts") { Description = "Artifacts directory", DefaultValueFactory = _ => SimulateCommand.DefaultOut };
-        var command = new Command("verify", "Compliance validator: check a phase's artifacts offline (exit 0 compliant, 1 not, 2 unusable input)") { phase, artifacts };
+        var trust = new Option<string>("--trust") { Description = "Trust file (fed-trust/v1) with the governance, plan, scroll and validator keys to trust, kept outside the folder checked; without it the folder's own keys are used (internal consistency only)" };
+        var writeTrust = new Option<string>("--write-trust") { Description = "After a compliant check, write the keys the artifacts were checked with to this trust file (pin a run you know to be good); never inside --artifacts" };
+        var command = new Command("verify", "Compliance validator: check a phase's artifacts offline (exit 0 compliant, 1 not, 2 unusable input)") { phase, artifacts, trust, writeTrust };
         command.SetAction(parse => console.Run(() =>
         {
             if (!string.Equals(parse.GetValue(phase), "M5", StringComparison.OrdinalIgnoreCase))
@@ -19,15 +21,33 @@ public static class VerifyCommand
             }
 
             var directory = parse.GetValue(artifacts)!;
-            var report = M5Compliance.VerifyAsync(directory).GetAwaiter().GetResult();
+            if (parse.GetValue(writeTrust) is { } pin && Path.GetFullPath(pin).StartsWith(Path.GetFullPath(directory) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                return console.Unusable($"--write-trust {pin} is inside the folder checked: a trust file must live outside it");
+            }
+
+            var trusted = parse.GetValue(trust) is { } file ? TrustRoots.Read(file) : null;
+            var report = M5Compliance.VerifyAsync(directory, trusted).GetAwaiter().GetResult();
             foreach (var item in report.Checked)
             {
                 console.Out.WriteLine($"checked  {item}");
             }
 
+            foreach (var note in report.Notes)
+            {
+                console.Out.WriteLine($"note     {note}");
+            }
+
             if (report.Passed)
             {
-                console.Out.WriteLine($"M5 compliant: {directory}");
+                console.Out.WriteLine(trusted is null ? $"M5 compliant (internally consistent; keys from the folder): {directory}" : $"M5 compliant (trusted keys): {directory}");
+                if (parse.GetValue(writeTrust) is { } output)
+                {
+                    var roots = trusted ?? M5Compliance.TrustOf(directory);
+                    Federation.Storage.Files.DurableFile.WriteAtomic(output, System.Text.Encoding.UTF8.GetBytes(roots.ToJson().ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n"), overwrite: false);
+                    console.Out.WriteLine($"wrote the keys checked with to {output}");
+                }
+
                 return ExitCodes.Ok;
             }
 

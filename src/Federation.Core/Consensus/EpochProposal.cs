@@ -45,4 +45,31 @@ public sealed record EpochProposal(
     };
 
     public Sha256Digest Digest() => Sha256Digest.Of(CanonicalJson.Write(ToJson()));
+
+    /// <summary>Reads the form <see cref="ToJson"/> writes (an <c>epoch_committed</c> receipt's <c>proposal</c>); the stated new state hash must be the computed one.</summary>
+    /// <exception cref="FormatException">A member is missing or malformed (the message names it).</exception>
+    public static EpochProposal FromJson(JsonObject json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonNode Member(string name) => json[name] ?? throw new FormatException($"proposal member \"{name}\" is missing");
+        string Text(JsonNode? node, string name) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new FormatException($"proposal member \"{name}\" must be a string");
+        long Integer(JsonNode? node, string name) => node is JsonValue v && v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < 1e15 ? (long)d : throw new FormatException($"proposal member \"{name}\" must be an integer");
+        JsonArray Array(string name) => Member(name) as JsonArray ?? throw new FormatException($"proposal member \"{name}\" must be an array");
+        JsonObject Object(JsonNode? node, string name) => node as JsonObject ?? throw new FormatException($"an entry of proposal member \"{name}\" must be an object");
+
+        var proposal = new EpochProposal(
+            Integer(Member("epoch"), "epoch"),
+            Sha256Digest.Parse(Text(Member("base_state_hash"), "base_state_hash")),
+            Sha256Digest.Parse(Text(Member("alignment_hash"), "alignment_hash")),
+            [.. Array("included").Select(n => KeyFingerprint.Parse(Text(n, "included")))],
+            [.. Array("excluded").Select(n => Object(n, "excluded")).Select(e => new ExcludedUpdate(Integer(e["seq"], "excluded.seq"), KeyFingerprint.Parse(Text(e["node"], "excluded.node")), Text(e["reason"], "excluded.reason"), Text(e["detail"], "excluded.detail")))],
+            [.. Array("quarantined").Select(n => Object(n, "quarantined")).Select(q => new QuarantineEntry(KeyFingerprint.Parse(Text(q["node"], "quarantined.node")), Text(q["reason"], "quarantined.reason"), Sha256Digest.Parse(Text(q["evidence_hash"], "quarantined.evidence_hash"))))],
+            Sha256Digest.Parse(Text(Member("aggregate_hash"), "aggregate_hash")));
+        if (Text(Member("new_state_hash"), "new_state_hash") != proposal.NewStateHash.ToString())
+        {
+            throw new FormatException($"proposal of epoch {proposal.Epoch}: new_state_hash is not the hash chain of its base state, epoch and aggregate hash");
+        }
+
+        return proposal;
+    }
 }

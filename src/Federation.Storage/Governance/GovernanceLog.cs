@@ -58,6 +58,72 @@ public sealed class GovernanceLog(string path)
         }
     }
 
+    /// <summary>
+    /// Every entry as written (<see cref="Append(string, string, string, string, IReadOnlyList{ValueTuple{string, string}})"/>),
+    /// in order, with its heading's federation and title and its "key: value" details, so a checker can compare each field
+    /// with the receipt the entry cites. An entry that does not have that shape is returned with what could be read and
+    /// named in <paramref name="problems"/>.
+    /// </summary>
+    public IReadOnlyList<GovernanceLogEntry> ReadEntries(List<string> problems)
+    {
+        var entries = new List<GovernanceLogEntry>();
+        if (!File.Exists(Path))
+        {
+            return entries;
+        }
+
+        string? heading = null;
+        string? receipt = null;
+        var details = new List<(string, string)>();
+        var lineNumber = 0;
+        void Flush()
+        {
+            if (heading is null)
+            {
+                return;
+            }
+
+            var parts = heading.Split(" — ", 3);
+            if (parts.Length != 3 || receipt is null)
+            {
+                problems.Add($"{FileName}: the entry \"## {heading}\" is not \"## ACTION — federation — title\" followed by \"- receipt: `…`\"");
+            }
+            else
+            {
+                entries.Add(new GovernanceLogEntry(parts[0], parts[1], parts[2], receipt, [.. details]));
+            }
+
+            heading = null;
+            receipt = null;
+            details.Clear();
+        }
+
+        foreach (var line in File.ReadLines(Path))
+        {
+            lineNumber++;
+            if (line.StartsWith("## ", StringComparison.Ordinal))
+            {
+                Flush();
+                heading = line[3..];
+            }
+            else if (heading is not null && receipt is null && line.StartsWith("- receipt: `", StringComparison.Ordinal) && line.EndsWith('`'))
+            {
+                receipt = line["- receipt: `".Length..^1];
+            }
+            else if (heading is not null && line.StartsWith("- ", StringComparison.Ordinal) && line.IndexOf(": ", StringComparison.Ordinal) is > 2 and var colon)
+            {
+                details.Add((line[2..colon], line[(colon + 2)..]));
+            }
+            else if (heading is not null && line.Length > 0)
+            {
+                problems.Add($"{FileName} line {lineNumber}: not a \"- key: value\" line of the entry \"## {heading}\"");
+            }
+        }
+
+        Flush();
+        return entries;
+    }
+
     /// <summary>The entries' actions and receipts, in order (for checks such as the M5 compliance validator).</summary>
     public IReadOnlyList<(string Action, string Receipt)> Entries()
     {
