@@ -92,7 +92,8 @@ public sealed class CliConsole(TextWriter output, TextWriter error)
     }
 
     /// <summary>Reads a whole input: a path, or "-" for standard input.</summary>
-    public static byte[] ReadInput(string path, long limitBytes)
+    /// <param name="raise">The option that raises the limit, named when the input is over it.</param>
+    public static byte[] ReadInput(string path, long limitBytes, string? raise = null)
     {
         if (path == "-")
         {
@@ -104,7 +105,7 @@ public sealed class CliConsole(TextWriter output, TextWriter error)
             {
                 if (buffer.Length + read > limitBytes)
                 {
-                    throw new IOException($"standard input exceeds the {limitBytes}-byte limit");
+                    throw new IOException($"standard input exceeds the {limitBytes}-byte limit" + (raise is null ? string.Empty : $" (raise it with {raise})"));
                 }
 
                 buffer.Write(chunk, 0, read);
@@ -113,17 +114,6 @@ public sealed class CliConsole(TextWriter output, TextWriter error)
             return buffer.ToArray();
         }
 
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"{path} does not exist", path);
-        }
-
-        var length = new FileInfo(path).Length;
-        if (length > limitBytes)
-        {
-            throw new IOException($"{path} is {length} bytes, over the {limitBytes}-byte limit");
-        }
-
-        return File.ReadAllBytes(path);
+        return Federation.Storage.Files.BoundedFile.ReadAllBytes(path, limitBytes, raise);
     }
 }

@@ -57,11 +57,12 @@ internal static class CoordinatorSession
         return (builder.Build(), Path.GetDirectoryName(path)!);
     }
 
-    public static async Task<(CoordinatorHost Host, string FederationId)> OpenAsync(ParseResult parse, CoordinatorCliOptions options, CancellationToken ct)
+    /// <param name="role"><see cref="CoordinatorRole.Reader"/> for the commands that only read: no private key, nothing written.</param>
+    public static async Task<(CoordinatorHost Host, string FederationId)> OpenAsync(ParseResult parse, CoordinatorCliOptions options, CancellationToken ct, CoordinatorRole role = CoordinatorRole.Command)
     {
         var (configuration, baseDirectory) = LoadSettings(parse.GetValue(options.Settings));
         var federationId = FederationScrolls.ValidateFederationId(parse.GetValue(options.Federation)!);
-        var host = await CoordinatorHost.StartAsync(configuration, baseDirectory, parse.GetValue(options.DataDir), CoordinatorRole.Command, ct);
+        var host = await CoordinatorHost.StartAsync(configuration, baseDirectory, parse.GetValue(options.DataDir), role, ct);
         if (!host.FederationIds.Contains(federationId))
         {
             await host.DisposeAsync();

@@ -49,7 +49,9 @@ public static class FederationSimulator
     /// <summary>What a run writes under its output directory (removed before a run so nothing stale survives).</summary>
     public static readonly string[] OutputEntries = ["mec", "receipts", "merkle", KeysDirectoryName, GovernanceLog.FileName, ReportFileName];
 
-    public static SimulationSummary Run(Scenario scenario, long seed, string outDirectory, TextWriter progress)
+    /// <param name="progress">Receives one line per epoch (and crashes): the run's log.</param>
+    /// <param name="step">Told where the run is as it goes, for a terminal's progress display; null when nobody watches.</param>
+    public static SimulationSummary Run(Scenario scenario, long seed, string outDirectory, TextWriter progress, Action<SimulationStep>? step = null)
     {
         var wall = Stopwatch.StartNew();
         Clean(outDirectory);
@@ -58,8 +60,9 @@ public static class FederationSimulator
         var store = new CoordinatorStore(volume, new GovernanceLog(Path.Combine(outDirectory, GovernanceLog.FileName)));
         var clock = new FakeTimeProvider();
         clock.SetUtcNow(VirtualStart);
-        var driver = new SimulationDriver(scenario, seed, keys, settings => Task.FromResult<IRunCoordinator>(new SimulatedRun(settings, store, keys, clock)), clock, outDirectory, progress);
+        var driver = new SimulationDriver(scenario, seed, keys, settings => Task.FromResult<IRunCoordinator>(new SimulatedRun(settings, store, keys, clock)), clock, outDirectory, progress, step);
         var result = SimulationLoop.Run(driver.RunAsync);
+        step?.Invoke(new SimulationStep("writing artifacts", 0, 1));
 
         ExportScrollsAsync(volume, outDirectory).GetAwaiter().GetResult();
         WriteKeys(scenario, keys, outDirectory);

@@ -6,6 +6,7 @@ using Federation.Core.Crypto;
 using Federation.Core.Hashing;
 using Federation.Core.Scrolls;
 using Federation.Core.Signing;
+using Federation.Storage.Files;
 using Federation.Storage.Governance;
 using Federation.Storage.Ledger;
 using Federation.Storage.Scrolls;
@@ -31,8 +32,15 @@ public sealed class UnusableArtifactsException(string message) : IOException(mes
 /// </summary>
 public static class M5Compliance
 {
+    /// <summary>
+    /// A plan holds every epoch's included set and alignment proofs (about 1.5 KB per node and epoch): 1 GiB holds a
+    /// federation of 100,000 nodes over several epochs, and bounds what a hostile plan can make the validator read.
+    /// </summary>
+    public const long DefaultMaxPlanBytes = 1024L * 1024 * 1024;
+
     /// <param name="trust">The keys to trust, from outside <paramref name="directory"/>; null takes them from the plan (internal consistency only).</param>
-    public static async Task<ComplianceReport> VerifyAsync(string directory, TrustRoots? trust = null)
+    /// <param name="maxPlanBytes">A larger plan is unusable input (<see cref="UnusableArtifactsException"/>).</param>
+    public static async Task<ComplianceReport> VerifyAsync(string directory, TrustRoots? trust = null, long maxPlanBytes = DefaultMaxPlanBytes)
     {
         if (!Directory.Exists(directory))
         {
@@ -50,7 +58,7 @@ public static class M5Compliance
         SignedEnvelope envelope;
         try
         {
-            envelope = SignedEnvelope.Parse(File.ReadAllBytes(planPath));
+            envelope = SignedEnvelope.Parse(ReadPlan(planPath, maxPlanBytes));
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or CanonicalJsonException)
         {
@@ -176,11 +184,23 @@ public static class M5Compliance
         return new Keys(trust.Plan, trust.Scroll, trust.Governance, new ValidatorSet([.. trust.Validators.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => (v.Key, v.Value))]));
     }
 
+    private static byte[] ReadPlan(string path, long maxBytes)
+    {
+        try
+        {
+            return BoundedFile.ReadAllBytes(path, maxBytes, "--max-plan-bytes");
+        }
+        catch (IOException ex) when (ex is not FileNotFoundException)
+        {
+            throw new UnusableArtifactsException(ex.Message);
+        }
+    }
+
     private static bool IsJsonObject(string path)
     {
         try
         {
-            return CanonicalJson.Parse(File.ReadAllBytes(path)) is JsonObject;
+            return CanonicalJson.Parse(ReadPlan(path, DefaultMaxPlanBytes)) is JsonObject;
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or CanonicalJsonException)
         {

@@ -88,7 +88,11 @@ public sealed record Scenario(
 
     public bool HasFault(int node, NodeFaultKind kind, long epoch) => NodeFaultList.Any(f => f.Node == node && f.Kind == kind && f.Epochs.Contains(epoch));
 
-    public static Scenario Load(string path) => Parse(File.ReadAllBytes(path));
+    /// <summary>A scenario is settings, not data: 16 MiB holds per-node join epochs and faults for far more nodes than a run can take.</summary>
+    public const long DefaultMaxBytes = 16L * 1024 * 1024;
+
+    public static Scenario Load(string path, long maxBytes = DefaultMaxBytes, string? raise = null) =>
+        Parse(global::Federation.Storage.Files.BoundedFile.ReadAllBytes(path, maxBytes, raise));
 
     public static Scenario Parse(byte[] json)
     {

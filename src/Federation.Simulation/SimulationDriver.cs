@@ -34,7 +34,11 @@ public sealed record DriverResult(RunRecord Record, JsonObject Plan, JsonObject 
 /// </summary>
 /// <param name="start">Starts the coordinator for the run's settings (its keys are <paramref name="keys"/>'; the coordinator copies what it owns).</param>
 /// <param name="clock">The clock the coordinator decides by: the driver advances it between epochs.</param>
-public sealed class SimulationDriver(Scenario scenario, long seed, SimulationKeys keys, Func<CoordinatorSettings, Task<IRunCoordinator>> start, FakeTimeProvider clock, string outDirectory, TextWriter progress)
+/// <summary>Where a run is: a phase ("epoch 2/4: submissions") and how far into it (for a progress display; never part of the artifacts).</summary>
+public readonly record struct SimulationStep(string Phase, long Done, long Total);
+
+/// <param name="step">Told where the run is as it goes (a terminal's progress display); null when nobody watches.</param>
+public sealed class SimulationDriver(Scenario scenario, long seed, SimulationKeys keys, Func<CoordinatorSettings, Task<IRunCoordinator>> start, FakeTimeProvider clock, string outDirectory, TextWriter progress, Action<SimulationStep>? step = null)
 {
     /// <summary>Virtual time between the close of one epoch and the first update of the next.</summary>
     public static readonly TimeSpan EpochSpacing = TimeSpan.FromSeconds(30);
@@ -100,14 +104,17 @@ public sealed class SimulationDriver(Scenario scenario, long seed, SimulationKey
             for (var i = 0; i < scenario.Nodes; i++)
             {
                 _nodes.Add(new SimNode(i, keys.Get(SimulationKeys.Node, i)));
+                Report("node keys", i + 1, scenario.Nodes);
             }
 
             await coordinator.RegisterNodesAsync(_nodes.Select(n => (n.Key.Fingerprint, TrustLevel.Federated, SyncPolicy.Bidirectional, (IReadOnlyList<string>)Capabilities)).ToList());
             for (long epoch = 1; epoch <= scenario.Epochs; epoch++)
             {
-                foreach (var node in _nodes.Where(n => scenario.JoinEpochOf(n.Index) == epoch))
+                var joining = _nodes.Where(n => scenario.JoinEpochOf(n.Index) == epoch).ToList();
+                for (var j = 0; j < joining.Count; j++)
                 {
-                    await JoinAsync(coordinator, node);
+                    await JoinAsync(coordinator, joining[j]);
+                    Report(Invariant($"epoch {epoch}/{scenario.Epochs}: nodes joining"), j + 1, joining.Count);
                 }
 
                 foreach (var liar in _nodes.Where(n => scenario.HasFault(n.Index, NodeFaultKind.LyingLedgerHead, epoch) && n.Block is not null))
@@ -117,7 +124,8 @@ public sealed class SimulationDriver(Scenario scenario, long seed, SimulationKey
 
                 _epochsWallClock.Start();
                 var (first, second) = ApplyNetwork(Submissions(await coordinator.EpochAsync(), epoch));
-                await SubmitAsync(coordinator, first);
+                var phase = Invariant($"epoch {epoch}/{scenario.Epochs}: submissions");
+                await SubmitAsync(coordinator, first, phase, 0, first.Count + second.Count);
                 if (scenario.CoordinatorCrashesIn(epoch))
                 {
                     // Killed between two waves: a new coordinator recovers from the stores.
@@ -126,7 +134,8 @@ public sealed class SimulationDriver(Scenario scenario, long seed, SimulationKey
                     _crashes.Add(new CoordinatorCrashRun(epoch, first.Count));
                 }
 
-                await SubmitAsync(coordinator, second);
+                await SubmitAsync(coordinator, second, phase, first.Count, first.Count + second.Count);
+                Report(Invariant($"epoch {epoch}/{scenario.Epochs}: validators voting"), 0, 1);
                 var report = await coordinator.RunEpochAsync();
                 _epochsWallClock.Stop();
                 _reports.Add(report);
@@ -324,16 +333,26 @@ public sealed class SimulationDriver(Scenario scenario, long seed, SimulationKey
     private NetworkEventRun NetworkEvent(string kind, Submission submission) => new(kind, submission.Node, submission.Epoch, submission.Kind);
 
     /// <summary>Delivers a wave of submissions to the coordinator one at a time, in the network's order: the order they are sealed in.</summary>
-    private async Task SubmitAsync(IRunCoordinator coordinator, List<Submission> submissions)
+    private async Task SubmitAsync(IRunCoordinator coordinator, List<Submission> submissions, string phase, long before, long total)
     {
         foreach (var submission in submissions)
         {
+            Report(phase, ++before, total);
             var ack = await coordinator.SubmitAsync(submission.Message);
             _acks.Add(new SubmissionRun(submission.Node, submission.Epoch, submission.Kind, ack.Disposition, ack.Code, ack.ReceiptId, ack.Seq, ack.LeafHash, ack.EvidenceReceipt));
             if (ack.EvidenceReceipt is not null)
             {
                 _quarantinedAt.TryAdd(submission.Node, submission.Epoch);
             }
+        }
+    }
+
+    /// <summary>At most one report per 256 steps (and the last): a progress display needs no more, a large run pays nothing.</summary>
+    private void Report(string phase, long done, long total)
+    {
+        if (step is not null && (done % 256 == 0 || done == total))
+        {
+            step(new SimulationStep(phase, done, total));
         }
     }
 

@@ -27,7 +27,7 @@ public class ConfigurationTests
 
         var fed1 = directory.Get("fed1");
         Assert.Equal(AggregationKind.Canon, fed1.Policy.Aggregation);
-        Assert.Equal(governance.PublicKey, fed1.GovernanceKey.PublicKey);
+        Assert.Equal(governance.PublicKey, fed1.RequireGovernanceKey().PublicKey);
         Assert.Equal(TimeSpan.FromMinutes(2), fed1.InactivityTimeout);
         Assert.Equal(reviewer.PublicKey, Assert.Single(fed1.ReviewerKeys));
         var registered = Assert.Single(fed1.Nodes);

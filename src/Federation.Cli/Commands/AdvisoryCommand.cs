@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using Federation.Core.Governance;
 using Federation.Grains;
 
+using Federation.Grains.Services;
+
 namespace Federation.Cli.Commands;
 
 /// <summary><c>fed advisory …</c>: drift advisories (SPEC B) — list, accept, decline.</summary>
@@ -24,7 +26,7 @@ public static class AdvisoryCommand
         common.AddTo(command, withJson: true);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            var (host, federation) = await CoordinatorSession.OpenAsync(parse, common, ct);
+            var (host, federation) = await CoordinatorSession.OpenAsync(parse, common, ct, CoordinatorRole.Reader);
             await using var _ = host;
             var views = new List<AdvisoryView>();
             foreach (var id in await host.Grains.GetGrain<IAdvisoryIndexGrain>(federation).ListAsync())

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using Federation.Cli.Bench;
 
+using Spectre.Console;
+
 namespace Federation.Cli.Commands;
 
 /// <summary><c>fed bench SUITE [--quick] [--json]</c>: the benchmark programs whose numbers docs/performance.md reports.</summary>
@@ -54,8 +56,13 @@ public static class BenchCommand
 
     private static async Task<int> RunAsync(CliConsole console, IBenchSuite suite, bool quick, bool json, CancellationToken cancellationToken)
     {
+        // On a terminal a status line follows the suite (its progress lines printed above it); in pipes, plain lines on
+        // stderr with --json (stdout stays one JSON object), else on stdout.
         var progress = json ? console.Error : console.Out;
-        var report = await suite.RunAsync(quick, progress, cancellationToken);
+        var terminal = json ? TerminalProgress.ErrorTerminal(console) : TerminalProgress.IsTerminal(console) ? AnsiConsole.Console : null;
+        var report = terminal is null
+            ? await suite.RunAsync(quick, progress, cancellationToken)
+            : await TerminalProgress.RunAsync(terminal, $"bench {suite.Name}", lines => suite.RunAsync(quick, lines, cancellationToken));
         if (json)
         {
             console.Out.WriteLine(JsonSerializer.Serialize(report));

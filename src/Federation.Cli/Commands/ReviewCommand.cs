@@ -6,6 +6,8 @@ using Federation.Core.Governance;
 using Federation.Grains;
 using Federation.Storage.Keys;
 
+using Federation.Grains.Services;
+
 namespace Federation.Cli.Commands;
 
 /// <summary><c>fed review …</c>: quarantine cases, their evidence, and signed verdicts (docs/reviewer-guide.md).</summary>
@@ -28,7 +30,7 @@ public static class ReviewCommand
         common.AddTo(command, withJson: true);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            var (host, federation) = await CoordinatorSession.OpenAsync(parse, common, ct);
+            var (host, federation) = await CoordinatorSession.OpenAsync(parse, common, ct, CoordinatorRole.Reader);
             await using var _ = host;
             var cases = await host.Grains.GetGrain<IReviewGrain>(federation).ListAsync();
             if (parse.GetValue(common.Json))
@@ -60,7 +62,7 @@ public static class ReviewCommand
         common.AddTo(command, withJson: true);
         command.SetAction((parse, ct) => console.RunAsync(async () =>
         {
-            var (host, federation) = await CoordinatorSession.OpenAsync(parse, common, ct);
+            var (host, federation) = await CoordinatorSession.OpenAsync(parse, common, ct, CoordinatorRole.Reader);
             await using var _ = host;
             var detail = await host.Grains.GetGrain<IReviewGrain>(federation).ShowAsync(parse.GetValue(caseId)!);
             if (detail is null)

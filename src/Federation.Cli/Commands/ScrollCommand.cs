@@ -19,6 +19,9 @@ public static class ScrollCommand
     /// <summary>Receipts piped into <c>fed scroll append</c> are read whole; larger inputs are refused.</summary>
     public const long MaxAppendInputBytes = 256L * 1024 * 1024;
 
+    /// <summary>The default limit of <c>fed verify-bundle</c>: a receipt line (at most 16 MiB) and its proof, with room.</summary>
+    public const long MaxBundleBytes = 64L * 1024 * 1024;
+
     public static Command Build(CliConsole console)
     {
         var scroll = new Command("scroll", "Append to, seal, prove, verify, anchor and query scrolls (append-only Merkle ledgers)");
@@ -41,10 +44,11 @@ public static class ScrollCommand
     {
         var file = new Argument<string>("file") { Description = "Bundle printed by `fed scroll prove` (or - for stdin)" };
         var pub = new Option<string>("--pub") { Description = "Public key file of the checkpoint signer", Required = true };
-        var command = new Command("verify-bundle", "Verify an inclusion bundle offline: exit 0 valid, 1 invalid, 2 unusable input") { file, pub };
+        var maxBytes = new Option<long>("--max-bytes") { Description = "Refuse a bundle larger than this (default 64 MiB: a bundle is one receipt line and about 40 hashes)", DefaultValueFactory = _ => MaxBundleBytes };
+        var command = new Command("verify-bundle", "Verify an inclusion bundle offline: exit 0 valid, 1 invalid, 2 unusable input") { file, pub, maxBytes };
         command.SetAction(parse => console.Run(() =>
         {
-            var bundle = InclusionBundle.FromJson(CliConsole.ReadInput(parse.GetValue(file)!, 64L * 1024 * 1024));
+            var bundle = InclusionBundle.FromJson(CliConsole.ReadInput(parse.GetValue(file)!, parse.GetValue(maxBytes), "--max-bytes"));
             var key = KeyFiles.ReadPublicKey(parse.GetValue(pub)!);
             var origin = SignedNote.Split(bundle.Checkpoint).Text.Split('\n')[0];
             var verdict = bundle.Verify([NoteVerifierKey.For(origin, key)]);

@@ -19,7 +19,8 @@ public static class SimulateCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the run", DefaultValueFactory = _ => 1 };
         var seeds = new Option<string?>("--seeds") { Description = "Seed sweep A..B: runs every seed, lists the ones that violate an invariant" };
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => DefaultOut };
-        var command = new Command("simulate", "Simulate a federation (honest and faulty nodes and validators) and write signed artifacts") { scenario, seed, seeds, output };
+        var maxBytes = new Option<long>("--max-scenario-bytes") { Description = "Refuse a scenario file larger than this (default 16 MiB)", DefaultValueFactory = _ => Scenario.DefaultMaxBytes };
+        var command = new Command("simulate", "Simulate a federation (honest and faulty nodes and validators) and write signed artifacts") { scenario, seed, seeds, output, maxBytes };
         command.SetAction(parse => console.Run(() =>
         {
             var file = parse.GetValue(scenario)!;
@@ -29,7 +30,7 @@ public static class SimulateCommand
                 return console.Unusable("--seed and --seeds cannot be used together: --seed runs one seed, --seeds A..B sweeps a range");
             }
 
-            var loaded = Scenario.Load(file);
+            var loaded = Scenario.Load(file, parse.GetValue(maxBytes), "--max-scenario-bytes");
             return sweep is null
                 ? RunOne(console, loaded, parse.GetValue(seed), parse.GetValue(output)!)
                 : Sweep(console, loaded, file, sweep, parse.GetValue(output)!);
@@ -40,10 +41,11 @@ public static class SimulateCommand
     private static int RunOne(CliConsole console, Scenario scenario, long seed, string output)
     {
         console.Out.WriteLine(Invariant($"simulating {scenario.Name} (seed {seed}): {scenario.Nodes} nodes, {scenario.Validators} validators, {scenario.Epochs} epochs"));
-        // On a terminal the per-epoch lines become one progress bar; redirected output keeps plain lines (CI logs).
-        using var bar = ReferenceEquals(console.Out, Console.Out) && !Console.IsOutputRedirected ? new EpochProgressBar(console.Out, scenario.Epochs) : null;
-        var summary = FederationSimulator.Run(scenario, seed, output, (TextWriter?)bar ?? console.Out);
-        bar?.Finish();
+        // On a terminal a live progress bar follows the run (keys, joins, submissions, votes) with the epoch lines above
+        // it; in pipes and logs only the epoch lines.
+        var summary = TerminalProgress.IsTerminal(console)
+            ? RunUnder(Spectre.Console.AnsiConsole.Console, scenario, seed, output)
+            : FederationSimulator.Run(scenario, seed, output, console.Out);
         PrintSummary(console.Out, summary);
         foreach (var invariant in summary.Invariants)
         {
@@ -53,6 +55,10 @@ public static class SimulateCommand
         console.Out.WriteLine($"artifacts written under {output}");
         return summary.Passed ? ExitCodes.Ok : console.Fail($"seed {seed} violated {string.Join(", ", summary.Invariants.Where(i => !i.Pass).Select(i => i.Name))}");
     }
+
+    /// <summary>One run under a live progress display on <paramref name="terminal"/>.</summary>
+    public static SimulationSummary RunUnder(Spectre.Console.IAnsiConsole terminal, Scenario scenario, long seed, string output) =>
+        TerminalProgress.Run(terminal, Invariant($"{scenario.Name} seed {seed}"), (lines, step) => FederationSimulator.Run(scenario, seed, output, lines, step));
 
     private static int Sweep(CliConsole console, Scenario scenario, string file, string range, string output)
     {
@@ -98,43 +104,4 @@ public static class SimulateCommand
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>Turns the simulator's "epoch k/N: …" lines into one redrawn bar; other lines pass through.</summary>
-    private sealed class EpochProgressBar(TextWriter terminal, int epochs) : TextWriter
-    {
-        private const int Width = 30;
-        private readonly System.Text.StringBuilder _line = new();
-        private int _done;
-
-        public override System.Text.Encoding Encoding => terminal.Encoding;
-
-        public override void Write(char value)
-        {
-            if (value != '\n')
-            {
-                _line.Append(value);
-                return;
-            }
-
-            var line = _line.ToString();
-            _line.Clear();
-            var slash = line.IndexOf('/', StringComparison.Ordinal);
-            if (line.StartsWith("epoch ", StringComparison.Ordinal) && slash > 6 && int.TryParse(line[6..slash], CultureInfo.InvariantCulture, out var epoch))
-            {
-                _done = epoch;
-                var filled = Width * _done / Math.Max(1, epochs);
-                var status = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Split(';')[0].Trim();
-                terminal.Write(Invariant($"\r[{new string('#', filled)}{new string('-', Width - filled)}] epoch {_done}/{epochs} {status,-12}"));
-            }
-            else
-            {
-                terminal.Write("\r" + new string(' ', Width + 40) + "\r");
-                terminal.WriteLine(line);
-            }
-
-            terminal.Flush();
-        }
-
-        public void Finish() => terminal.WriteLine();
-    }
 }

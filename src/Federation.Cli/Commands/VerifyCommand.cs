@@ -12,7 +12,8 @@ public static class VerifyCommand
         var artifacts = new Option<string>("--artifacts") { Description = "Artifacts directory", DefaultValueFactory = _ => SimulateCommand.DefaultOut };
         var trust = new Option<string>("--trust") { Description = "Trust file (fed-trust/v1) with the governance, plan, scroll and validator keys to trust, kept outside the folder checked; without it the folder's own keys are used (internal consistency only)" };
         var writeTrust = new Option<string>("--write-trust") { Description = "After a compliant check, write the keys the artifacts were checked with to this trust file (pin a run you know to be good); never inside --artifacts" };
-        var command = new Command("verify", "Compliance validator: check a phase's artifacts offline (exit 0 compliant, 1 not, 2 unusable input)") { phase, artifacts, trust, writeTrust };
+        var maxPlanBytes = new Option<long>("--max-plan-bytes") { Description = "Refuse a plan larger than this (default 1 GiB)", DefaultValueFactory = _ => M5Compliance.DefaultMaxPlanBytes };
+        var command = new Command("verify", "Compliance validator: check a phase's artifacts offline (exit 0 compliant, 1 not, 2 unusable input)") { phase, artifacts, trust, writeTrust, maxPlanBytes };
         command.SetAction(parse => console.Run(() =>
         {
             if (!string.Equals(parse.GetValue(phase), "M5", StringComparison.OrdinalIgnoreCase))
@@ -27,7 +28,7 @@ public static class VerifyCommand
             }
 
             var trusted = parse.GetValue(trust) is { } file ? TrustRoots.Read(file) : null;
-            var report = M5Compliance.VerifyAsync(directory, trusted).GetAwaiter().GetResult();
+            var report = M5Compliance.VerifyAsync(directory, trusted, parse.GetValue(maxPlanBytes)).GetAwaiter().GetResult();
             foreach (var item in report.Checked)
             {
                 console.Out.WriteLine($"checked  {item}");

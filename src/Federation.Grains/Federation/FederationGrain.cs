@@ -146,7 +146,7 @@ public sealed class FederationGrain(
         if (!state.State.PendingSessions.TryGetValue(sessionId, out var acceptJson))
         {
             var accept = FederationAccept.Create(settings.Id, hello.NodeFingerprint, sessionId, chain.State.OpenEpoch, settings.Policy.Hash(), helloHash);
-            acceptJson = System.Text.Encoding.UTF8.GetString(SignedEnvelope.Sign(accept, new Ed25519Signer(settings.GovernanceKey)).ToCanonicalJson());
+            acceptJson = System.Text.Encoding.UTF8.GetString(SignedEnvelope.Sign(accept, new Ed25519Signer(settings.RequireGovernanceKey())).ToCanonicalJson());
             if (state.State.PendingSessions.Count >= MaxPendingSessions)
             {
                 state.State.PendingSessions.Remove(state.State.PendingSessions.Keys.First());

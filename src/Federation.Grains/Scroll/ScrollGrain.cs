@@ -58,7 +58,7 @@ public sealed partial class ScrollGrain(LedgerDirectory ledgers, EpochHints epoc
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // A graceful deactivation seals what the group commits made durable, so the next activation starts from a checkpoint.
-        if (!_ledger.IsHalted)
+        if (!_ledger.IsHalted && _ledger.CanSign)
         {
             await _ledger.SealAsync(cancellationToken);
         }

@@ -21,6 +21,13 @@ public enum CoordinatorRole
     /// need not be on the reviewer's machine) and no durable reminder fires — closing epochs is the coordinator's business.
     /// </summary>
     Command,
+
+    /// <summary>
+    /// A reading command (<c>fed review list|show</c>, <c>fed advisory list</c>): as <see cref="Command"/>, and holding no
+    /// private key — the scroll store opens read-only, scrolls are verified with the public scroll key and never sealed,
+    /// no governance key is loaded — so reading changes nothing and needs no secret.
+    /// </summary>
+    Reader,
 }
 
 /// <summary>
@@ -91,21 +98,30 @@ public sealed class CoordinatorHost : IAsyncDisposable
         var silo = SiloSettings.Load(effective, data);
 
         var keyPath = configuration[SigningKeySetting] is { } configuredKey ? Path.Combine(baseDirectory, configuredKey) : Path.Combine(data, "keys", "scroll.key");
+        var reader = role == CoordinatorRole.Reader;
+        if (reader && !File.Exists(keyPath))
+        {
+            // A reader needs only the public half: the private key need not be on the reader's machine.
+            keyPath += ".pub";
+        }
+
         if (!File.Exists(keyPath))
         {
             throw new FileNotFoundException($"no scroll signing key at {keyPath}: set {SigningKeySetting} or create one with `fed keys generate --out {keyPath}`", keyPath);
         }
 
-        var federations = FederationsConfiguration.Load(effective, baseDirectory);
+        var federations = FederationsConfiguration.Load(effective, baseDirectory, loadGovernanceKeys: !reader);
         ValidatorDirectory? validators = null;
         EpochOptions epochs;
-        Ed25519PrivateKey scrollKey;
+        Ed25519PrivateKey? scrollKey = null;
+        Ed25519PublicKey scrollPublicKey;
         try
         {
             (validators, epochs) = role == CoordinatorRole.Coordinator
                 ? ValidatorsConfiguration.Load(effective, baseDirectory, federations)
                 : (new ValidatorDirectory(), new EpochOptions());
-            scrollKey = KeyFiles.ReadPrivateKey(keyPath);
+            scrollKey = reader ? null : KeyFiles.ReadPrivateKey(keyPath);
+            scrollPublicKey = scrollKey?.PublicKey ?? KeyFiles.ReadPublicKey(keyPath);
         }
         catch
         {
@@ -119,16 +135,19 @@ public sealed class CoordinatorHost : IAsyncDisposable
             Kind = configuration["Federation:Scrolls:Store"] ?? ScrollStoreOptions.DefaultKind,
             DataDirectory = data,
             ConnectionString = configuration.GetConnectionString("Federation"),
+            ReadOnly = reader,
         });
         var ledgerOptions = new ScrollLedgerOptions { OriginPrefix = configuration["Federation:Scrolls:OriginPrefix"] ?? ScrollLedgerOptions.DefaultOriginPrefix }.Validate();
-        var ledgers = new LedgerDirectory(store, scrollKey, ledgerOptions, TimeProvider.System);
+        var ledgers = scrollKey is null
+            ? new LedgerDirectory(store, scrollPublicKey, ledgerOptions, TimeProvider.System)
+            : new LedgerDirectory(store, scrollKey, ledgerOptions, TimeProvider.System);
         var governanceLog = new GovernanceLog(Path.Combine(data, GovernanceLog.FileName));
         var builder = shape.Create();
         builder.Configuration.AddConfiguration(effective);
         // A one-shot command answers in one line on stderr: the runtime's warnings (a starved watchdog on a busy
         // machine, for one) would split it, so a command shows errors only. The Logging section overrides both.
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
-            .SetMinimumLevel(role == CoordinatorRole.Command ? LogLevel.Error : LogLevel.Warning)
+            .SetMinimumLevel(role == CoordinatorRole.Coordinator ? LogLevel.Warning : LogLevel.Error)
             .AddConfiguration(effective.GetSection("Logging"));
         builder.UseOrleans(orleans =>
         {

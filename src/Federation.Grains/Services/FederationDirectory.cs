@@ -12,8 +12,12 @@ public sealed class FederationSettings
 
     public required FederationPolicy Policy { get; init; }
 
-    /// <summary>Signs FederationAccept messages. Owned by the directory (disposed with it).</summary>
-    public required Ed25519PrivateKey GovernanceKey { get; init; }
+    /// <summary>Signs FederationAccept messages. Owned by the directory (disposed with it); null in a reader (<see cref="CoordinatorRole.Reader"/>).</summary>
+    public required Ed25519PrivateKey? GovernanceKey { get; init; }
+
+    /// <summary>The governance key, or a refusal that says this process holds none.</summary>
+    public Ed25519PrivateKey RequireGovernanceKey() =>
+        GovernanceKey ?? throw new InvalidOperationException($"federation {Policy.FederationId}: this process holds no governance key (a reading command): it cannot accept nodes");
 
     public IReadOnlyList<NodeRegistration> Nodes { get; init; } = [];
 
@@ -57,7 +61,7 @@ public sealed class FederationDirectory : IDisposable
     {
         foreach (var federation in _federations.Values)
         {
-            federation.GovernanceKey.Dispose();
+            federation.GovernanceKey?.Dispose();
         }
     }
 }

@@ -13,7 +13,8 @@ public static class FederationsConfiguration
 {
     public const string SectionName = "Federations";
 
-    public static FederationDirectory Load(IConfiguration configuration, string baseDirectory)
+    /// <param name="loadGovernanceKeys">False for a reader: the governance keys (private) are not read, and nothing can be signed with them.</param>
+    public static FederationDirectory Load(IConfiguration configuration, string baseDirectory, bool loadGovernanceKeys = true)
     {
         var federations = new List<FederationSettings>();
         foreach (var section in configuration.GetSection(SectionName).GetChildren())
@@ -43,10 +44,10 @@ public static class FederationsConfiguration
             }
 
             var keyFile = Path.Combine(baseDirectory, Require(section, "GovernanceKeyFile"));
-            Ed25519PrivateKey key;
+            Ed25519PrivateKey? key;
             try
             {
-                key = Storage.Keys.KeyFiles.ReadPrivateKey(keyFile);
+                key = loadGovernanceKeys ? Storage.Keys.KeyFiles.ReadPrivateKey(keyFile) : null;
             }
             catch (Exception ex) when (ex is IOException or FormatException)
             {

@@ -11,15 +11,48 @@ namespace Federation.Storage.Ledger;
 /// that scroll in the cluster, so the directory keeps nothing a silo's death could lose. <see cref="GetAsync"/> keeps one
 /// ledger per scroll for a process that is the only writer itself (the simulator); a silo never uses it.
 /// </summary>
-public sealed class LedgerDirectory(IScrollStore store, Ed25519PrivateKey scrollKey, ScrollLedgerOptions options, TimeProvider time) : IAsyncDisposable
+/// <remarks>
+/// A reader's directory (<see cref="LedgerDirectory(IScrollStore, Ed25519PublicKey, ScrollLedgerOptions, TimeProvider)"/>,
+/// over a read-only store) holds only the public key: its ledgers verify and read, and never sign.
+/// </remarks>
+public sealed class LedgerDirectory : IAsyncDisposable
 {
+    private readonly IScrollStore store;
+    private readonly Ed25519PrivateKey? scrollKey;
+    private readonly Ed25519PublicKey publicKey;
+    private readonly ScrollLedgerOptions options;
+    private readonly TimeProvider time;
+
+    public LedgerDirectory(IScrollStore store, Ed25519PrivateKey scrollKey, ScrollLedgerOptions options, TimeProvider time)
+        : this(store, scrollKey, scrollKey.PublicKey, options, time)
+    {
+    }
+
+    /// <summary>A reader's directory: ledgers opened without a signer.</summary>
+    public LedgerDirectory(IScrollStore store, Ed25519PublicKey publicKey, ScrollLedgerOptions options, TimeProvider time)
+        : this(store, null, publicKey, options, time)
+    {
+    }
+
+    private LedgerDirectory(IScrollStore store, Ed25519PrivateKey? scrollKey, Ed25519PublicKey publicKey, ScrollLedgerOptions options, TimeProvider time)
+    {
+        this.store = store;
+        this.scrollKey = scrollKey;
+        this.publicKey = publicKey;
+        this.options = options;
+        this.time = time;
+    }
+
     public ScrollLedgerOptions Options => options;
 
     public IScrollStore Store => store;
 
-    public Ed25519PublicKey PublicKey => scrollKey.PublicKey;
+    public Ed25519PublicKey PublicKey => publicKey;
 
-    public NoteVerifierKey VerifierKey(string scroll) => NoteVerifierKey.For(options.OriginOf(scroll), scrollKey.PublicKey);
+    /// <summary>False for a reader's directory: its ledgers never sign.</summary>
+    public bool CanSign => scrollKey is not null;
+
+    public NoteVerifierKey VerifierKey(string scroll) => NoteVerifierKey.For(options.OriginOf(scroll), publicKey);
 
     /// <summary>How long <see cref="OpenAsync"/> waits for the scroll's previous writer in this process to close.</summary>
     public static readonly TimeSpan PreviousWriterWait = TimeSpan.FromSeconds(30);
@@ -31,14 +64,14 @@ public sealed class LedgerDirectory(IScrollStore store, Ed25519PrivateKey scroll
     /// </summary>
     public async Task<ScrollLedger> OpenAsync(string scroll)
     {
-        var signer = new NoteSigner(options.OriginOf(scroll), scrollKey);
+        var signer = scrollKey is null ? null : new NoteSigner(options.OriginOf(scroll), scrollKey);
         var waited = System.Diagnostics.Stopwatch.StartNew();
         ScrollLedger ledger;
         while (true)
         {
             try
             {
-                ledger = await ScrollLedger.OpenAsync(store, scroll, signer, [], time, options);
+                ledger = await ScrollLedger.OpenAsync(store, scroll, signer, signer is null ? [VerifierKey(scroll)] : [], time, options);
                 break;
             }
             catch (ScrollAlreadyOpenException) when (waited.Elapsed < PreviousWriterWait)
@@ -76,6 +109,6 @@ public sealed class LedgerDirectory(IScrollStore store, Ed25519PrivateKey scroll
         }
 
         await store.DisposeAsync();
-        scrollKey.Dispose();
+        scrollKey?.Dispose();
     }
 }

@@ -90,6 +90,9 @@ public sealed class ScrollLedger : IAsyncDisposable
 
     public bool IsHalted => _haltReason is not null;
 
+    /// <summary>False for a ledger opened without a signer (reading): it verifies and reads, and never seals.</summary>
+    public bool CanSign => _baseSigner is not null;
+
     public string? HaltReason => _haltReason;
 
     public long FirstBadIndex => _firstBadIndex;
