@@ -66,7 +66,9 @@ internal static class CoordinatorSession
         if (!host.FederationIds.Contains(federationId))
         {
             await host.DisposeAsync();
-            throw new ArgumentException($"federation \"{federationId}\" is not configured in the settings (Federations:N:Id)");
+            throw new ArgumentException(host.FederationIds.Count == 0
+                ? $"federation \"{federationId}\" is not configured in the settings (Federations:N:Id): no federation is"
+                : $"federation \"{federationId}\" is not configured in the settings (Federations:N:Id); its federations are {string.Join(", ", host.FederationIds.Order(StringComparer.Ordinal))}");
         }
 
         return (host, federationId);

@@ -153,7 +153,9 @@ public sealed class ReviewCommandTests : IDisposable
     {
         var (caseId, _) = await PrepareAsync();
 
-        Assert.Equal(2, Fed_("review", "show", Fed + ".governance:999").ExitCode);
+        var unknownCase = Fed_("review", "show", Fed + ".governance:999");
+        Assert.Equal(2, unknownCase.ExitCode);
+        Assert.Contains($"its cases are {caseId}", unknownCase.Err);
         Assert.Equal(2, Fed_("review", "approve", Fed + ".governance:999", "--key", Key("reviewer"), "--reason", "x").ExitCode);
         var missingKey = Fed_("review", "reject", caseId, "--key", Key("missing"), "--reason", "x");
         Assert.Equal(2, missingKey.ExitCode);
@@ -161,6 +163,7 @@ public sealed class ReviewCommandTests : IDisposable
         var unknownFederation = FedRunner.InProcess("review", "list", "--federation", "fed9", "--data-dir", Data, "--settings", Settings);
         Assert.Equal(2, unknownFederation.ExitCode);
         Assert.Contains("fed9", unknownFederation.Err);
+        Assert.Contains("its federations are fed1", unknownFederation.Err);
         Assert.Equal(2, Fed_("advisory", "accept", "adv-1-000000000000").ExitCode);
 
         // As a real process: a refused verdict is exit 1 and one line, never a stack trace.

@@ -64,10 +64,14 @@ public static class ReviewCommand
         {
             var (host, federation) = await CoordinatorSession.OpenAsync(parse, common, ct, CoordinatorRole.Reader);
             await using var _ = host;
-            var detail = await host.Grains.GetGrain<IReviewGrain>(federation).ShowAsync(parse.GetValue(caseId)!);
+            var reviews = host.Grains.GetGrain<IReviewGrain>(federation);
+            var detail = await reviews.ShowAsync(parse.GetValue(caseId)!);
             if (detail is null)
             {
-                return console.Unusable($"no case {parse.GetValue(caseId)} in federation {federation} (`fed review list` shows the cases)");
+                var cases = (await reviews.ListAsync()).Select(c => c.Case).ToList();
+                return console.Unusable(cases.Count == 0
+                    ? $"no case {parse.GetValue(caseId)} in federation {federation}: it has no cases"
+                    : $"no case {parse.GetValue(caseId)} in federation {federation}; its cases are {string.Join(", ", cases.Take(10))}{(cases.Count > 10 ? $" and {cases.Count - 10} more (`fed review list`)" : string.Empty)}");
             }
 
             if (parse.GetValue(common.Json))
