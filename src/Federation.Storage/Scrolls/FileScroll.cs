@@ -771,21 +771,13 @@ internal sealed class FileScroll : IAsyncDisposable
     /// </summary>
     private static TornTail? MoveTornTail(SafeFileHandle handle, string path, string tornPath)
     {
-        var length = RandomAccess.GetLength(handle);
-        if (length == 0)
+        if (TornTailOf(handle, path) is not { } found)
         {
             return null;
         }
 
-        Span<byte> last = stackalloc byte[1];
-        ReadExactly(handle, last, length - 1);
-        if (last[0] == ScrollLines.NewLine)
-        {
-            return null;
-        }
-
-        var cut = LastNewlineEnd(handle, length);
-        var tail = new byte[checked((int)(length - cut))];
+        var cut = found.Offset;
+        var tail = new byte[found.Length];
         ReadExactly(handle, tail, cut);
 
         var output = new ArrayBufferWriter<byte>();
