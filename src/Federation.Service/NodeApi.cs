@@ -4,6 +4,7 @@ using Federation.Core.Crypto;
 using Federation.Core.Ingest;
 using Federation.Grains;
 using Federation.Grains.Services;
+using Federation.Storage.Ledger;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -140,8 +141,79 @@ public static class NodeApi
         .WithSummary("A decided epoch with its sealed epoch_committed receipt (aggregate, commit certificate)")
         .ProducesProblem(StatusCodes.Status404NotFound);
 
+        // A node checks its receipts against signed checkpoints: the latest one as it was signed (reading signs nothing).
+        federation.MapGet("/scrolls/{scroll}/checkpoint", async (string federation, string scroll, IGrainFactory grains, FederationDirectory federations, LedgerDirectory ledgers) =>
+        {
+            if (await FederationScrollAsync(federation, scroll, federations, ledgers) is { } missing)
+            {
+                return missing;
+            }
+
+            var head = await grains.GetGrain<IScrollGrain>(scroll).HeadAsync();
+            return head.Checkpoint is { } note
+                ? Results.Text(note, "text/plain; charset=utf-8")
+                : NotSealedYet($"scroll {scroll} has no signed checkpoint yet");
+        })
+        .WithSummary("The scroll's latest signed checkpoint (C2SP tlog-checkpoint in a signed note, text/plain)")
+        .ProducesProblem(StatusCodes.Status404NotFound);
+
+        federation.MapGet("/receipts/{receipt}/bundle", async (string federation, string receipt, IGrainFactory grains, FederationDirectory federations, LedgerDirectory ledgers) =>
+        {
+            var colon = receipt.LastIndexOf(':');
+            if (colon <= 0 || !long.TryParse(receipt.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seq))
+            {
+                return Problem(StatusCodes.Status400BadRequest, "malformed_receipt_id", $"\"{receipt}\" is not a receipt id (<scroll>:<seq>, e.g. {Core.Scrolls.FederationScrolls.Updates(federation)}:12)");
+            }
+
+            var scroll = receipt[..colon];
+            if (await FederationScrollAsync(federation, scroll, federations, ledgers) is { } missing)
+            {
+                return missing;
+            }
+
+            var grain = grains.GetGrain<IScrollGrain>(scroll);
+            var head = await grain.HeadAsync();
+            if (seq >= head.Size)
+            {
+                return Problem(StatusCodes.Status404NotFound, "unknown_receipt", $"receipt {receipt} does not exist: scroll {scroll} holds {head.Size} receipts");
+            }
+
+            var signedSize = head.Checkpoint is { } note ? Core.Checkpoints.Checkpoint.Parse(Core.Checkpoints.SignedNote.Split(note).Text).Size : 0;
+            if (seq >= signedSize)
+            {
+                return NotSealedYet($"receipt {receipt} is durable but no signed checkpoint covers it yet (the latest covers {signedSize}); the scroll seals within a second");
+            }
+
+            var bundle = await grain.ProveAsync(seq);
+            return Results.Text(bundle.ToJson().ToJsonString(), "application/json");
+        })
+        .WithSummary("The inclusion bundle of a receipt (docs/formats/inclusion-bundle.md): verify it offline with `fed verify-bundle`")
+        .ProducesProblem(StatusCodes.Status404NotFound);
+
         return routes;
     }
+
+    /// <summary>
+    /// Null when <paramref name="scroll"/> is one of <paramref name="federation"/>'s scrolls and exists; otherwise the 404 a
+    /// request for data that does not exist gets. Asking never creates a scroll (a scroll grain's activation would).
+    /// </summary>
+    private static async Task<IResult?> FederationScrollAsync(string federation, string scroll, FederationDirectory federations, LedgerDirectory ledgers)
+    {
+        if (!federations.Contains(federation))
+        {
+            return UnknownFederation(federation);
+        }
+
+        if (!Core.Scrolls.FederationScrolls.All(federation).Contains(scroll, StringComparer.Ordinal) || !(await ledgers.Store.ListScrollsAsync()).Contains(scroll, StringComparer.Ordinal))
+        {
+            return Problem(StatusCodes.Status404NotFound, "unknown_scroll", $"scroll \"{scroll}\" does not exist in federation \"{federation}\" (its scrolls: {string.Join(", ", Core.Scrolls.FederationScrolls.All(federation))})");
+        }
+
+        return null;
+    }
+
+    private static IResult NotSealedYet(string detail) =>
+        Problem(StatusCodes.Status404NotFound, "not_sealed_yet", detail, headers: new Dictionary<string, string> { ["Retry-After"] = "1" });
 
     /// <summary>A route that takes a signed message: an unknown federation is 404 before anything is read, then the body (bounded) goes to <paramref name="handle"/>.</summary>
     private static async Task<IResult> SignedMessageAsync(string federation, HttpRequest request, FederationDirectory federations, Func<byte[], Task<IResult>> handle)

@@ -167,6 +167,12 @@ public sealed class ServeTests : IDisposable
     private static byte[] Sign<T>(T payload, Ed25519PrivateKey key) => SignedEnvelope.Sign(payload, new Ed25519Signer(key)).ToCanonicalJson();
 
     /// <param name="expectContinue">Ask before sending the body (a server refusing it by its length then answers without reading it).</param>
+    private async Task<(HttpStatusCode Status, string Body)> GetTextAsync(Server server, string path)
+    {
+        using var response = await _http.GetAsync(new Uri(server.Root, path));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     private async Task<(HttpStatusCode Status, string? ContentType, JsonNode? Json, byte[] Body)> PostAsync(Server server, string path, byte[] body, bool expectContinue = false)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.Root, path)) { Content = new ByteArrayContent(body) };
@@ -291,6 +297,33 @@ public sealed class ServeTests : IDisposable
                 Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
                 Assert.Contains("\"unknown_epoch\"", await unknown.Content.ReadAsStringAsync());
             }
+
+            // The node checks its receipt offline: the inclusion bundle from the service, verified by `fed verify-bundle`
+            // with the scroll's public key, against the checkpoint the service serves. Reading creates nothing.
+            var scrollsBefore = Directory.GetDirectories(Path.Combine(_dir.Path, "data", "receipts")).Length;
+            var checkpoint = await GetTextAsync(server, $"v1/federations/{Fed}/scrolls/{Fed}.updates/checkpoint");
+            Assert.Equal(HttpStatusCode.OK, checkpoint.Status);
+            Assert.StartsWith($"federation-orleans/{Fed}.updates\n", checkpoint.Body);
+            var bundle = await GetTextAsync(server, $"v1/federations/{Fed}/receipts/{receiptId}/bundle");
+            Assert.Equal(HttpStatusCode.OK, bundle.Status);
+            File.WriteAllText(_dir.File("bundle.json"), bundle.Body);
+            var verified = FedRunner.InProcess("verify-bundle", _dir.File("bundle.json"), "--pub", Path.Combine(_dir.Path, "data", "keys", "scroll.key.pub"));
+            Assert.True(verified.ExitCode == 0, verified.Err);
+            foreach (var (path, code) in new[]
+            {
+                ($"v1/federations/{Fed}/scrolls/{Fed}.nothing/checkpoint", "unknown_scroll"),
+                ($"v1/federations/{Fed}/scrolls/fed2.updates/checkpoint", "unknown_scroll"),
+                ($"v1/federations/fed9/scrolls/fed9.updates/checkpoint", "unknown_federation"),
+                ($"v1/federations/{Fed}/receipts/{Fed}.updates:999/bundle", "unknown_receipt"),
+                ($"v1/federations/{Fed}/receipts/fed2.updates:0/bundle", "unknown_scroll"),
+            })
+            {
+                var missing = await GetTextAsync(server, path);
+                Assert.True(missing.Status == HttpStatusCode.NotFound && missing.Body.Contains($"\"{code}\"", StringComparison.Ordinal), $"{path}: {missing.Status} {missing.Body}");
+            }
+
+            Assert.Equal(HttpStatusCode.BadRequest, (await GetTextAsync(server, $"v1/federations/{Fed}/receipts/nonsense/bundle")).Status);
+            Assert.Equal(scrollsBefore, Directory.GetDirectories(Path.Combine(_dir.Path, "data", "receipts")).Length);
 
             Assert.Equal(0, await server.StopAsync());
             Assert.Contains("stopped", server.Output);
