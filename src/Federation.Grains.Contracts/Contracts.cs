@@ -98,6 +98,12 @@ public interface INodeGrain : IGrainWithStringKey
     Task SetStatusAsync(NodeStatus status, string reason, string? evidenceReceipt = null);
 
     /// <summary>
+    /// An operator's revocation: sealed as a <c>node_revoked</c> receipt in the governance scroll and entered in the
+    /// governance log before the node's status is revoked (its very next request is refused); returns the receipt id.
+    /// </summary>
+    Task<string> RevokeAsync(string reason, string revokedBy);
+
+    /// <summary>
     /// Applies a sealed review verdict on the case <paramref name="evidenceReceipt"/>: approve → active, reject → revoked
     /// (excluded with its key revoked). The evidence is then reviewed: a later quarantine citing it changes nothing.
     /// </summary>

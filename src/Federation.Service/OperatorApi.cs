@@ -101,7 +101,8 @@ public static class OperatorApi
 
         federation.MapPost("/nodes/{node}/revoke", async (string federation, string node, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
         {
-            if (await AuthorizeAsync(request, federation, grains, federations, AccessRole.Operator) is { } refused)
+            var (refused, token) = await AuthenticateAsync(request, federation, grains, federations, AccessRole.Operator);
+            if (refused is not null)
             {
                 return refused;
             }
@@ -133,9 +134,9 @@ public static class OperatorApi
                 return NodeApi.Problem(StatusCodes.Status404NotFound, "unknown_node", $"node {fingerprint} is not registered in federation \"{federation}\"");
             }
 
-            // Written before the answer: the node's very next request is refused (revoked_node).
-            await grain.SetStatusAsync(NodeStatus.Revoked, reason);
-            return Results.Text(new JsonObject { ["fingerprint"] = fingerprint.ToString(), ["status"] = "revoked", ["reason"] = reason }.ToJsonString(), "application/json");
+            // Sealed and written before the answer: the node's very next request is refused (revoked_node).
+            var receipt = await grain.RevokeAsync(reason, $"operator token {token!.Id} ({token.Label})");
+            return Results.Text(new JsonObject { ["fingerprint"] = fingerprint.ToString(), ["status"] = "revoked", ["reason"] = reason, ["receipt_id"] = receipt }.ToJsonString(), "application/json");
         })
         .WithSummary("Revokes a node's key; its very next request is refused (operator)")
         .ProducesProblem(StatusCodes.Status404NotFound);
@@ -144,17 +145,21 @@ public static class OperatorApi
     }
 
     /// <summary>Null when the request carries a token of <paramref name="federation"/> with one of <paramref name="roles"/>; else the refusal.</summary>
-    private static async Task<IResult?> AuthorizeAsync(HttpRequest request, string federation, IGrainFactory grains, FederationDirectory federations, params AccessRole[] roles)
+    private static async Task<IResult?> AuthorizeAsync(HttpRequest request, string federation, IGrainFactory grains, FederationDirectory federations, params AccessRole[] roles) =>
+        (await AuthenticateAsync(request, federation, grains, federations, roles)).Refused;
+
+    /// <summary>The request's token when it is one of <paramref name="federation"/> with one of <paramref name="roles"/>; else the refusal.</summary>
+    private static async Task<(IResult? Refused, AccessToken? Token)> AuthenticateAsync(HttpRequest request, string federation, IGrainFactory grains, FederationDirectory federations, params AccessRole[] roles)
     {
         if (!federations.Contains(federation))
         {
-            return NodeApi.UnknownFederation(federation);
+            return (NodeApi.UnknownFederation(federation), null);
         }
 
         var header = request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length > 256)
         {
-            return Unauthorized("send Authorization: Bearer <token> (fed token create --federation F --role R)");
+            return (Unauthorized("send Authorization: Bearer <token> (fed token create --federation F --role R)"), null);
         }
 
         var hash = HashOf(header["Bearer ".Length..].Trim());
@@ -166,16 +171,16 @@ public static class OperatorApi
             {
                 if (await grains.GetGrain<IAccessGrain>(other).FindAsync(hash) is not null)
                 {
-                    return NodeApi.UnknownFederation(federation);
+                    return (NodeApi.UnknownFederation(federation), null);
                 }
             }
 
-            return Unauthorized("the token is not valid");
+            return (Unauthorized("the token is not valid"), null);
         }
 
         return roles.Contains(token.Role)
-            ? null
-            : NodeApi.Problem(StatusCodes.Status403Forbidden, "forbidden_role", $"a {Snake(token.Role.ToString())} token may not do this; it needs {string.Join(" or ", roles.Select(r => Snake(r.ToString())))}");
+            ? (null, token)
+            : (NodeApi.Problem(StatusCodes.Status403Forbidden, "forbidden_role", $"a {Snake(token.Role.ToString())} token may not do this; it needs {string.Join(" or ", roles.Select(r => Snake(r.ToString())))}"), null);
     }
 
     private static IResult Unauthorized(string detail) =>

@@ -168,6 +168,10 @@ internal static class M5CrossCheck
             {
                 expected[reviewed] = effect;
             }
+            else if (receipt.Type == EvidenceReceipts.RevokedType && receipt.Node is { } revoked)
+            {
+                expected[revoked] = "revoked";
+            }
         }
 
         var planned = new HashSet<string>(StringComparer.Ordinal);
@@ -252,7 +256,9 @@ internal static class M5CrossCheck
                     GovernanceLogEntries.ValidatorFlagged when check.Find(entry.Receipt, VoteEquivocation.Type, label) is { } flag =>
                         GovernanceLogEntries.ValidatorFlag(federation, flag.Body["validator"]!.GetValue<string>(), flag.Id, validatorCount),
                     GovernanceLogEntries.ReviewApproved or GovernanceLogEntries.ReviewRejected => ReviewEntryOf(entry, check, label),
-                    GovernanceLogEntries.Apply or GovernanceLogEntries.Quarantine or GovernanceLogEntries.ValidatorFlagged => null,
+                    GovernanceLogEntries.NodeRevoked when check.Find(entry.Receipt, EvidenceReceipts.RevokedType, label) is { } revocation =>
+                        GovernanceLogEntries.Revocation(federation, KeyFingerprint.Parse(revocation.Node!), revocation.Id, revocation.Body["reason"]!.GetValue<string>(), revocation.Body["revoked_by"]!.GetValue<string>()),
+                    GovernanceLogEntries.Apply or GovernanceLogEntries.Quarantine or GovernanceLogEntries.ValidatorFlagged or GovernanceLogEntries.NodeRevoked => null,
                     _ => throw new FormatException($"unknown action {entry.Action}"),
                 };
             }

@@ -440,6 +440,19 @@ public sealed class ServeTests : IDisposable
             Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(server, HttpMethod.Post, $"v1/federations/{Fed}/nodes/{_stranger.Fingerprint}/revoke", auditorToken, """{"reason": "x"}""")).Status);
             var revoked = await SendAsync(server, HttpMethod.Post, $"v1/federations/{Fed}/nodes/{_stranger.Fingerprint}/revoke", operatorToken, """{"reason": "key leaked"}""");
             Assert.Equal(HttpStatusCode.OK, revoked.Status);
+            var revocation = revoked.Json!["receipt_id"]!.GetValue<string>();
+            Assert.StartsWith($"{Fed}.governance:", revocation);
+
+            // The revocation is sealed (readable beside the running coordinator: reading takes no lock) and logged.
+            var sealedRevocation = FedRunner.InProcess("scroll", "query", "--scroll", $"{Fed}.governance", "--type", "node_revoked", "--json", "--data-dir", Path.Combine(_dir.Path, "data"));
+            Assert.True(sealedRevocation.ExitCode == 0, sealedRevocation.Err);
+            var line = JsonNode.Parse(sealedRevocation.Out.Trim())!;
+            Assert.Equal(_stranger.Fingerprint.ToString(), line["node"]!.GetValue<string>());
+            Assert.Equal("key leaked", line["body"]!["reason"]!.GetValue<string>());
+            Assert.Equal("active", line["body"]!["previous_status"]!.GetValue<string>());
+            Assert.StartsWith("operator token ", line["body"]!["revoked_by"]!.GetValue<string>());
+            var log = File.ReadAllText(Path.Combine(_dir.Path, "data", "META-GOVERNANCE-LOG.md"));
+            Assert.Contains($"## NODE_REVOKED — {Fed} — node {_stranger.Fingerprint}\n- receipt: `{revocation}`\n- reason: key leaked\n", log);
             var refused = await PostAsync(server, $"v1/federations/{Fed}/updates", StrangerUpdate(1));
             Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
             Assert.Equal("revoked_node", refused.Json!["code"]!.GetValue<string>());

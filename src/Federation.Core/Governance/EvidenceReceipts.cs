@@ -32,6 +32,15 @@ public static class EvidenceReceipts
         [EvidenceTag, "ledger-divergence"],
         node.ToString());
 
+    public const string RevokedType = "node_revoked";
+
+    /// <summary>An operator revoked a node's key (not evidence of misbehaviour: a decision, sealed so it can be audited).</summary>
+    public static ReceiptDraft Revoked(KeyFingerprint node, string reason, string revokedBy, string previousStatus) => new(
+        RevokedType,
+        new JsonObject { ["node"] = node.ToString(), ["reason"] = reason, ["revoked_by"] = revokedBy, ["previous_status"] = previousStatus },
+        ["revocation"],
+        node.ToString());
+
     /// <summary>A node's update diverged from the committed aggregate for as many epochs as the policy allows.</summary>
     public static ReceiptDraft Divergence(DivergenceEvidence evidence, long epoch) => new(
         DivergenceEvidence.Type,

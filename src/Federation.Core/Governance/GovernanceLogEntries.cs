@@ -20,6 +20,7 @@ public static class GovernanceLogEntries
     public const string ValidatorFlagged = "VALIDATOR_FLAGGED";
     public const string ReviewApproved = "REVIEW_APPROVED";
     public const string ReviewRejected = "REVIEW_REJECTED";
+    public const string NodeRevoked = "NODE_REVOKED";
 
     /// <summary>What a quarantine entry says while no reviewer has decided the case.</summary>
     public const string ReviewPending = "pending: `fed review show` then `approve` or `reject`";
@@ -55,6 +56,14 @@ public static class GovernanceLogEntries
             ("evidence hash", $"`{evidenceHash}`"),
             ("decided by", $"heartbeat monitor: the node's root at size {size} of {scroll} contradicts the coordinator's checkpoint"),
             ("review", ReviewPending),
+        ]);
+
+    /// <summary>An operator revoked a node (<c>POST …/nodes/{node}/revoke</c>), citing its <c>node_revoked</c> receipt.</summary>
+    public static GovernanceLogEntry Revocation(string federationId, KeyFingerprint node, string receipt, string reason, string revokedBy) =>
+        new(NodeRevoked, federationId, $"node {node}", receipt,
+        [
+            ("reason", reason),
+            ("revoked by", revokedBy),
         ]);
 
     /// <summary>A validator that signed two different votes for one epoch, view and phase.</summary>

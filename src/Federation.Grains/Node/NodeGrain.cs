@@ -248,6 +248,16 @@ public sealed class NodeGrain(
         }
     }
 
+    public async Task<string> RevokeAsync(string reason, string revokedBy)
+    {
+        var previous = Record()?.Status.ToString().ToLowerInvariant() ?? "unregistered";
+        var sealedReceipt = await GrainFactory.GetGrain<IScrollGrain>(FederationScrolls.Governance(_federationId))
+            .AppendAsync(EvidenceReceipts.Revoked(_fingerprint, reason, revokedBy, previous));
+        governanceLog.Append(GovernanceLogEntries.Revocation(_federationId, _fingerprint, sealedReceipt.Id, reason, revokedBy));
+        await SetStatusAsync(NodeStatus.Revoked, $"revoked by {revokedBy}: {reason} (receipt {sealedReceipt.Id})", sealedReceipt.Id);
+        return sealedReceipt.Id;
+    }
+
     public async Task ApplyVerdictAsync(Core.Governance.VerdictKind verdict, string reason, string evidenceReceipt, string verdictReceipt)
     {
         state.State.ApplyVerdict(_fingerprint, verdict, reason, evidenceReceipt, verdictReceipt);
