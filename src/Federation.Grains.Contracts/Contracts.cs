@@ -156,6 +156,9 @@ public interface IScrollGrain : IGrainWithStringKey
 
     Task<string?> CheckpointAsync();
 
+    /// <summary>The scroll's part of an anchor cycle: seal, check consistency with its previous anchor in <paramref name="anchorFile"/>, append (no receipt: the caller records it in the anchoring scroll).</summary>
+    Task<AnchorReport> AnchorAsync(string anchorFile);
+
     /// <summary>The updates an update scroll holds for one node, in epoch order.</summary>
     Task<IReadOnlyList<RecordedUpdate>> RecordedAsync(KeyFingerprint node);
 

@@ -141,8 +141,51 @@ public static class OperatorApi
         .WithSummary("Revokes a node's key; its very next request is refused (operator)")
         .ProducesProblem(StatusCodes.Status404NotFound);
 
+        federation.MapGet("/anchor-status", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
+        {
+            if (await AuthorizeAsync(request, federation, grains, federations, Everyone) is { } refused)
+            {
+                return refused;
+            }
+
+            var status = await grains.GetGrain<IAnchorGrain>(federation).StatusAsync();
+            return Results.Text(new JsonObject
+            {
+                ["federation"] = federation,
+                ["cycles"] = status.Cycles,
+                ["last_cycle"] = status.LastCycle?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                ["scrolls"] = AnchorsJson(status.Scrolls),
+            }.ToJsonString(), "application/json");
+        })
+        .WithSummary("Anchor cycles run so far, the last one's time, and each scroll's latest anchor: outcome, size, root, receipt (any role)")
+        .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        federation.MapPost("/anchor-now", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
+        {
+            if (await AuthorizeAsync(request, federation, grains, federations, AccessRole.Operator) is { } refused)
+            {
+                return refused;
+            }
+
+            var reports = await grains.GetGrain<IAnchorGrain>(federation).RunAsync();
+            return Results.Text(new JsonObject { ["federation"] = federation, ["scrolls"] = AnchorsJson(reports) }.ToJsonString(), "application/json");
+        })
+        .WithSummary("Runs an anchor cycle now (operator; seed E): each scroll sealed, checked against its previous anchor, appended, recorded")
+        .ProducesProblem(StatusCodes.Status403Forbidden);
+
         return routes;
     }
+
+    private static JsonArray AnchorsJson(IEnumerable<AnchorReport> reports) => new([.. reports.Select(r => (JsonNode?)new JsonObject
+    {
+        ["scroll"] = r.Scroll,
+        ["outcome"] = r.Outcome,
+        ["size"] = r.Size,
+        ["root"] = r.Root,
+        ["receipt_id"] = r.Receipt,
+        ["detail"] = r.Detail,
+        ["at"] = r.At.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+    })]);
 
     /// <summary>Null when the request carries a token of <paramref name="federation"/> with one of <paramref name="roles"/>; else the refusal.</summary>
     private static async Task<IResult?> AuthorizeAsync(HttpRequest request, string federation, IGrainFactory grains, FederationDirectory federations, params AccessRole[] roles) =>

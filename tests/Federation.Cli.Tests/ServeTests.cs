@@ -377,7 +377,7 @@ public sealed class ServeTests : IDisposable
     [Fact]
     public async Task Operators_register_list_and_revoke_nodes_with_tokens_of_their_role_and_no_other_token_gets_in()
     {
-        Prepare();
+        Prepare("""  "Anchors": { "Interval": "00:00:01" },""");
         var operatorToken = Token(Fed, "operator");
         var auditorToken = Token(Fed, "auditor");
         var otherFederationToken = Token("fed2", "operator");
@@ -459,6 +459,31 @@ public sealed class ServeTests : IDisposable
             Assert.Contains("key leaked", refused.Json["detail"]!.GetValue<string>());
             var unknown = await SendAsync(server, HttpMethod.Post, $"v1/federations/{Fed}/nodes/{Ed25519PrivateKey.FromSeed(new byte[32]).Fingerprint}/revoke", operatorToken, """{"reason": "x"}""");
             Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
+
+            // Anchor cycles run on their own (every second here): the status shows them, with each scroll's anchored size.
+            var waited = Stopwatch.StartNew();
+            JsonNode anchorStatus;
+            while ((anchorStatus = (await SendAsync(server, HttpMethod.Get, $"v1/federations/{Fed}/anchor-status", auditorToken)).Json!)["scrolls"]!.AsArray()
+                       .All(s => s!["scroll"]!.GetValue<string>() != $"{Fed}.governance" || s["size"]!.GetValue<long>() == 0) && waited.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.True(anchorStatus["cycles"]!.GetValue<long>() >= 1, anchorStatus.ToJsonString());
+            var governanceAnchor = anchorStatus["scrolls"]!.AsArray().Single(s => s!["scroll"]!.GetValue<string>() == $"{Fed}.governance")!;
+            Assert.Equal("success", governanceAnchor["outcome"]!.GetValue<string>());
+            Assert.StartsWith("anchors:", governanceAnchor["receipt_id"]!.GetValue<string>());
+
+            // An operator anchors now; an auditor may not; the anchors verify offline, beside the running coordinator.
+            Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(server, HttpMethod.Post, $"v1/federations/{Fed}/anchor-now", auditorToken, "{}")).Status);
+            var now = await SendAsync(server, HttpMethod.Post, $"v1/federations/{Fed}/anchor-now", operatorToken, "{}");
+            Assert.Equal(HttpStatusCode.OK, now.Status);
+            Assert.Contains(now.Json!["scrolls"]!.AsArray(), s => s!["scroll"]!.GetValue<string>() == $"{Fed}.updates" && s["outcome"]!.GetValue<string>() == "success");
+            var data = Path.Combine(_dir.Path, "data");
+            Assert.Contains($"\"{Fed}.updates\"", File.ReadAllText(Path.Combine(data, "merkle", "meta_M5.merk")));
+            var verify = FedRunner.InProcess("scroll", "verify", "--scroll", $"{Fed}.updates", "--data-dir", data);
+            Assert.True(verify.ExitCode == 0, verify.Out + verify.Err);
+            Assert.Matches("[1-9][0-9]* anchor\\(s\\)", verify.Out);
         }
 
         // The tokens are listed by id and role, never shown again.

@@ -19,7 +19,7 @@ namespace Federation.Grains.Scroll;
 /// </summary>
 [GrainType("scroll")]
 [Reentrant]
-public sealed partial class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs, ILogger<ScrollGrain> logger) : Grain, IScrollGrain
+public sealed partial class ScrollGrain(LedgerDirectory ledgers, EpochHints epochs, TimeProvider time, ILogger<ScrollGrain> logger) : Grain, IScrollGrain
 {
     private ScrollLedger _ledger = null!;
     private FederationUpdates? _updates;
@@ -172,6 +172,13 @@ public sealed partial class ScrollGrain(LedgerDirectory ledgers, EpochHints epoc
     public async Task<InclusionBundle> ProveAsync(long index) => await _ledger.ProveAsync(index);
 
     public async Task<string?> CheckpointAsync() => await _ledger.SealAsync();
+
+    public async Task<AnchorReport> AnchorAsync(string anchorFile)
+    {
+        var result = await AnchorCycle.AnchorAsync(_ledger, new AnchorFile(anchorFile), time);
+        var outcome = System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(result.Outcome.ToString());
+        return new AnchorReport(result.Scroll, outcome, result.Size, result.Detail, _ledger.LatestCheckpoint?.Root.ToString(), null, time.GetUtcNow());
+    }
 
     public Task<IReadOnlyList<RecordedUpdate>> RecordedAsync(KeyFingerprint node) =>
         Task.FromResult(_updates?.For(node).All ?? []);

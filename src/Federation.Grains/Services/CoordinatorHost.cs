@@ -82,6 +82,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <param name="baseDirectory">What relative key file paths of the <c>Federations</c> section are relative to (the settings file's directory).</param>
     /// <param name="dataDirectory">Overrides <c>Federation:DataDirectory</c> and <c>Hosting:DataDirectory</c>.</param>
     /// <param name="configureSilo">Test and benchmark settings applied after the configured ones.</param>
+    /// <summary>How often anchor cycles run (a TimeSpan, default 10 minutes; 00:00:00 turns the schedule off).</summary>
+    public const string AnchorIntervalSetting = "Anchors:Interval";
+
     public static Task<CoordinatorHost> StartAsync(IConfiguration configuration, string baseDirectory, string? dataDirectory = null, CoordinatorRole role = CoordinatorRole.Coordinator, CancellationToken ct = default, Action<ISiloBuilder>? configureSilo = null) =>
         StartAsync(configuration, baseDirectory, GenericHost, dataDirectory, role, ct, configureSilo);
 
@@ -142,6 +145,12 @@ public sealed class CoordinatorHost : IAsyncDisposable
             ? new LedgerDirectory(store, scrollPublicKey, ledgerOptions, TimeProvider.System)
             : new LedgerDirectory(store, scrollKey, ledgerOptions, TimeProvider.System);
         var governanceLog = new GovernanceLog(Path.Combine(data, GovernanceLog.FileName));
+        var anchors = new Federation.AnchorOptions
+        {
+            // As `fed scroll anchor`: Federation:Scrolls:AnchorFile (relative to the settings file), else <data>/merkle/meta_M5.merk.
+            AnchorFile = configuration["Federation:Scrolls:AnchorFile"] is { } anchorFile ? Path.Combine(baseDirectory, anchorFile) : Path.Combine(data, "merkle", "meta_M5.merk"),
+            Interval = configuration.GetValue(AnchorIntervalSetting, Federation.AnchorOptions.DefaultInterval),
+        };
         var builder = shape.Create();
         builder.Configuration.AddConfiguration(effective);
         // A one-shot command answers in one line on stderr: the runtime's warnings (a starved watchdog on a busy
@@ -152,9 +161,14 @@ public sealed class CoordinatorHost : IAsyncDisposable
         builder.UseOrleans(orleans =>
         {
             silo.Apply(orleans, reminders: role == CoordinatorRole.Coordinator);
-            orleans.AddFederationGrains(federations, ledgers, validators, governanceLog, epochs);
+            orleans.AddFederationGrains(federations, ledgers, validators, governanceLog, epochs, anchors);
             configureSilo?.Invoke(orleans);
         });
+        if (role == CoordinatorRole.Coordinator)
+        {
+            // Seed E: anchor cycles run on their own.
+            builder.Services.AddHostedService<AnchorSchedule>();
+        }
         IHost host;
         try
         {

@@ -30,12 +30,24 @@ public static class AnchorCycle
     public static async Task<AnchorResult> RunAsync(ScrollLedger ledger, AnchorFile anchors, ScrollLedger? anchorScroll, TimeProvider time, CancellationToken ct = default)
     {
         var result = await AnchorAsync(ledger, anchors, time, ct);
-        if (anchorScroll is null || result.Outcome == AnchorOutcome.NothingToAnchor)
+        if (anchorScroll is null || ReceiptFor(result.Outcome, result.Scroll, result.Size, result.Detail, anchors.Path, ledger.LatestCheckpoint?.Root.ToString()) is not { } draft)
         {
             return result;
         }
 
-        var type = result.Outcome switch
+        var receipt = await anchorScroll.AppendAsync(draft, ct);
+        return result with { Receipt = receipt };
+    }
+
+    /// <summary>The receipt that records a cycle's outcome in the anchoring scroll; null when there was nothing to anchor.</summary>
+    public static ReceiptDraft? ReceiptFor(AnchorOutcome outcome, string scroll, long size, string detail, string anchorFile, string? root)
+    {
+        if (outcome == AnchorOutcome.NothingToAnchor)
+        {
+            return null;
+        }
+
+        var type = outcome switch
         {
             AnchorOutcome.Success => SuccessType,
             AnchorOutcome.Divergence => DivergenceType,
@@ -43,21 +55,21 @@ public static class AnchorCycle
         };
         var body = new JsonObject
         {
-            ["scroll"] = result.Scroll,
-            ["size"] = result.Size,
-            ["anchor_file"] = Path.GetFileName(anchors.Path),
-            ["detail"] = result.Detail,
+            ["scroll"] = scroll,
+            ["size"] = size,
+            ["anchor_file"] = Path.GetFileName(anchorFile),
+            ["detail"] = detail,
         };
-        if (ledger.LatestCheckpoint is { } checkpoint)
+        if (root is not null)
         {
-            body["root"] = checkpoint.Root.ToString();
+            body["root"] = root;
         }
 
-        var receipt = await anchorScroll.AppendAsync(new ReceiptDraft(type, body, ["anchor"]), ct);
-        return result with { Receipt = receipt };
+        return new ReceiptDraft(type, body, ["anchor"]);
     }
 
-    private static async Task<AnchorResult> AnchorAsync(ScrollLedger ledger, AnchorFile anchors, TimeProvider time, CancellationToken ct)
+    /// <summary>The scroll's part of a cycle (seal, consistency with the previous anchor, append), without its receipt.</summary>
+    public static async Task<AnchorResult> AnchorAsync(ScrollLedger ledger, AnchorFile anchors, TimeProvider time, CancellationToken ct = default)
     {
         string? note;
         try

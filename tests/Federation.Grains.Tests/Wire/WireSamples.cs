@@ -87,6 +87,10 @@ internal static class WireSamples
         yield return new AdvisoryTransition(false, "already final", null);
         yield return new AccessToken("0123456789ab", AccessRole.Auditor, "dashboard", Time);
         yield return new AccessToken("ba9876543210", AccessRole.Operator, string.Empty, Time);
+        yield return new AnchorReport("fed1.updates", "success", 12, "anchored size 12, consistent with the anchor at size 4", D1.ToString(), "anchors:3", Time);
+        yield return new AnchorReport("fed1.governance", "nothing_to_anchor", 0, "the scroll is empty", null, null, Time);
+        yield return new AnchorStatus(2, Time, [new AnchorReport("fed1.updates", "divergence", 7, "it shrank", null, "anchors:4", Time)]);
+        yield return new AnchorStatus(0, null, []);
 
         // Core, through surrogates
         yield return D1;

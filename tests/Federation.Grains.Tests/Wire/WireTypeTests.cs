@@ -240,7 +240,7 @@ public sealed partial class WireTypeTests : IDisposable
         string[] published =
         [
             "fed.access-role.v1", "fed.access-token.v1", "fed.advisory-status.v1", "fed.advisory-transition.v1", "fed.advisory-view.v1", "fed.advisory.v1",
-            "fed.aggregation-kind.v1", "fed.consistency-evidence.v1", "fed.disposition.v1", "fed.epoch-info.v1", "fed.epoch-inputs.v1",
+            "fed.aggregation-kind.v1", "fed.anchor-report.v1", "fed.anchor-status.v1", "fed.consistency-evidence.v1", "fed.disposition.v1", "fed.epoch-info.v1", "fed.epoch-inputs.v1",
             "fed.epoch-report.v1", "fed.epoch-state.v1", "fed.federation-policy.v1", "fed.governance-entry.v1",
             "fed.handshake-reply.v1", "fed.head-verdict.v1", "fed.heartbeat-ack.v1", "fed.inclusion-bundle.v1",
             "fed.key-fingerprint.v1", "fed.node-record.v1", "fed.node-registration.v1", "fed.node-status.v1",
