@@ -47,6 +47,7 @@ public static class CoordinatorWeb
             app.UseRateLimiter();
             app.MapNodeApi();
             app.MapOperatorApi();
+            app.MapReviewApi();
             app.MapOpenApi("/openapi/{documentName}.json");
             return app;
         });

@@ -27,7 +27,7 @@ public static class OperatorApi
     /// <summary>Most nodes one registration request carries.</summary>
     public const int MaxNodesPerRequest = 10_000;
 
-    private static readonly AccessRole[] Everyone = [AccessRole.Operator, AccessRole.Reviewer, AccessRole.Auditor];
+    internal static readonly AccessRole[] Everyone = [AccessRole.Operator, AccessRole.Reviewer, AccessRole.Auditor];
 
     /// <summary>A new token: <see cref="TokenPrefix"/> and 256 random bits.</summary>
     public static string NewToken() => TokenPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -188,7 +188,7 @@ public static class OperatorApi
     })]);
 
     /// <summary>Null when the request carries a token of <paramref name="federation"/> with one of <paramref name="roles"/>; else the refusal.</summary>
-    private static async Task<IResult?> AuthorizeAsync(HttpRequest request, string federation, IGrainFactory grains, FederationDirectory federations, params AccessRole[] roles) =>
+    internal static async Task<IResult?> AuthorizeAsync(HttpRequest request, string federation, IGrainFactory grains, FederationDirectory federations, params AccessRole[] roles) =>
         (await AuthenticateAsync(request, federation, grains, federations, roles)).Refused;
 
     /// <summary>The request's token when it is one of <paramref name="federation"/> with one of <paramref name="roles"/>; else the refusal.</summary>

@@ -42,7 +42,7 @@ public sealed class ServeTests : IDisposable
     /// <param name="settings">More top-level settings members (JSON text ending in a comma), e.g. rate limits.</param>
     private void Prepare(string settings = "")
     {
-        foreach (var name in new[] { "governance", "v0", "v1", "v2", "v3" })
+        foreach (var name in new[] { "governance", "reviewer", "v0", "v1", "v2", "v3" })
         {
             using var generated = Ed25519PrivateKey.Generate();
             KeyFiles.WriteKeyPair(Key(name), generated);
@@ -60,7 +60,7 @@ public sealed class ServeTests : IDisposable
               {{settings}}
               "Federations": [
                 { "Id": "{{Fed}}", "Aggregation": "vector", "VectorDimension": 4, "RequiredCapabilities": ["ingest.v1"],
-                  "GovernanceKeyFile": "keys/governance.key",
+                  "GovernanceKeyFile": "keys/governance.key", "ReviewerKeys": ["keys/reviewer.key.pub"],
                   "Nodes": [ { "Fingerprint": "{{_node.Fingerprint}}", "Capabilities": ["ingest.v1", "delta.vector.v1"] } ],
                   "Validators": [ { "Id": "v0", "KeyFile": "keys/v0.key" }, { "Id": "v1", "KeyFile": "keys/v1.key" },
                                   { "Id": "v2", "KeyFile": "keys/v2.key" }, { "Id": "v3", "KeyFile": "keys/v3.key" } ] },
@@ -330,6 +330,8 @@ public sealed class ServeTests : IDisposable
         }
 
         // A second process over the same data directory: the acknowledged update is still there (a duplicate now).
+        var reviewerToken = Token(Fed, "reviewer");
+        var auditorToken = Token(Fed, "auditor");
         await using (var again = await Server.StartAsync(Settings, _http))
         {
             var duplicate = await PostAsync(again, $"v1/federations/{Fed}/updates", accepted);
@@ -345,6 +347,41 @@ public sealed class ServeTests : IDisposable
             var quarantined = await PostAsync(again, $"v1/federations/{Fed}/updates", accepted);
             Assert.Equal(HttpStatusCode.Forbidden, quarantined.Status);
             Assert.Equal("quarantined_node", quarantined.Json!["code"]!.GetValue<string>());
+
+            // A reviewer judges the case over HTTP: the case, its evidence, then a verdict signed by a reviewer key.
+            var caseId = equivocation.Json["evidence_receipt"]!.GetValue<string>();
+            var cases = await SendAsync(again, HttpMethod.Get, $"v1/federations/{Fed}/reviews", auditorToken);
+            Assert.Equal(HttpStatusCode.OK, cases.Status);
+            var pending = cases.Json!["cases"]!.AsArray().Single()!;
+            Assert.Equal(caseId, pending["case"]!.GetValue<string>());
+            Assert.Equal("quarantined", pending["node_status"]!.GetValue<string>());
+            var detail = await SendAsync(again, HttpMethod.Get, $"v1/federations/{Fed}/reviews/{caseId}", reviewerToken);
+            Assert.Equal(HttpStatusCode.OK, detail.Status);
+            Assert.Equal("equivocation_evidence", detail.Json!["evidence"]!["type"]!.GetValue<string>());
+            Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(again, HttpMethod.Get, $"v1/federations/{Fed}/reviews/{Fed}.governance:999", reviewerToken)).Status);
+
+            using var reviewer = KeyFiles.ReadPrivateKey(Key("reviewer"));
+            string Verdict(string forCase, Ed25519PrivateKey signer) => Encoding.UTF8.GetString(Core.Governance.ReviewVerdict.Sign(
+                new Core.Governance.ReviewVerdict(Fed, forCase, _node.Fingerprint, Core.Governance.VerdictKind.Approve, "a restarted node resent a new payload", signer.Fingerprint, forCase), signer).ToCanonicalJson());
+            var verdictPath = $"v1/federations/{Fed}/reviews/{caseId}/verdict";
+            Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(again, HttpMethod.Post, verdictPath, auditorToken, Verdict(caseId, reviewer))).Status);
+            var stranger = await SendAsync(again, HttpMethod.Post, verdictPath, reviewerToken, Verdict(caseId, _stranger));
+            Assert.Equal(HttpStatusCode.Forbidden, stranger.Status);
+            Assert.Equal("not_a_reviewer", stranger.Json!["code"]!.GetValue<string>());
+            var mismatch = await SendAsync(again, HttpMethod.Post, verdictPath, reviewerToken, Verdict($"{Fed}.governance:999", reviewer));
+            Assert.Equal("case_mismatch", mismatch.Json!["code"]!.GetValue<string>());
+            var malformedVerdict = await SendAsync(again, HttpMethod.Post, verdictPath, reviewerToken, "{not json");
+            Assert.Equal(HttpStatusCode.BadRequest, malformedVerdict.Status);
+
+            var approved = await SendAsync(again, HttpMethod.Post, verdictPath, reviewerToken, Verdict(caseId, reviewer));
+            Assert.Equal(HttpStatusCode.OK, approved.Status);
+            Assert.StartsWith($"{Fed}.governance:", approved.Json!["receipt_id"]!.GetValue<string>());
+            var decided = (await SendAsync(again, HttpMethod.Get, $"v1/federations/{Fed}/reviews", auditorToken)).Json!["cases"]!.AsArray().Single()!;
+            Assert.Equal("approve", decided["verdict"]!.GetValue<string>());
+            Assert.Equal("active", decided["node_status"]!.GetValue<string>());
+            var again2 = await SendAsync(again, HttpMethod.Post, verdictPath, reviewerToken, Verdict(caseId, reviewer));
+            Assert.Equal(HttpStatusCode.Conflict, again2.Status);
+            Assert.Equal("case_decided", again2.Json!["code"]!.GetValue<string>());
         }
     }
 

@@ -8,6 +8,8 @@ using Federation.Storage.Keys;
 
 using Federation.Grains.Services;
 
+using Federation.Service;
+
 namespace Federation.Cli.Commands;
 
 /// <summary><c>fed review …</c>: quarantine cases, their evidence, and signed verdicts (docs/reviewer-guide.md).</summary>
@@ -35,7 +37,7 @@ public static class ReviewCommand
             var cases = await host.Grains.GetGrain<IReviewGrain>(federation).ListAsync();
             if (parse.GetValue(common.Json))
             {
-                console.Out.WriteLine(new JsonArray(cases.Select(c => (JsonNode?)CaseJson(c)).ToArray()).ToJsonString());
+                console.Out.WriteLine(new JsonArray(cases.Select(c => (JsonNode?)ReviewJson.Case(c)).ToArray()).ToJsonString());
                 return ExitCodes.Ok;
             }
 
@@ -76,15 +78,7 @@ public static class ReviewCommand
 
             if (parse.GetValue(common.Json))
             {
-                var json = new JsonObject
-                {
-                    ["case"] = CaseJson(detail.Case),
-                    ["node"] = NodeJson(detail.Node),
-                    ["evidence"] = Line(detail.Evidence),
-                    ["decisions"] = new JsonArray(detail.Decisions.Select(d => (JsonNode?)Line(d)).ToArray()),
-                    ["history"] = new JsonArray(detail.History.Select(h => (JsonNode?)Line(h)).ToArray()),
-                };
-                console.Out.WriteLine(json.ToJsonString());
+                console.Out.WriteLine(ReviewJson.Detail(detail).ToJsonString());
                 return ExitCodes.Ok;
             }
 
@@ -158,28 +152,4 @@ public static class ReviewCommand
         }));
         return command;
     }
-
-    private static JsonObject CaseJson(ReviewCase c) => new()
-    {
-        ["case"] = c.Case,
-        ["node"] = c.Node.ToString(),
-        ["evidence_type"] = c.EvidenceType,
-        ["reason"] = c.Reason,
-        ["node_status"] = c.NodeStatus.ToString().ToLowerInvariant(),
-        ["verdict"] = c.Verdict,
-        ["verdict_receipt"] = c.VerdictReceipt,
-        ["reviewer"] = c.Reviewer,
-    };
-
-    private static JsonObject NodeJson(NodeView view) => new()
-    {
-        ["fingerprint"] = view.Record.Fingerprint.ToString(),
-        ["status"] = view.Record.Status.ToString().ToLowerInvariant(),
-        ["status_reason"] = view.Record.StatusReason,
-        ["last_epoch"] = view.Record.LastEpoch,
-        ["updates_recorded"] = view.UpdatesRecorded,
-        ["quarantine_evidence"] = view.QuarantineEvidence,
-    };
-
-    private static JsonNode Line(GovernanceEntry entry) => JsonNode.Parse(entry.Line, documentOptions: new JsonDocumentOptions { MaxDepth = 128 })!;
 }
