@@ -261,7 +261,7 @@ public static class NodeApi
 
     /// <summary>A refusal as the scrolls record it, with the status its kind has (docs/formats/http-api.md).</summary>
     public static IResult Refused(string code, string message, string? evidenceReceipt = null) =>
-        Problem(StatusFor(code), code, message, evidenceReceipt);
+        Problem(StatusFor(code), code, message, evidenceReceipt, code == IngestGateway.RateLimitedCode ? new Dictionary<string, string> { ["Retry-After"] = "1" } : null);
 
     /// <summary>400: the request cannot be read; 403: the sender may not do this; 409: it conflicts with the federation's state; 413: too large; 422: well-formed, but refused.</summary>
     public static int StatusFor(string code) => code switch
@@ -271,6 +271,7 @@ public static class NodeApi
         "bad_signature" or "unknown_node" or "pending_node" or "revoked_node" or "excluded_node" or "quarantined_node"
             or "departed_node" or "wrong_federation" or "wrong_ledger_block" => StatusCodes.Status403Forbidden,
         "future_epoch" or "stale_epoch" or "epoch_closed" or "base_state_mismatch" or "equivocation" => StatusCodes.Status409Conflict,
+        IngestGateway.RateLimitedCode => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status422UnprocessableEntity,
     };
 

@@ -13,13 +13,14 @@ namespace Federation.Service;
 /// node routes per client address, operator routes per bearer token. Over the rate a request is answered
 /// <c>429</c> problem+json (<c>rate_limited</c>) with <c>Retry-After</c> in seconds, and nothing of it is read or decided.
 /// </summary>
-public sealed record RateLimits(int NodeRequestsPerSecond, int NodeBurst, int TokenRequestsPerSecond, int TokenBurst)
+/// <param name="PerNodeRequestsPerSecond">Each node's own bucket, spent by signed updates that verify (<see cref="Federation.Grains.Services.INodeAdmission"/>).</param>
+public sealed record RateLimits(int NodeRequestsPerSecond, int NodeBurst, int TokenRequestsPerSecond, int TokenBurst, int PerNodeRequestsPerSecond = 50, int PerNodeBurst = 100)
 {
     public const string SectionName = "Service:RateLimits";
     public const string NodePolicy = "nodes";
     public const string TokenPolicy = "tokens";
 
-    public static readonly RateLimits Default = new(NodeRequestsPerSecond: 500, NodeBurst: 1000, TokenRequestsPerSecond: 20, TokenBurst: 40);
+    public static readonly RateLimits Default = new(NodeRequestsPerSecond: 500, NodeBurst: 1000, TokenRequestsPerSecond: 20, TokenBurst: 40, PerNodeRequestsPerSecond: 50, PerNodeBurst: 100);
 
     /// <exception cref="ArgumentException">A setting is not a positive integer (naming it).</exception>
     public static RateLimits Load(IConfiguration configuration)
@@ -37,10 +38,41 @@ public sealed record RateLimits(int NodeRequestsPerSecond, int NodeBurst, int To
             Read(nameof(NodeRequestsPerSecond), Default.NodeRequestsPerSecond),
             Read(nameof(NodeBurst), Default.NodeBurst),
             Read(nameof(TokenRequestsPerSecond), Default.TokenRequestsPerSecond),
-            Read(nameof(TokenBurst), Default.TokenBurst));
+            Read(nameof(TokenBurst), Default.TokenBurst),
+            Read(nameof(PerNodeRequestsPerSecond), Default.PerNodeRequestsPerSecond),
+            Read(nameof(PerNodeBurst), Default.PerNodeBurst));
     }
 
-    public void AddTo(IServiceCollection services) => services.AddRateLimiter(options =>
+    public void AddTo(IServiceCollection services)
+    {
+        services.AddSingleton<Federation.Grains.Services.INodeAdmission>(new NodeBuckets(PerNodeRequestsPerSecond, PerNodeBurst));
+        AddLimiter(services);
+    }
+
+    /// <summary>One token bucket per node (partitioned, created on first use, idle ones dropped by the limiter).</summary>
+    private sealed class NodeBuckets(int perSecond, int burst) : Federation.Grains.Services.INodeAdmission, IDisposable
+    {
+        private readonly PartitionedRateLimiter<(string Federation, Federation.Core.Crypto.KeyFingerprint Node)> _limiter =
+            PartitionedRateLimiter.Create<(string Federation, Federation.Core.Crypto.KeyFingerprint Node), (string, Federation.Core.Crypto.KeyFingerprint)>(
+                key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = burst,
+                    TokensPerPeriod = perSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                }));
+
+        public bool TryAdmit(string federationId, Federation.Core.Crypto.KeyFingerprint node)
+        {
+            using var lease = _limiter.AttemptAcquire((federationId, node));
+            return lease.IsAcquired;
+        }
+
+        public void Dispose() => _limiter.Dispose();
+    }
+
+    private void AddLimiter(IServiceCollection services) => services.AddRateLimiter(options =>
     {
         options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
         options.OnRejected = async (context, cancellationToken) =>

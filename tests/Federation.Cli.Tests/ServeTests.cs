@@ -570,4 +570,53 @@ public sealed class ServeTests : IDisposable
             answer.Dispose();
         }
     }
+
+    [Fact]
+    public async Task A_node_over_its_own_rate_gets_429_and_forged_messages_in_its_name_do_not_spend_its_budget()
+    {
+        Prepare(""" "Service": { "RateLimits": { "NodeRequestsPerSecond": 1000, "NodeBurst": 1000, "PerNodeRequestsPerSecond": 1, "PerNodeBurst": 3 } }, """);
+        await using var server = await Server.StartAsync(Settings, _http);
+        var signed = Update($"{Fed}.membership:0", Sha256Digest.Of("state"u8), 1.0);
+        var forged = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(signed).Replace("\"federated_epoch\":1", "\"federated_epoch\":2", StringComparison.Ordinal));
+
+        // Forged in the node's name: refused for the signature, and the node's bucket is untouched.
+        for (var i = 0; i < 10; i++)
+        {
+            var refused = await PostAsync(server, $"v1/federations/{Fed}/updates", forged);
+            Assert.Equal("bad_signature", refused.Json!["code"]!.GetValue<string>());
+        }
+
+        // Signed by the node: its whole burst of 3 is served (had the forgeries spent it, at most the refills of the
+        // seconds since would be; the node has not joined, so each is answered pending_node)...
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("pending_node", (await PostAsync(server, $"v1/federations/{Fed}/updates", signed)).Json!["code"]!.GetValue<string>());
+        }
+
+        // ...and then, at one a second, it is soon over: 429 rate_limited with Retry-After, nothing decided.
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 10 && limited is null; i++)
+        {
+            var answer = await _http.PostAsync(new Uri(server.Root, $"v1/federations/{Fed}/updates"), new ByteArrayContent(signed));
+            if (answer.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited = answer;
+            }
+            else
+            {
+                Assert.Contains("pending_node", await answer.Content.ReadAsStringAsync());
+                answer.Dispose();
+            }
+        }
+
+        Assert.NotNull(limited);
+        using (limited)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1), limited.Headers.RetryAfter!.Delta);
+            Assert.Equal("rate_limited", JsonNode.Parse(await limited.Content.ReadAsStringAsync())!["code"]!.GetValue<string>());
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(1200));
+        Assert.Equal("pending_node", (await PostAsync(server, $"v1/federations/{Fed}/updates", signed)).Json!["code"]!.GetValue<string>());
+    }
 }

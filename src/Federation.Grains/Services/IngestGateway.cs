@@ -8,8 +8,12 @@ namespace Federation.Grains.Services;
 /// message). The stateless work — size, parse, signature — runs here on the caller's thread, in parallel;
 /// the node's grain then decides with the federation's state and seals.
 /// </summary>
-public sealed class IngestGateway(IGrainFactory grains, FederationDirectory federations)
+/// <param name="admission">Each node's request budget (the HTTP service's per-node rate limit); null admits everything.</param>
+public sealed class IngestGateway(IGrainFactory grains, FederationDirectory federations, INodeAdmission? admission = null)
 {
+    /// <summary>The refusal code of an update over its node's rate (HTTP 429 with Retry-After).</summary>
+    public const string RateLimitedCode = "rate_limited";
+
     /// <summary>Bound on cached node keys and grain references; past it a cache starts over (nothing is lost).</summary>
     public const int MaxCachedKeys = 1_000_000;
 
@@ -67,6 +71,12 @@ public sealed class IngestGateway(IGrainFactory grains, FederationDirectory fede
         {
             var message = $"the update is for federation \"{verified.Update.FederationId}\", not \"{federationId}\"";
             return new UpdateAck(Disposition.Refused, IngestDecision.WireName(RefusalCode.WrongFederation), message);
+        }
+
+        if (admission is not null && !admission.TryAdmit(federationId, verified.Update.NodeFingerprint))
+        {
+            // Nothing is decided or sealed: the node sends it again after Retry-After.
+            return new UpdateAck(Disposition.Refused, RateLimitedCode, $"node {verified.Update.NodeFingerprint.Short} is over its request rate; retry after a second");
         }
 
         return await NodeGrain(federationId, verified.Update.NodeFingerprint).SubmitAsync(verified);
