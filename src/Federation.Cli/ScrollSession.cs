@@ -119,6 +119,11 @@ internal sealed class ScrollSession : IAsyncDisposable
             var signer = privateKey is null ? null : new NoteSigner(options.OriginOf(scroll), privateKey);
             var trusted = new[] { NoteVerifierKey.For(options.OriginOf(scroll), publicKey) };
             var ledger = await ScrollLedger.OpenAsync(store, scroll, signer, trusted, TimeProvider.System, options, ct);
+            if (ledger.UnreadTail is { WriterActive: false } unread && access == ScrollAccess.Read)
+            {
+                warnings.WriteLine($"fed: warning: scroll {scroll}: {unread.Reason}; the {unread.Count} line(s) were not read (`fed scroll repair --confirm` moves them aside)");
+            }
+
             if (ledger.UnauthenticatedTail is { } tail)
             {
                 warnings.WriteLine($"fed: warning: scroll {scroll}: {tail.Reason}; moved the {tail.Count} line(s) to {tail.QuarantinedTo}, never sealed");

@@ -22,6 +22,9 @@ public static class GovernanceLogEntries
     public const string ReviewRejected = "REVIEW_REJECTED";
     public const string NodeRevoked = "NODE_REVOKED";
 
+    /// <summary>A value as one log line holds it: line breaks become spaces (the writer and every checker use this).</summary>
+    public static string OneLine(string value) => value.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\r', ' ').Replace('\n', ' ');
+
     /// <summary>What a quarantine entry says while no reviewer has decided the case.</summary>
     public const string ReviewPending = "pending: `fed review show` then `approve` or `reject`";
 

@@ -73,13 +73,21 @@ public sealed class IngestGateway(IGrainFactory grains, FederationDirectory fede
             return new UpdateAck(Disposition.Refused, IngestDecision.WireName(RefusalCode.WrongFederation), message);
         }
 
-        if (admission is not null && !admission.TryAdmit(federationId, verified.Update.NodeFingerprint))
+        var node = verified.Update.NodeFingerprint;
+        if (admission is not null && !admission.HasBudget(federationId, node))
         {
             // Nothing is decided or sealed: the node sends it again after Retry-After.
-            return new UpdateAck(Disposition.Refused, RateLimitedCode, $"node {verified.Update.NodeFingerprint.Short} is over its request rate; retry after a second");
+            return new UpdateAck(Disposition.Refused, RateLimitedCode, $"node {node.Short} is over its request rate; retry after a second");
         }
 
-        return await NodeGrain(federationId, verified.Update.NodeFingerprint).SubmitAsync(verified);
+        var ack = await NodeGrain(federationId, node).SubmitAsync(verified);
+        if (admission is not null && ack.Disposition != Disposition.Duplicate)
+        {
+            // Replays of the node's own signed updates (anyone can fetch them from the scroll) do not spend its budget.
+            admission.Spend(federationId, node);
+        }
+
+        return ack;
     }
 
     public Task<HeartbeatAck> HeartbeatAsync(string federationId, Core.Crypto.KeyFingerprint node, byte[] signedHeartbeat)

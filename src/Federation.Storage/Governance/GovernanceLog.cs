@@ -30,11 +30,11 @@ public sealed class GovernanceLog(string path)
     public void Append(string action, string federationId, string title, string receipt, IReadOnlyList<(string Key, string Value)> details)
     {
         var entry = new StringBuilder()
-            .Append("## ").Append(action).Append(" — ").Append(federationId).Append(" — ").Append(title).Append('\n')
+            .Append("## ").Append(action).Append(" — ").Append(federationId).Append(" — ").Append(GovernanceLogEntries.OneLine(title)).Append('\n')
             .Append("- receipt: `").Append(receipt).Append("`\n");
         foreach (var (key, value) in details)
         {
-            entry.Append("- ").Append(key).Append(": ").Append(value.Replace('\n', ' ')).Append('\n');
+            entry.Append("- ").Append(key).Append(": ").Append(GovernanceLogEntries.OneLine(value)).Append('\n');
         }
 
         entry.Append('\n');

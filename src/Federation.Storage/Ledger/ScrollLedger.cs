@@ -7,6 +7,9 @@ using Federation.Storage.Scrolls;
 
 namespace Federation.Storage.Ledger;
 
+/// <summary>A reader found lines after the last authenticated commit and did not read them; <paramref name="WriterActive"/>: the writer was live.</summary>
+public sealed record UnreadTailReport(long From, long Count, bool WriterActive, string Reason);
+
 /// <summary>Lines after the last authenticated commit, moved aside at open: <paramref name="Count"/> lines from seq <paramref name="From"/>.</summary>
 public sealed record UnauthenticatedTailReport(long From, long Count, string? QuarantinedTo, string Reason);
 
@@ -400,7 +403,8 @@ public sealed class ScrollLedger : IAsyncDisposable
     /// <summary>Reads receipts in a seq range.</summary>
     public async IAsyncEnumerable<(long Seq, byte[] Line)> ReadAsync(long from, long to, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
-        await foreach (var stored in _store.ReadAsync(Scroll, from, to, ct))
+        // Never past the ledger's size: lines a reader did not authenticate are not served.
+        await foreach (var stored in _store.ReadAsync(Scroll, from, Math.Max(from, Math.Min(to, Size)), ct))
         {
             yield return (stored.Seq, stored.Line);
         }
@@ -514,11 +518,26 @@ public sealed class ScrollLedger : IAsyncDisposable
     /// <summary>Stored checkpoints must verify and match the leaves; the first mismatch halts the scroll.</summary>
     private async Task CheckStoredCheckpointsAsync(CancellationToken ct)
     {
+        await CheckStoredCheckpointsCoreAsync(ct);
+    }
+
+    // Whether a stored checkpoint failed its check (then the open halts whatever the commit heads say).
+    private bool _checkpointsHalted;
+
+    private async Task CheckStoredCheckpointsCoreAsync(CancellationToken ct)
+    {
         var history = await _store.ReadCheckpointsAsync(Scroll, ct);
         if (history.Count > 0 && history.Max(c => c.Size) > Size)
         {
             // Another process (PostgreSQL) may have appended and sealed since this one replayed: catch up first.
             await _store.SyncAsync(Scroll, ct);
+        }
+
+        if (HistoryEditedAt(history) is { } edited)
+        {
+            Halt(edited.Index, edited.Reason);
+            _checkpointsHalted = true;
+            return;
         }
 
         long previousSize = 0;
@@ -532,6 +551,7 @@ public sealed class ScrollLedger : IAsyncDisposable
                 if (generation < _generation)
                 {
                     Halt(Math.Max(0, stored.Size - 1), $"stored checkpoint at size {stored.Size} is of generation {generation}, after one of generation {_generation}");
+                    _checkpointsHalted = true;
                     return;
                 }
 
@@ -540,6 +560,7 @@ public sealed class ScrollLedger : IAsyncDisposable
             catch (Exception ex) when (ex is FormatException or NoteVerificationException)
             {
                 Halt(Math.Max(0, stored.Size - 1), $"stored checkpoint at size {stored.Size} does not verify: {ex.Message}");
+                _checkpointsHalted = true;
                 return;
             }
 
@@ -548,6 +569,7 @@ public sealed class ScrollLedger : IAsyncDisposable
                 if (checkpoint.Size > _tree.Size)
                 {
                     Halt(_tree.Size, $"a signed checkpoint covers {checkpoint.Size} receipts but only {_tree.Size} are stored (receipts lost)");
+                    _checkpointsHalted = true;
                     return;
                 }
 
@@ -561,6 +583,7 @@ public sealed class ScrollLedger : IAsyncDisposable
                         Halt(from, $"receipts in [{from}, {checkpoint.Size}) no longer match the checkpoint signed at size {checkpoint.Size}");
                     }
 
+                    _checkpointsHalted = true;
                     return;
                 }
             }
@@ -573,6 +596,45 @@ public sealed class ScrollLedger : IAsyncDisposable
     }
 
     /// <summary>
+    /// Sizes only go back at a rollback, which starts a higher generation; generations never go back. A history that
+    /// breaks either was edited (a copied old line would otherwise make the later checkpoints "superseded" and send the
+    /// scroll back to sizes its origin has signed). Origins are read from the notes' first lines; signatures are checked after.
+    /// </summary>
+    private (long Index, string Reason)? HistoryEditedAt(IReadOnlyList<StoredCheckpoint> history)
+    {
+        var generation = ScrollGenerations.First;
+        long largest = 0;
+        var generationOfLargest = ScrollGenerations.First;
+        foreach (var stored in history)
+        {
+            var origin = ScrollGenerations.OriginLine(stored.Note);
+            if (ScrollGenerations.Of(origin, BaseOrigin) is not { } of)
+            {
+                continue; // its signature check names it
+            }
+
+            if (of < generation)
+            {
+                return (Math.Max(0, stored.Size - 1), $"the checkpoint history was edited: a checkpoint of generation {of} (size {stored.Size}) follows one of generation {generation}");
+            }
+
+            if (stored.Size < largest && of <= generationOfLargest)
+            {
+                return (Math.Max(0, stored.Size - 1), $"the checkpoint history was edited: size {stored.Size} follows size {largest} within generation {of} (only a rollback, in a new generation, goes back)");
+            }
+
+            generation = of;
+            if (stored.Size >= largest)
+            {
+                largest = stored.Size;
+                generationOfLargest = of;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Lines written behind the writer's back are found at open (issue 20). The authenticated size is the largest of
     /// the latest checkpoint and the signed commit heads the store kept (<see cref="CommitHeadSealer"/>); a head that
     /// verifies but does not match the stored lines is tampering (halt), one that covers more than is stored means
@@ -582,7 +644,7 @@ public sealed class ScrollLedger : IAsyncDisposable
     /// </summary>
     private async Task CheckCommitHeadsAsync(CancellationToken ct)
     {
-        if (!_store.KeepsCommitHeads || _haltReason is not null)
+        if (!_store.KeepsCommitHeads)
         {
             return;
         }
@@ -609,20 +671,43 @@ public sealed class ScrollLedger : IAsyncDisposable
 
             lock (_treeLock)
             {
+                // A halt found before (a line or a checkpoint) names the damage more precisely: keep it.
                 if (head.Size > _tree.Size)
                 {
-                    Halt(_tree.Size, $"a signed commit head covers {head.Size} receipts but only {_tree.Size} are stored (receipts lost)");
+                    if (_haltReason is null)
+                    {
+                        Halt(_tree.Size, $"a signed commit head covers {head.Size} receipts but only {_tree.Size} are stored (receipts lost)");
+                    }
+
+                    _checkpointsHalted = true;
                     return;
                 }
 
                 if (_tree.Root(head.Size) != head.Root)
                 {
-                    Halt(Math.Min(authenticated, head.Size), $"receipts before {head.Size} no longer match the commit head signed at size {head.Size}");
+                    if (_haltReason is null)
+                    {
+                        Halt(Math.Min(authenticated, head.Size), $"receipts before {head.Size} no longer match the commit head signed at size {head.Size}");
+                    }
+
+                    _checkpointsHalted = true;
                     return;
                 }
             }
 
             authenticated = Math.Max(authenticated, head.Size);
+        }
+
+        if (_haltReason is not null)
+        {
+            if (_checkpointsHalted || _firstBadIndex < authenticated)
+            {
+                return; // a checkpoint that fails, or damage among authenticated receipts: a halt, not a tail to move aside
+            }
+
+            // A bad line after the last authenticated commit is part of that unauthenticated tail.
+            _haltReason = null;
+            _firstBadIndex = -1;
         }
 
         var size = Size;
@@ -634,7 +719,11 @@ public sealed class ScrollLedger : IAsyncDisposable
         var reason = $"lines [{authenticated}, {size}) come after the last authenticated commit (size {authenticated}): another program wrote them, or a crash cut the writer short before it acknowledged them";
         if (_signer is null)
         {
-            Halt(authenticated, reason + "; `fed scroll repair --confirm` moves them aside");
+            // A reader reads the authenticated receipts only and says what it left: beside a live writer most likely its
+            // commit in progress; otherwise a crash's unacknowledged lines or another program's (verify fails on those).
+            _storedSize = size;
+            CutTo(authenticated);
+            UnreadTail = new UnreadTailReport(authenticated, size - authenticated, OpenReport?.WriterActive == true, reason);
             return;
         }
 
@@ -649,32 +738,28 @@ public sealed class ScrollLedger : IAsyncDisposable
     /// </summary>
     public UnauthenticatedTailReport? UnauthenticatedTail { get; private set; }
 
+    /// <summary>A reader's open: the lines after the last authenticated commit, not read (null when there are none).</summary>
+    public UnreadTailReport? UnreadTail { get; private set; }
+
+    private long _storedSize;
+
     /// <summary>
     /// Moves the lines after the last authenticated commit to the store's quarantine (<c>fed scroll repair --confirm</c>,
     /// on a scroll opened without a signer); returns the report, or null when the scroll has no such lines.
     /// </summary>
     public async Task<UnauthenticatedTailReport?> MoveUnauthenticatedTailAsync(CancellationToken ct = default)
     {
-        var halt = (_haltReason, _firstBadIndex);
-        if (halt._haltReason is null || !halt._haltReason.Contains("after the last authenticated commit", StringComparison.Ordinal))
+        if (UnreadTail is not { } tail)
         {
             return null;
         }
 
-        var size = Size;
-        var report = await _store.TruncateAsync(Scroll, halt._firstBadIndex, ct);
-        CutTo(halt._firstBadIndex);
-        lock (_treeLock)
-        {
-            _haltReason = null;
-            _firstBadIndex = -1;
-        }
-
-        // The moved lines may have hidden other damage: check again what is left.
-        await CheckCommitHeadsAsync(ct);
-        UnauthenticatedTail = new UnauthenticatedTailReport(report.NewSize, size - report.NewSize, report.QuarantinedTo, halt._haltReason);
+        var report = await _store.TruncateAsync(Scroll, tail.From, ct);
+        UnreadTail = null;
+        UnauthenticatedTail = new UnauthenticatedTailReport(report.NewSize, _storedSize - report.NewSize, report.QuarantinedTo, tail.Reason);
         return UnauthenticatedTail;
     }
+
 
     /// <summary>The signed head of a group commit, for the store to keep (a checkpoint note of the size, never of a halted scroll).</summary>
     private byte[] SealCommitHead(long size)

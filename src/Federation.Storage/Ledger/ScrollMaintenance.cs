@@ -40,6 +40,16 @@ public static class ScrollMaintenance
             }
         }
 
+        if (ledger.UnreadTail is { WriterActive: true } live)
+        {
+            notes.Add($"the scroll's writer is running: {live.Count} line(s) after its newest authenticated commit (size {live.From}) were not read; run again, or stop it, for them");
+        }
+        else if (ledger.UnreadTail is { } unread)
+        {
+            failures.Add($"{unread.Reason}; they were not read (`fed scroll repair --confirm` moves them aside)");
+            firstBad = firstBad < 0 ? unread.From : Math.Min(firstBad, unread.From);
+        }
+
         if (ledger.OpenReport?.RootProblem is { } root)
         {
             // The receipts may all be good: a ROOT problem names no index.

@@ -42,6 +42,10 @@ internal sealed class FileScroll : IAsyncDisposable
     private SafeFileHandle? _head;
     private long _headWrites;
     private long _headSize = -1;
+
+    // A read-only open's snapshot of the checkpoint history and the head slots, taken before the lines were read.
+    private List<StoredCheckpoint>? _checkpointSnapshot;
+    private IReadOnlyList<byte[]>? _headSnapshot;
     private readonly FileStream? _lock;
     private readonly SafeFileHandle _file;
     private readonly LineIndex _index = new();
@@ -152,10 +156,17 @@ internal sealed class FileScroll : IAsyncDisposable
         {
             var scroll = new FileScroll(name, paths, options, observer, lockFile: null, file);
             scroll._writerDone.TrySetResult();
+
+            // Beside a live writer, what speaks for the lines is read before the lines: every checkpoint and head of the
+            // snapshot then covers lines the replay finds (lines committed meanwhile come after them, never before).
+            var writerActive = WriterHolds(paths.Lock);
+            scroll._checkpointSnapshot = ReadCheckpointFile(paths.Checkpoints, tolerateTornTail: true);
+            scroll._headSnapshot = scroll.ReadHeadSlots();
+            var rootProblem = scroll.CheckRoot();
             var torn = TornTailOf(file, paths.Lines);
             var tornCheckpoint = File.Exists(paths.Checkpoints) ? TornTailOf(paths.Checkpoints) : null;
             scroll.Replay(ct);
-            return (scroll, new ScrollOpenReport(name, scroll._index.Count, torn, tornCheckpoint) { RootProblem = scroll.CheckRoot() });
+            return (scroll, new ScrollOpenReport(name, scroll._index.Count, torn, tornCheckpoint) { RootProblem = rootProblem, WriterActive = writerActive });
         }
         catch
         {
@@ -257,7 +268,7 @@ internal sealed class FileScroll : IAsyncDisposable
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            return ReadCheckpointFile(_paths.Checkpoints, tolerateTornTail: _options.ReadOnly);
+            return _checkpointSnapshot ?? ReadCheckpointFile(_paths.Checkpoints, tolerateTornTail: _options.ReadOnly);
         }
         finally
         {
@@ -307,6 +318,7 @@ internal sealed class FileScroll : IAsyncDisposable
                 RandomAccess.FlushToDisk(_file);
                 _index.Truncate(newSize);
                 _length = cut;
+                _headSize = -1; // the next commit's head is written even at a size signed before the cut
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -329,7 +341,8 @@ internal sealed class FileScroll : IAsyncDisposable
     {
         _queue.Complete();
         await _writerDone.Task.ConfigureAwait(false);
-        if (_sealer is not null && _failure is null && _index.Count > 0)
+        // Only a session that committed (and so wrote a head) closes with one: an open that failed its checks signs nothing.
+        if (_sealer is not null && _failure is null && _headSize >= 0)
         {
             await _gate.WaitAsync().ConfigureAwait(false);
             try
@@ -529,6 +542,9 @@ internal sealed class FileScroll : IAsyncDisposable
         slot[record.Length] = ScrollLines.NewLine;
         if (_head is null)
         {
+            // The first write of a session goes to the slot that does not hold the newest head (a crash may have left it
+            // only there): a torn write can then spoil an older head at most.
+            _headWrites = NewestSlot() == 0 ? 1 : 0;
             var created = !File.Exists(_paths.Head);
             _head = File.OpenHandle(_paths.Head, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
             if (created)
@@ -550,7 +566,65 @@ internal sealed class FileScroll : IAsyncDisposable
     }
 
     /// <summary>The records in the two slots of the head file that are complete lines (a torn or zeroed slot is skipped).</summary>
-    public IReadOnlyList<byte[]> ReadHeads()
+    public IReadOnlyList<byte[]> ReadHeads() => _headSnapshot ?? ReadHeadSlots();
+
+    /// <summary>The slot (0 or 1) whose record states the larger size, or -1 when neither has one.</summary>
+    private int NewestSlot()
+    {
+        if (!File.Exists(_paths.Head))
+        {
+            return -1;
+        }
+
+        var bytes = File.ReadAllBytes(_paths.Head);
+        long SizeIn(int slot)
+        {
+            if (bytes.Length < (slot + 1) * HeadSlotBytes)
+            {
+                return -1;
+            }
+
+            var end = bytes.AsSpan(slot * HeadSlotBytes, HeadSlotBytes).IndexOf(ScrollLines.NewLine);
+            if (end <= 0)
+            {
+                return -1;
+            }
+
+            try
+            {
+                using var record = JsonDocument.Parse(bytes.AsMemory(slot * HeadSlotBytes, end));
+                return record.RootElement.GetProperty("size").GetInt64();
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                return -1;
+            }
+        }
+
+        var (first, second) = (SizeIn(0), SizeIn(1));
+        return first < 0 && second < 0 ? -1 : first >= second ? 0 : 1;
+    }
+
+    /// <summary>Whether a writer holds the scroll's lock now (a shared lock attempt fails); nothing is created or changed.</summary>
+    private static bool WriterHolds(string lockPath)
+    {
+        if (!File.Exists(lockPath))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var probe = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    private IReadOnlyList<byte[]> ReadHeadSlots()
     {
         if (!File.Exists(_paths.Head))
         {
@@ -641,18 +715,29 @@ internal sealed class FileScroll : IAsyncDisposable
     private string? RepairRoot()
     {
         var problem = CheckRoot();
-        if (problem is not null)
+        if (problem is null)
         {
-            DurableFile.WriteAtomic(_paths.Root, Encoding.UTF8.GetBytes(ReadCheckpointFile(_paths.Checkpoints)[^1].Note));
+            return null;
         }
 
+        var checkpoints = ReadCheckpointFile(_paths.Checkpoints);
+        if (checkpoints.Count == 0)
+        {
+            // A ROOT without any history (left from a deleted scroll, or planted): kept aside, never believed.
+            var aside = _paths.Root + ".orphaned-" + DateTime.UtcNow.ToString(QuarantineTimeFormat, CultureInfo.InvariantCulture);
+            File.Move(_paths.Root, aside, overwrite: false);
+            DurableFile.SyncDirectory(Path.GetDirectoryName(_paths.Root)!);
+            return $"{problem}; moved to {aside}";
+        }
+
+        DurableFile.WriteAtomic(_paths.Root, Encoding.UTF8.GetBytes(checkpoints[^1].Note));
         return problem;
     }
 
     /// <summary>What is wrong with <c>ROOT.&lt;scroll&gt;.txt</c> (missing, or not the latest checkpoint of the history), or null.</summary>
     private string? CheckRoot()
     {
-        var checkpoints = ReadCheckpointFile(_paths.Checkpoints, tolerateTornTail: _options.ReadOnly);
+        var checkpoints = _checkpointSnapshot ?? ReadCheckpointFile(_paths.Checkpoints, tolerateTornTail: _options.ReadOnly);
         if (checkpoints.Count == 0)
         {
             return File.Exists(_paths.Root) ? $"{_paths.Root} exists but the scroll has no checkpoint history" : null;
@@ -670,6 +755,11 @@ internal sealed class FileScroll : IAsyncDisposable
         }
 
         var text = Encoding.UTF8.GetString(root);
+        if (_checkpointSnapshot is not null && ReadCheckpointFile(_paths.Checkpoints, tolerateTornTail: true) is { Count: > 0 } fresh && fresh[^1].Note == text)
+        {
+            return null; // a live writer sealed since the snapshot: ROOT is its newest checkpoint
+        }
+
         var earlier = checkpoints.FindLastIndex(c => c.Note == text);
         return earlier >= 0
             ? $"{_paths.Root} is stale: it holds the checkpoint at size {checkpoints[earlier].Size}, the latest covers {checkpoints[^1].Size} receipts"

@@ -35,6 +35,9 @@ public sealed record ScrollOpenReport(string Scroll, long Size, TornTail? Torn, 
 
     /// <summary>A read-only open: what is wrong with the ROOT file (missing, stale, forged), left as it is; null when it is right.</summary>
     public string? RootProblem { get; init; }
+
+    /// <summary>A read-only open found the scroll's writer live (it holds the lock): lines after the newest head may be its commit in progress.</summary>
+    public bool WriterActive { get; init; }
 }
 
 /// <summary>

@@ -435,9 +435,18 @@ public sealed class FileScrollLedgerTests : ScrollLedgerTests, IDisposable
         File.AppendAllText(lines, Encoding.UTF8.GetString(forged) + "\n");
 
         var reader = await OpenCopyAsync(copy, writable: false);
-        Assert.True(reader.IsHalted);
-        Assert.Equal(3, reader.FirstBadIndex);
-        Assert.Contains("lines [3, 4) come after the last authenticated commit (size 3)", reader.HaltReason);
+        Assert.False(reader.IsHalted, reader.HaltReason);
+        Assert.Equal(3, reader.Size); // the authenticated receipts only
+        Assert.Equal((3L, 1L, false), (reader.UnreadTail!.From, reader.UnreadTail.Count, reader.UnreadTail.WriterActive));
+        Assert.Contains("lines [3, 4) come after the last authenticated commit (size 3)", reader.UnreadTail.Reason);
+        var served = new List<long>();
+        await foreach (var (seq, _) in reader.ReadAsync(0, long.MaxValue))
+        {
+            served.Add(seq);
+        }
+
+        Assert.Equal([0L, 1, 2], served);
+        Assert.False((await ScrollMaintenance.VerifyAsync(reader, null)).IsValid);
         await reader.DisposeAsync();
         _disposablesOfCopies.Remove(reader);
 
@@ -454,6 +463,38 @@ public sealed class FileScrollLedgerTests : ScrollLedgerTests, IDisposable
         var (checkpoint, _) = Checkpoint.Open(note!, [Verifier()]);
         Assert.Equal(4, checkpoint.Size);
         Assert.DoesNotContain("\"n\":99", File.ReadAllText(lines));
+    }
+
+    [Fact]
+    public async Task A_copied_old_checkpoint_line_is_an_edited_history_not_a_rollback()
+    {
+        var (store, ledger) = await OpenAsync();
+        for (var i = 0; i < 8; i++)
+        {
+            await ledger.AppendAsync(Draft(i));
+        }
+
+        await CloseAsync(store, ledger);
+        var history = ScrollFile.Replace(".jsonl", ".checkpoints.jsonl");
+        var lines = File.ReadAllLines(history);
+        Assert.True(lines.Length >= 2, string.Join('\n', lines));
+        File.AppendAllText(history, lines[0] + "\n");
+
+        var (_, reopened) = await OpenAsync();
+        Assert.True(reopened.IsHalted);
+        Assert.Contains("the checkpoint history was edited", reopened.HaltReason);
+    }
+
+    [Fact]
+    public async Task A_reader_beside_a_live_writer_reads_what_is_committed_without_a_false_alarm()
+    {
+        var (_, writer) = await OpenAsync();
+        await writer.AppendAsync([Draft(0), Draft(1), Draft(2)]);
+        var reader = await OpenCopyAsync(_directory.Path, writable: false);
+        Assert.True(reader.OpenReport!.WriterActive);
+        Assert.False(reader.IsHalted, reader.HaltReason);
+        Assert.Equal(3, reader.Size);
+        Assert.Equal(3, writer.Size);
     }
 
     [Fact]
