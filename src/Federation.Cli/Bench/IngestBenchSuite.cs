@@ -21,7 +21,7 @@ namespace Federation.Cli.Bench;
 /// core and on two (child processes pinned with taskset), beside the raw Ed25519 verify rate (NSec, which is
 /// libsodium's; the baseline keeps its name <c>libsodium_verifies_per_s</c>) measured on the same cores in the same run.
 /// </summary>
-public sealed class IngestBenchSuite : IBenchSuite
+public sealed partial class IngestBenchSuite : IBenchSuite
 {
     public const string WorkerCommand = "ingest-run";
     private const string Federation = BenchFederation.Id;
@@ -378,40 +378,31 @@ public sealed class IngestBenchSuite : IBenchSuite
         }
     }
 
-    /// <summary>Context switches of every thread of this process so far, or -1 where /proc cannot tell.</summary>
+    /// <summary>
+    /// Context switches (voluntary and not) of the whole process so far, ended threads included — getrusage(RUSAGE_SELF);
+    /// summing /proc/self/task/*/status instead lost the switches of threads that ended, and could go backwards. -1 where
+    /// the call is not available.
+    /// </summary>
     private static long ContextSwitches()
     {
-        string[] threads;
+        var usage = new long[RusageLongs];
         try
         {
-            threads = Directory.GetDirectories("/proc/self/task");
+            return GetRusage(0, usage) == 0 ? usage[RusageVoluntarySwitches] + usage[RusageInvoluntarySwitches] : -1;
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
             return -1;
         }
-
-        long total = 0;
-        foreach (var thread in threads)
-        {
-            try
-            {
-                foreach (var line in File.ReadLines(Path.Combine(thread, "status")))
-                {
-                    if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
-                    {
-                        total += long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture);
-                    }
-                }
-            }
-            catch (IOException)
-            {
-                // The thread ended while being read: its switches no longer count (a few, at most).
-            }
-        }
-
-        return total;
     }
+
+    // struct rusage on 64-bit Linux: two timevals (2 longs each), then 14 longs; ru_nvcsw and ru_nivcsw are the last two.
+    private const int RusageLongs = 18;
+    private const int RusageVoluntarySwitches = 16;
+    private const int RusageInvoluntarySwitches = 17;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "getrusage")]
+    private static partial int GetRusage(int who, [System.Runtime.InteropServices.Out] long[] usage);
 
     private static async Task<string> JoinAsync(IFederationGrain federation, Ed25519PrivateKey key)
     {
