@@ -260,10 +260,13 @@ internal static class M5CrossCheck
                     GovernanceLogEntries.Quarantine when check.Find(entry.Receipt, EvidenceTypes, label) is { } evidence => QuarantineEntryOf(entry, evidence, check, federation, label),
                     GovernanceLogEntries.ValidatorFlagged when check.Find(entry.Receipt, VoteEquivocation.Type, label) is { } flag =>
                         GovernanceLogEntries.ValidatorFlag(federation, flag.Body["validator"]!.GetValue<string>(), flag.Id, validatorCount),
-                    GovernanceLogEntries.ReviewApproved or GovernanceLogEntries.ReviewRejected => ReviewEntryOf(entry, check, label),
+                    GovernanceLogEntries.ReviewApproved or GovernanceLogEntries.ReviewRejected when ReviewEntryOf(entry, check, label) is { } review => review.Action == entry.Action
+                        ? review
+                        : throw new FormatException($"the action is {entry.Action} but its verdict receipt says {review.Action}"),
                     GovernanceLogEntries.NodeRevoked when check.Find(entry.Receipt, EvidenceReceipts.RevokedType, label) is { } revocation =>
                         GovernanceLogEntries.Revocation(federation, KeyFingerprint.Parse(revocation.Node!), revocation.Id, revocation.Body["reason"]!.GetValue<string>(), revocation.Body["revoked_by"]!.GetValue<string>()),
-                    GovernanceLogEntries.Apply or GovernanceLogEntries.Quarantine or GovernanceLogEntries.ValidatorFlagged or GovernanceLogEntries.NodeRevoked => null,
+                    GovernanceLogEntries.Apply or GovernanceLogEntries.Quarantine or GovernanceLogEntries.ValidatorFlagged or GovernanceLogEntries.NodeRevoked
+                        or GovernanceLogEntries.ReviewApproved or GovernanceLogEntries.ReviewRejected => null,
                     _ => throw new FormatException($"unknown action {entry.Action}"),
                 };
             }
@@ -326,7 +329,7 @@ internal static class M5CrossCheck
         return GovernanceLogEntries.EpochQuarantine(federation, quarantined, proposal.Epoch, evidence.Id, decision.Id, NodeStatus.Quarantined);
     }
 
-    /// <summary>A review entry: its receipt is a verdict of the kind the action names; the title names the verdict's node and case.</summary>
+    /// <summary>A review entry as its <c>review_verdict</c> receipt makes it (the reason is the signed verdict's).</summary>
     private static GovernanceLogEntry? ReviewEntryOf(GovernanceLogEntry entry, Checker check, string label)
     {
         if (check.Find(entry.Receipt, ReviewVerdict.Type, label) is not { } verdict)
@@ -334,19 +337,9 @@ internal static class M5CrossCheck
             return null;
         }
 
-        var kind = verdict.Body["verdict"]?.GetValue<string>();
-        if ((entry.Action == GovernanceLogEntries.ReviewApproved) != (kind == "approve"))
-        {
-            check.Fail($"{label}: the verdict receipt says {kind}");
-        }
-
-        var title = $"node {verdict.Node} (case {verdict.Body["case"]?.GetValue<string>()})";
-        if (entry.Title != title)
-        {
-            check.Fail($"{label}: the title is \"{entry.Title}\", its receipt makes \"{title}\"");
-        }
-
-        return null;
+        var body = verdict.Body;
+        return GovernanceLogEntries.ReviewDecided(entry.FederationId, verdict.Node ?? string.Empty, body["case"]!.GetValue<string>(), body["verdict"]!.GetValue<string>() == "approve",
+            body["reviewer"]!.GetValue<string>(), body["evidence_type"]!.GetValue<string>(), body["signed_verdict"]!["reason"]!.GetValue<string>(), verdict.Id);
     }
 
     private static long Integer(JsonNode? node) =>

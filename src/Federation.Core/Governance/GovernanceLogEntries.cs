@@ -61,6 +61,16 @@ public static class GovernanceLogEntries
             ("review", ReviewPending),
         ]);
 
+    /// <summary>A reviewer's sealed verdict on a quarantine case (REVIEW_APPROVED or REVIEW_REJECTED), citing its <c>review_verdict</c> receipt.</summary>
+    public static GovernanceLogEntry ReviewDecided(string federationId, string node, string caseId, bool approved, string reviewer, string evidenceType, string reason, string verdictReceipt) =>
+        new(approved ? ReviewApproved : ReviewRejected, federationId, $"node {node} (case {caseId})", verdictReceipt,
+        [
+            ("reviewer", reviewer),
+            ("evidence", $"{caseId} ({evidenceType})"),
+            ("reason", reason),
+            ("effect", approved ? "active again; its next update is accepted" : "excluded and key revoked: every message is refused"),
+        ]);
+
     /// <summary>An operator revoked a node (<c>POST …/nodes/{node}/revoke</c>), citing its <c>node_revoked</c> receipt.</summary>
     public static GovernanceLogEntry Revocation(string federationId, KeyFingerprint node, string receipt, string reason, string revokedBy) =>
         new(NodeRevoked, federationId, $"node {node}", receipt,

@@ -188,13 +188,7 @@ public sealed class ReviewGrain(
         await state.WriteStateAsync();
 
         var approved = verdict.Verdict == VerdictKind.Approve;
-        governanceLog.Append(approved ? GovernanceLog.ReviewApproved : GovernanceLog.ReviewRejected, FederationId, $"node {verdict.Node} (case {verdict.Case})", sealedVerdict.Id,
-        [
-            ("reviewer", verdict.Reviewer.ToString()),
-            ("evidence", $"{verdict.Case} ({evidence.Type})"),
-            ("reason", verdict.Reason),
-            ("effect", approved ? "active again; its next update is accepted" : "excluded and key revoked: every message is refused"),
-        ]);
+        governanceLog.Append(GovernanceLogEntries.ReviewDecided(FederationId, verdict.Node.ToString(), verdict.Case, approved, verdict.Reviewer.ToString(), evidence.Type, verdict.Reason, sealedVerdict.Id));
         return new ReviewOutcome(true, null,
             approved ? $"case {verdict.Case} approved: node {verdict.Node} is active ({sealedVerdict.Id})" : $"case {verdict.Case} rejected: node {verdict.Node} is excluded and its key revoked ({sealedVerdict.Id})",
             sealedVerdict.Id);
