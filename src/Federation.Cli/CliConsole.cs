@@ -84,6 +84,11 @@ public sealed class CliConsole(TextWriter output, TextWriter error)
         {
             return Unusable("cancelled");
         }
+        catch (Orleans.Runtime.OrleansException ex) when (ex.GetBaseException() is InvalidOperationException refused)
+        {
+            // A grain refused (e.g. a reading command's read-only state): its own words, not the runtime's wrapping.
+            return Unusable(refused.Message);
+        }
         catch (Exception ex)
         {
             Error.WriteLine($"fed: internal error ({ex.GetType().Name}): {ex.Message}");

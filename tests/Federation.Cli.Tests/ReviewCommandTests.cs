@@ -39,6 +39,12 @@ public sealed class ReviewCommandTests : IDisposable
     /// <summary>Prepares the data directory; returns the quarantined node's case id and the drifting node.</summary>
     private async Task<(string Case, KeyFingerprint Drifting)> PrepareAsync()
     {
+        WriteKeysAndSettings();
+        return await RunCoordinatorAsync();
+    }
+
+    private void WriteKeysAndSettings()
+    {
         foreach (var name in new[] { "governance", "reviewer", "stranger", "v0", "v1", "v2", "v3" })
         {
             using var generated = Ed25519PrivateKey.Generate();
@@ -61,7 +67,10 @@ public sealed class ReviewCommandTests : IDisposable
               ]
             }
             """);
+    }
 
+    private async Task<(string Case, KeyFingerprint Drifting)> RunCoordinatorAsync()
+    {
         // The coordinator as it runs: validators, federations and keys all from the settings file.
         var configuration = new ConfigurationBuilder().AddJsonFile(Settings).Build();
         await using var coordinator = await CoordinatorHost.StartAsync(configuration, _dir.Path, Data);
@@ -239,5 +248,18 @@ public sealed class ReviewCommandTests : IDisposable
         Assert.Equal(0, FedRunner.InProcess("verify-bundle", bundle, "--pub", pub).ExitCode);
 
         Assert.Empty(TreeSnapshot.Of(_dir.Path).DifferencesFrom(before));
+    }
+
+    [Fact]
+    public void Reading_a_data_directory_no_coordinator_has_run_on_creates_nothing()
+    {
+        WriteKeysAndSettings();
+        var before = TreeSnapshot.Of(_dir.Path);
+        var list = Fed_("review", "list");
+        var advisories = Fed_("advisory", "list");
+        Assert.Empty(TreeSnapshot.Of(_dir.Path).DifferencesFrom(before));
+        Assert.NotEqual(0, list.ExitCode);
+        Assert.True(list.ExitCode != ExitCodes.InternalError, list.Err);
+        Assert.True(advisories.ExitCode != ExitCodes.InternalError, advisories.Err);
     }
 }

@@ -160,7 +160,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
             .AddConfiguration(effective.GetSection("Logging"));
         builder.UseOrleans(orleans =>
         {
-            silo.Apply(orleans, reminders: role == CoordinatorRole.Coordinator);
+            silo.Apply(orleans, reminders: role == CoordinatorRole.Coordinator, readOnlyState: reader);
             orleans.AddFederationGrains(federations, ledgers, validators, governanceLog, epochs, anchors);
             configureSilo?.Invoke(orleans);
         });

@@ -193,7 +193,8 @@ public sealed record SiloSettings
     /// 0 runs no gateway for external clients. Whatever part is on PostgreSQL migrates the project's Orleans schema
     /// when the silo starts (docs/formats/orleans-postgres.md).
     /// </summary>
-    public ISiloBuilder Apply(ISiloBuilder silo, bool reminders = true)
+    /// <param name="readOnlyState">A reading command's silo: file grain state is read, never written.</param>
+    public ISiloBuilder Apply(ISiloBuilder silo, bool reminders = true, bool readOnlyState = false)
     {
         var siloPort = SiloPort == 0 ? FreePort() : SiloPort;
         if (Clustering == PostgresProvider)
@@ -241,7 +242,11 @@ public sealed record SiloSettings
         switch (StorageProvider)
         {
             case FileProvider:
-                silo.AddFileGrainStorageAsDefault(o => o.DataDirectory = DataDirectory);
+                silo.AddFileGrainStorageAsDefault(o =>
+                {
+                    o.DataDirectory = DataDirectory;
+                    o.ReadOnly = readOnlyState;
+                });
                 break;
             case MemoryProvider:
                 silo.AddMemoryGrainStorageAsDefault();

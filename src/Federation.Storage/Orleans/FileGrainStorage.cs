@@ -93,6 +93,7 @@ public sealed partial class FileGrainStorage : IGrainStorage, ILifecycleParticip
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        ThrowIfReadOnly("write", stateName, grainId);
         var path = PathOf(stateName, grainId);
         var payload = _serializer.Serialize(grainState.State).ToMemory();
         lock (PathLocks.For(path))
@@ -109,6 +110,7 @@ public sealed partial class FileGrainStorage : IGrainStorage, ILifecycleParticip
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        ThrowIfReadOnly("clear", stateName, grainId);
         var path = PathOf(stateName, grainId);
         lock (PathLocks.For(path))
         {
@@ -138,8 +140,22 @@ public sealed partial class FileGrainStorage : IGrainStorage, ILifecycleParticip
         PathLocks.WaitForWritesInFlight();
     }
 
+    private void ThrowIfReadOnly(string operation, string stateName, GrainId grainId)
+    {
+        if (_options.ReadOnly)
+        {
+            throw new InvalidOperationException($"file grain storage \"{_name}\" is read-only (a reading command): cannot {operation} state \"{stateName}\" of grain {grainId} — run the coordinator first, or a writing command");
+        }
+    }
+
     private Task Start(CancellationToken cancellationToken)
     {
+        if (_options.ReadOnly)
+        {
+            LogStarted(_logger, _name, RootDirectory);
+            return Task.CompletedTask;
+        }
+
         try
         {
             Directory.CreateDirectory(RootDirectory);

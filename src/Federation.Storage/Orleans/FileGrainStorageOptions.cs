@@ -18,6 +18,9 @@ public sealed class FileGrainStorageOptions : IStorageProviderSerializerOptions
     /// <summary>The node's data directory (required); state goes to <c>&lt;DataDirectory&gt;/grains/&lt;storage name&gt;/</c>.</summary>
     public string DataDirectory { get; set; } = "";
 
+    /// <summary>A reading command's silo: no folder is created and every write or clear is refused (reading never writes).</summary>
+    public bool ReadOnly { get; set; }
+
     /// <summary>
     /// The state's serializer: the project's protocol JSON unless set. Not Orleans' silo-wide default, which writes
     /// Newtonsoft JSON with <c>$type</c>. It must write JSON: the file embeds it.
