@@ -63,14 +63,11 @@ public sealed record RateLimits(int NodeRequestsPerSecond, int NodeBurst, int To
                     AutoReplenishment = true,
                 }));
 
-        public bool HasBudget(string federationId, Federation.Core.Crypto.KeyFingerprint node)
+        public bool TryAdmit(string federationId, Federation.Core.Crypto.KeyFingerprint node)
         {
-            // Zero permits: is a token there, without taking it.
-            using var lease = _limiter.AttemptAcquire((federationId, node), permitCount: 0);
+            using var lease = _limiter.AttemptAcquire((federationId, node));
             return lease.IsAcquired;
         }
-
-        public void Spend(string federationId, Federation.Core.Crypto.KeyFingerprint node) => _limiter.AttemptAcquire((federationId, node)).Dispose();
 
         public void Dispose() => _limiter.Dispose();
     }

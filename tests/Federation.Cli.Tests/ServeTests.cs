@@ -339,6 +339,14 @@ public sealed class ServeTests : IDisposable
             Assert.Equal("duplicate", duplicate.Json!["disposition"]!.GetValue<string>());
             Assert.Equal(receiptId, duplicate.Json["receipt_id"]!.GetValue<string>());
 
+            // Anyone can fetch a node's sealed update and replay it: replays are answered duplicate and do not spend the
+            // node's own budget (a burst of 100 by default), so 150 of them leave it none the poorer.
+            for (var i = 0; i < 150; i++)
+            {
+                var replay = await PostAsync(again, $"v1/federations/{Fed}/updates", accepted);
+                Assert.True(replay.Status == HttpStatusCode.OK, $"replay {i}: {replay.Status}");
+            }
+
             // Another update of the same node for the same epoch: equivocation, sealed as evidence; the node is then quarantined.
             var equivocation = await PostAsync(again, $"v1/federations/{Fed}/updates", Update(block, state, 5.0));
             Assert.Equal(HttpStatusCode.Conflict, equivocation.Status);

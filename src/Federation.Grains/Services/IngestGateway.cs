@@ -53,6 +53,46 @@ public sealed class IngestGateway(IGrainFactory grains, FederationDirectory fede
         return _nodes.GetOrAdd((federationId, node), key => grains.GetGrain<INodeGrain>(NodeKey.For(key.Federation, key.Node)));
     }
 
+    /// <summary>The signed hashes of each node's last sealed updates, for the rate limit's replay exemption.</summary>
+    private const int RecentPerNode = 16;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Federation, Core.Crypto.KeyFingerprint Node), Queue<Core.Hashing.Sha256Digest>> _recent = new();
+
+    private bool SeenRecently(string federationId, Core.Crypto.KeyFingerprint node, Core.Hashing.Sha256Digest signedHash)
+    {
+        if (!_recent.TryGetValue((federationId, node), out var recent))
+        {
+            return false;
+        }
+
+        lock (recent)
+        {
+            return recent.Contains(signedHash);
+        }
+    }
+
+    private void Remember(string federationId, Core.Crypto.KeyFingerprint node, Core.Hashing.Sha256Digest signedHash)
+    {
+        if (_recent.Count >= MaxCachedKeys)
+        {
+            _recent.Clear();
+        }
+
+        var recent = _recent.GetOrAdd((federationId, node), _ => new Queue<Core.Hashing.Sha256Digest>(RecentPerNode));
+        lock (recent)
+        {
+            if (!recent.Contains(signedHash))
+            {
+                if (recent.Count == RecentPerNode)
+                {
+                    recent.Dequeue();
+                }
+
+                recent.Enqueue(signedHash);
+            }
+        }
+    }
+
     /// <summary>Verifies, decides and seals one signed update. The gateway keeps <paramref name="signedUpdate"/>: do not change it afterwards.</summary>
     public async Task<UpdateAck> SubmitAsync(string federationId, byte[] signedUpdate)
     {
@@ -74,17 +114,18 @@ public sealed class IngestGateway(IGrainFactory grains, FederationDirectory fede
         }
 
         var node = verified.Update.NodeFingerprint;
-        if (admission is not null && !admission.HasBudget(federationId, node))
+        // A replay of one of the node's recent updates (anyone can fetch them from the scroll) does not spend its budget:
+        // the node grain answers it "duplicate" without deciding anything.
+        if (admission is not null && !SeenRecently(federationId, node, verified.SignedHash) && !admission.TryAdmit(federationId, node))
         {
             // Nothing is decided or sealed: the node sends it again after Retry-After.
             return new UpdateAck(Disposition.Refused, RateLimitedCode, $"node {node.Short} is over its request rate; retry after a second");
         }
 
         var ack = await NodeGrain(federationId, node).SubmitAsync(verified);
-        if (admission is not null && ack.Disposition != Disposition.Duplicate)
+        if (admission is not null && ack.Disposition is Disposition.Accepted or Disposition.Late or Disposition.Duplicate)
         {
-            // Replays of the node's own signed updates (anyone can fetch them from the scroll) do not spend its budget.
-            admission.Spend(federationId, node);
+            Remember(federationId, node, verified.SignedHash);
         }
 
         return ack;

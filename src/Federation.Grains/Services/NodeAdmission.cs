@@ -9,9 +9,6 @@ namespace Federation.Grains.Services;
 /// </summary>
 public interface INodeAdmission
 {
-    /// <summary>True when <paramref name="node"/> of <paramref name="federationId"/> has budget left now (nothing is spent).</summary>
-    bool HasBudget(string federationId, KeyFingerprint node);
-
-    /// <summary>Spends one request of the node's budget: called for what it sent that was new (a replayed update, answered duplicate, costs nothing).</summary>
-    void Spend(string federationId, KeyFingerprint node);
+    /// <summary>Spends one request of <paramref name="node"/>'s budget; false (nothing spent) when it has none left now.</summary>
+    bool TryAdmit(string federationId, KeyFingerprint node);
 }
