@@ -571,29 +571,17 @@ internal sealed class FileScroll : IAsyncDisposable
     /// <summary>The slot (0 or 1) whose record states the larger size, or -1 when neither has one.</summary>
     private int NewestSlot()
     {
-        if (!File.Exists(_paths.Head))
+        long SizeIn(byte[]? record)
         {
-            return -1;
-        }
-
-        var bytes = File.ReadAllBytes(_paths.Head);
-        long SizeIn(int slot)
-        {
-            if (bytes.Length < (slot + 1) * HeadSlotBytes)
-            {
-                return -1;
-            }
-
-            var end = bytes.AsSpan(slot * HeadSlotBytes, HeadSlotBytes).IndexOf(ScrollLines.NewLine);
-            if (end <= 0)
+            if (record is null)
             {
                 return -1;
             }
 
             try
             {
-                using var record = JsonDocument.Parse(bytes.AsMemory(slot * HeadSlotBytes, end));
-                return record.RootElement.GetProperty("size").GetInt64();
+                using var document = JsonDocument.Parse(record);
+                return document.RootElement.GetProperty("size").GetInt64();
             }
             catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
             {
@@ -601,9 +589,11 @@ internal sealed class FileScroll : IAsyncDisposable
             }
         }
 
-        var (first, second) = (SizeIn(0), SizeIn(1));
+        var slots = HeadSlots();
+        var (first, second) = (SizeIn(slots[0]), SizeIn(slots[1]));
         return first < 0 && second < 0 ? -1 : first >= second ? 0 : 1;
     }
+
 
     /// <summary>Whether a writer holds the scroll's lock now (a shared lock attempt fails); nothing is created or changed.</summary>
     private static bool WriterHolds(string lockPath)
@@ -624,27 +614,28 @@ internal sealed class FileScroll : IAsyncDisposable
         }
     }
 
-    private IReadOnlyList<byte[]> ReadHeadSlots()
+    private IReadOnlyList<byte[]> ReadHeadSlots() => [.. HeadSlots().OfType<byte[]>()];
+
+    /// <summary>The record of each of the two slots (null for a slot that is absent, zeroed or torn: no complete line).</summary>
+    private byte[]?[] HeadSlots()
     {
+        var slots = new byte[]?[2];
         if (!File.Exists(_paths.Head))
         {
-            return [];
+            return slots;
         }
 
         var bytes = File.ReadAllBytes(_paths.Head);
-        var heads = new List<byte[]>(2);
-        for (var offset = 0; offset + HeadSlotBytes <= bytes.Length; offset += HeadSlotBytes)
+        for (var slot = 0; slot < 2 && (slot + 1) * HeadSlotBytes <= bytes.Length; slot++)
         {
-            var slot = bytes.AsSpan(offset, HeadSlotBytes);
-            var end = slot.IndexOf(ScrollLines.NewLine);
-            if (end > 0)
-            {
-                heads.Add(slot[..end].ToArray());
-            }
+            var span = bytes.AsSpan(slot * HeadSlotBytes, HeadSlotBytes);
+            var end = span.IndexOf(ScrollLines.NewLine);
+            slots[slot] = end > 0 ? span[..end].ToArray() : null;
         }
 
-        return heads;
+        return slots;
     }
+
 
     private ScrollFailedException Fail(string what, Exception cause)
     {
