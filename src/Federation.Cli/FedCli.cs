@@ -22,6 +22,7 @@ public static class FedCli
         root.Subcommands.Add(VerifyCommand.Build(console));
         root.Subcommands.Add(ServeCommand.Build(console));
         root.Subcommands.Add(TokenCommand.Build(console));
+        root.Subcommands.Add(NodeCommand.Build(console));
         return root;
     }
 

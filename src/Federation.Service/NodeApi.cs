@@ -102,6 +102,14 @@ public static class NodeApi
         })
         .WithSummary("The open epoch and the state its updates build on");
 
+        // The policy a FederationAccept names by hash: its RFC 8785 form, whose SHA-256 is the accept's policy_hash.
+        federation.MapGet("/policy", async (string federation, IGrainFactory grains, FederationDirectory federations) =>
+            federations.Contains(federation)
+                ? Results.Bytes(Core.Canonical.CanonicalJson.Serialize(await grains.GetGrain<IFederationGrain>(federation).GetPolicyAsync(), Core.Canonical.ProtocolJson.Options), "application/json")
+                : UnknownFederation(federation))
+        .WithSummary("The federation policy (RFC 8785): its SHA-256 is the policy_hash of every FederationAccept")
+        .ProducesProblem(StatusCodes.Status404NotFound);
+
         // SPEC A: a node loads the committed global state, and checks it, from the epoch's commit receipt (the aggregate,
         // the proposal and the 2f + 1 signed commit votes).
         federation.MapGet("/epochs/{epoch:long}", async (string federation, long epoch, IGrainFactory grains, FederationDirectory federations) =>

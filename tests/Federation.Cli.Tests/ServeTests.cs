@@ -73,107 +73,16 @@ public sealed class ServeTests : IDisposable
             """);
     }
 
-    /// <summary>A running <c>fed serve</c>; disposing it sends SIGTERM and waits for the exit.</summary>
-    private sealed class Server : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-
-        private Server(Process process, Uri root)
-        {
-            _process = process;
-            Root = root;
-            process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
-            process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public Uri Root { get; }
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public static async Task<Server> StartAsync(string settings, HttpClient http)
-        {
-            var port = SiloSettings.FreePort();
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "fed.dll"), "serve", "--settings", settings, "--urls", $"http://127.0.0.1:{port}" })
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            var server = new Server(Process.Start(info)!, new Uri($"http://127.0.0.1:{port}/"));
-            var deadline = Stopwatch.StartNew();
-            while (deadline.Elapsed < TimeSpan.FromSeconds(60))
-            {
-                Assert.False(server._process.HasExited, "fed serve exited while starting: " + server.Output);
-                try
-                {
-                    if ((await http.GetAsync(new Uri(server.Root, "healthz"))).StatusCode == HttpStatusCode.OK)
-                    {
-                        return server;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                    // not listening yet
-                }
-
-                await Task.Delay(100);
-            }
-
-            await server.DisposeAsync();
-            throw new TimeoutException("fed serve did not answer /healthz within 60 s: " + server.Output);
-        }
-
-        /// <summary>SIGTERM, then the exit code.</summary>
-        public async Task<int> StopAsync()
-        {
-            if (!_process.HasExited)
-            {
-                using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-                await kill.WaitForExitAsync();
-            }
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await _process.WaitForExitAsync(timeout.Token);
-            return _process.ExitCode;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                await StopAsync();
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            _process.Dispose();
-        }
-    }
-
     private static byte[] Sign<T>(T payload, Ed25519PrivateKey key) => SignedEnvelope.Sign(payload, new Ed25519Signer(key)).ToCanonicalJson();
 
     /// <param name="expectContinue">Ask before sending the body (a server refusing it by its length then answers without reading it).</param>
-    private async Task<(HttpStatusCode Status, string Body)> GetTextAsync(Server server, string path)
+    private async Task<(HttpStatusCode Status, string Body)> GetTextAsync(ServeProcess server, string path)
     {
         using var response = await _http.GetAsync(new Uri(server.Root, path));
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private async Task<(HttpStatusCode Status, string? ContentType, JsonNode? Json, byte[] Body)> PostAsync(Server server, string path, byte[] body, bool expectContinue = false)
+    private async Task<(HttpStatusCode Status, string? ContentType, JsonNode? Json, byte[] Body)> PostAsync(ServeProcess server, string path, byte[] body, bool expectContinue = false)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.Root, path)) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
@@ -184,7 +93,7 @@ public sealed class ServeTests : IDisposable
         return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, json, bytes);
     }
 
-    private async Task<JsonNode> GetJsonAsync(Server server, string path)
+    private async Task<JsonNode> GetJsonAsync(ServeProcess server, string path)
     {
         using var response = await _http.GetAsync(new Uri(server.Root, path));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -205,7 +114,7 @@ public sealed class ServeTests : IDisposable
         string receiptId;
         string block;
         Sha256Digest state;
-        await using (var server = await Server.StartAsync(Settings, _http))
+        await using (var server = await ServeProcess.StartAsync(Settings, _http))
         {
             // The handshake: the governance-signed accept, then the session ack whose receipt id the node cites.
             var hello = await PostAsync(server, $"v1/federations/{Fed}/hello", Sign(FederationHello.Create(Fed, _node.Fingerprint, "1.0", ["ingest.v1", "delta.vector.v1"], "n1"), _node));
@@ -332,7 +241,7 @@ public sealed class ServeTests : IDisposable
         // A second process over the same data directory: the acknowledged update is still there (a duplicate now).
         var reviewerToken = Token(Fed, "reviewer");
         var auditorToken = Token(Fed, "auditor");
-        await using (var again = await Server.StartAsync(Settings, _http))
+        await using (var again = await ServeProcess.StartAsync(Settings, _http))
         {
             var duplicate = await PostAsync(again, $"v1/federations/{Fed}/updates", accepted);
             Assert.Equal(HttpStatusCode.OK, duplicate.Status);
@@ -401,7 +310,7 @@ public sealed class ServeTests : IDisposable
         return created.Out.Trim();
     }
 
-    private async Task<(HttpStatusCode Status, JsonNode? Json, HttpResponseMessage Response)> SendAsync(Server server, HttpMethod method, string path, string? token, string? body = null)
+    private async Task<(HttpStatusCode Status, JsonNode? Json, HttpResponseMessage Response)> SendAsync(ServeProcess server, HttpMethod method, string path, string? token, string? body = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(server.Root, path));
         if (token is not null)
@@ -431,7 +340,7 @@ public sealed class ServeTests : IDisposable
         Assert.Equal(ExitCodes.UnusableInput, badRole.ExitCode);
         Assert.Contains("--role must be operator, reviewer or auditor", badRole.Err);
 
-        await using (var server = await Server.StartAsync(Settings, _http))
+        await using (var server = await ServeProcess.StartAsync(Settings, _http))
         {
             var anonymous = await SendAsync(server, HttpMethod.Get, $"v1/federations/{Fed}/nodes", null);
             Assert.Equal(HttpStatusCode.Unauthorized, anonymous.Status);
@@ -544,7 +453,7 @@ public sealed class ServeTests : IDisposable
     public async Task Over_its_rate_a_client_is_answered_429_with_retry_after_and_served_again_after_it()
     {
         Prepare(""" "Service": { "RateLimits": { "NodeRequestsPerSecond": 1, "NodeBurst": 3, "TokenRequestsPerSecond": 1, "TokenBurst": 2 } }, """);
-        await using var server = await Server.StartAsync(Settings, _http);
+        await using var server = await ServeProcess.StartAsync(Settings, _http);
         var answers = new List<HttpResponseMessage>();
         for (var i = 0; i < 6; i++)
         {
@@ -583,7 +492,7 @@ public sealed class ServeTests : IDisposable
     public async Task A_node_over_its_own_rate_gets_429_and_forged_messages_in_its_name_do_not_spend_its_budget()
     {
         Prepare(""" "Service": { "RateLimits": { "NodeRequestsPerSecond": 1000, "NodeBurst": 1000, "PerNodeRequestsPerSecond": 1, "PerNodeBurst": 3 } }, """);
-        await using var server = await Server.StartAsync(Settings, _http);
+        await using var server = await ServeProcess.StartAsync(Settings, _http);
         var signed = Update($"{Fed}.membership:0", Sha256Digest.Of("state"u8), 1.0);
         var forged = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(signed).Replace("\"federated_epoch\":1", "\"federated_epoch\":2", StringComparison.Ordinal));
 

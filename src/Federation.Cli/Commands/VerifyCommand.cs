@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Federation.Core.Signing;
 using Federation.Simulation;
 
 namespace Federation.Cli.Commands;

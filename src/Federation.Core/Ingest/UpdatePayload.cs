@@ -37,9 +37,11 @@ public sealed record UpdateDelta(AggregationKind Kind, IReadOnlyList<double>? Va
         };
 
     /// <summary>Encodes the delta: canonical JSON, raw DEFLATE (optimal), as sent in a MetaUpdate.</summary>
-    public byte[] Compress()
+    public byte[] Compress() => Compress(CanonicalJson.Write(ToJson()));
+
+    /// <summary>Raw DEFLATE (optimal) of a delta's JSON bytes, e.g. a program's output, to decode with <see cref="UpdatePayload.Decode"/>.</summary>
+    public static byte[] Compress(ReadOnlySpan<byte> canonical)
     {
-        var canonical = CanonicalJson.Write(ToJson());
         using var output = new MemoryStream();
         using (var deflate = new DeflateStream(output, CompressionLevel.Optimal, leaveOpen: true))
         {

@@ -79,12 +79,20 @@ public sealed class CoordinatorHost : IAsyncDisposable
         () => Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Configuration = new ConfigurationManager() }),
         builder => ((HostApplicationBuilder)builder).Build());
 
-    /// <param name="baseDirectory">What relative key file paths of the <c>Federations</c> section are relative to (the settings file's directory).</param>
-    /// <param name="dataDirectory">Overrides <c>Federation:DataDirectory</c> and <c>Hosting:DataDirectory</c>.</param>
-    /// <param name="configureSilo">Test and benchmark settings applied after the configured ones.</param>
     /// <summary>How often anchor cycles run (a TimeSpan, default 10 minutes; 00:00:00 turns the schedule off).</summary>
     public const string AnchorIntervalSetting = "Anchors:Interval";
 
+    /// <summary>The data directory: <paramref name="dataDirectory"/> (from the command line), else the settings' (relative to them), else <c>./data</c>.</summary>
+    public static string DataDirectoryOf(IConfiguration configuration, string baseDirectory, string? dataDirectory) =>
+        dataDirectory ?? Path.Combine(baseDirectory, configuration[DataDirectorySetting] ?? configuration[$"{SiloSettings.SectionName}:DataDirectory"] ?? SiloSettings.DefaultDataDirectory);
+
+    /// <summary>The scroll signing key's file: <c>Federation:Scrolls:SigningKey</c> (relative to the settings), else <c>&lt;data&gt;/keys/scroll.key</c>.</summary>
+    public static string ScrollKeyPath(IConfiguration configuration, string baseDirectory, string data) =>
+        configuration[SigningKeySetting] is { } configuredKey ? Path.Combine(baseDirectory, configuredKey) : Path.Combine(data, "keys", "scroll.key");
+
+    /// <param name="baseDirectory">What relative key file paths of the <c>Federations</c> section are relative to (the settings file's directory).</param>
+    /// <param name="dataDirectory">Overrides <c>Federation:DataDirectory</c> and <c>Hosting:DataDirectory</c>.</param>
+    /// <param name="configureSilo">Test and benchmark settings applied after the configured ones.</param>
     public static Task<CoordinatorHost> StartAsync(IConfiguration configuration, string baseDirectory, string? dataDirectory = null, CoordinatorRole role = CoordinatorRole.Coordinator, CancellationToken ct = default, Action<ISiloBuilder>? configureSilo = null) =>
         StartAsync(configuration, baseDirectory, GenericHost, dataDirectory, role, ct, configureSilo);
 
@@ -93,14 +101,14 @@ public sealed class CoordinatorHost : IAsyncDisposable
     public static async Task<CoordinatorHost> StartAsync(IConfiguration configuration, string baseDirectory, HostShape shape, string? dataDirectory = null, CoordinatorRole role = CoordinatorRole.Coordinator, CancellationToken ct = default, Action<ISiloBuilder>? configureSilo = null)
     {
         // A path in the settings is relative to the settings file (as key files are); one given on the command line, to the working directory.
-        var data = dataDirectory ?? Path.Combine(baseDirectory, configuration[DataDirectorySetting] ?? configuration[$"{SiloSettings.SectionName}:DataDirectory"] ?? SiloSettings.DefaultDataDirectory);
+        var data = DataDirectoryOf(configuration, baseDirectory, dataDirectory);
         var effective = new ConfigurationBuilder()
             .AddConfiguration(configuration)
             .AddInMemoryCollection(new Dictionary<string, string?> { [$"{SiloSettings.SectionName}:DataDirectory"] = data })
             .Build();
         var silo = SiloSettings.Load(effective, data);
 
-        var keyPath = configuration[SigningKeySetting] is { } configuredKey ? Path.Combine(baseDirectory, configuredKey) : Path.Combine(data, "keys", "scroll.key");
+        var keyPath = ScrollKeyPath(configuration, baseDirectory, data);
         var reader = role == CoordinatorRole.Reader;
         if (reader && !File.Exists(keyPath))
         {

@@ -2,14 +2,16 @@ using System.Text.Json.Nodes;
 using Federation.Core.Canonical;
 using Federation.Core.Crypto;
 
-namespace Federation.Simulation;
+namespace Federation.Core.Signing;
 
 /// <summary>
 /// The keys a verifier trusts, from outside the folder it checks (docs/formats/trust-file.md): the governance key
 /// (it signs FederationAccepts), the plan key, the scroll key (checkpoints) and each validator's key (commit votes).
-/// <c>fed verify --phase M5 --trust FILE</c> refuses artifacts signed by any other key.
+/// <c>fed verify --phase M5 --trust FILE</c> refuses artifacts signed by any other key; <c>fed node run --trust FILE</c>
+/// checks the coordinator's accept, checkpoints and commit certificates with them. A node needs no plan key: a trust file
+/// written for nodes (<c>fed trust export</c>) has none, and M5 verification with it is refused.
 /// </summary>
-public sealed record TrustRoots(Ed25519PublicKey Governance, Ed25519PublicKey Plan, Ed25519PublicKey Scroll, IReadOnlyDictionary<string, Ed25519PublicKey> Validators)
+public sealed record TrustRoots(Ed25519PublicKey Governance, Ed25519PublicKey? Plan, Ed25519PublicKey Scroll, IReadOnlyDictionary<string, Ed25519PublicKey> Validators)
 {
     public const string FormatName = "fed-trust/v1";
 
@@ -66,19 +68,23 @@ public sealed record TrustRoots(Ed25519PublicKey Governance, Ed25519PublicKey Pl
 
         return new TrustRoots(
             Key(json, "governance_key"),
-            Key(json, "plan_key"),
+            json.ContainsKey("plan_key") ? Key(json, "plan_key") : null,
             Key(json, "scroll_key"),
             validators.ToDictionary(v => v.Key, v => Key(validators, v.Key, $"validators.{v.Key}"), StringComparer.Ordinal));
     }
 
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson()
     {
-        ["format"] = FormatName,
-        ["governance_key"] = Governance.ToHex(),
-        ["plan_key"] = Plan.ToHex(),
-        ["scroll_key"] = Scroll.ToHex(),
-        ["validators"] = new JsonObject(Validators.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => KeyValuePair.Create(v.Key, (JsonNode?)JsonValue.Create(v.Value.ToHex())))),
-    };
+        var json = new JsonObject { ["format"] = FormatName, ["governance_key"] = Governance.ToHex() };
+        if (Plan is not null)
+        {
+            json["plan_key"] = Plan.ToHex();
+        }
+
+        json["scroll_key"] = Scroll.ToHex();
+        json["validators"] = new JsonObject(Validators.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => KeyValuePair.Create(v.Key, (JsonNode?)JsonValue.Create(v.Value.ToHex()))));
+        return json;
+    }
 
     private static string Text(JsonObject json, string name, string? label = null) =>
         json[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new FormatException($"\"{label ?? name}\" must be a string");
