@@ -301,4 +301,22 @@ public sealed class NodeAgentTests : IDisposable
 
         AssertAcknowledgedReceiptsAreSealed(names);
     }
+
+    [Fact]
+    public void Fed_demo_live_runs_a_coordinator_and_its_agents_until_epochs_commit_then_checks_every_scroll_offline()
+    {
+        var output = Path.Combine(_dir.Path, "live");
+        var run = FedRunner.Process(null, "demo", "live", "--nodes", "3", "--epochs", "2", "--out", output);
+        Assert.True(run.ExitCode == 0, run.Out + run.Err);
+        Assert.Contains("n1: epoch 2 committed (3 included; certificate of 3 votes verified)", run.Out);
+        Assert.Contains("live.updates: OK", run.Out);
+        Assert.Contains("live.governance: OK", run.Out);
+        Assert.Contains("live demo OK", run.Out);
+        Assert.True(File.Exists(Path.Combine(output, "trust.json")));
+
+        // It starts from a fresh directory only: nothing of a previous run is touched.
+        var again = FedRunner.Process(null, "demo", "live", "--out", output);
+        Assert.Equal(ExitCodes.UnusableInput, again.ExitCode);
+        Assert.Contains("exists and is not empty", again.Err);
+    }
 }

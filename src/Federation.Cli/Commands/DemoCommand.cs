@@ -22,6 +22,7 @@ public static class DemoCommand
         var output = new Option<string>("--out") { Description = "Directory for the demo's key and receipt", DefaultValueFactory = _ => Path.Combine("data", "demo") };
         var command = new Command("demo", "Generate a key, sign a receipt and verify it (offline)") { output };
         command.SetAction(parse => console.Run(() => Run(console, parse.GetValue(output)!)));
+        command.Subcommands.Add(DemoLiveCommand.Build(console));
         return command;
     }
 
