@@ -64,6 +64,31 @@ internal sealed partial class FedProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until <c>fed serve</c> answers <c>/healthz</c> at <paramref name="url"/>; false if it exits or <paramref name="timeout"/> passes first.</summary>
+    public async Task<bool> WaitHealthyAsync(string url, TimeSpan timeout, CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < timeout && !_process.HasExited)
+        {
+            try
+            {
+                if ((await http.GetAsync($"{url}/healthz", ct)).IsSuccessStatusCode)
+                {
+                    return true;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(200, ct);
+        }
+
+        return false;
+    }
+
     /// <summary>The exit code, or null if the process had not exited within <paramref name="timeout"/> (it is then killed).</summary>
     public async Task<int?> WaitForExitAsync(TimeSpan timeout, CancellationToken ct = default)
     {

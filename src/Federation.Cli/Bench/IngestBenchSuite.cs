@@ -299,7 +299,7 @@ public sealed partial class IngestBenchSuite : IBenchSuite
     /// The raw limit: NSec (libsodium) verifying signed updates — each its signature by its node's key, in turn, round and
     /// round — on <c>threads</c> threads (each starting at its own offset), in bursts whose counts and times add up.
     /// </summary>
-    private sealed class VerifyBurst
+    internal sealed class VerifyBurst
     {
         private readonly byte[][] _bytes;
         private readonly byte[][] _signatures;

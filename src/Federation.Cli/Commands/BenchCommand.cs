@@ -18,6 +18,7 @@ public static class BenchCommand
         new IngestBenchSuite(),
         new EpochBenchSuite(),
         new SimulateBenchSuite(),
+        new HttpIngestBenchSuite(),
     ];
 
     public static Command Build(CliConsole console)

@@ -66,7 +66,7 @@ public static class DemoLiveCommand
         var server = FedProcess.Start("serve", ["serve", "--settings", settings, "--urls", url], (_, line) => { lock (serverLog) { serverLog.AppendLine(line); } });
         try
         {
-            if (!await HealthyAsync(url, server, ct))
+            if (!await server.WaitHealthyAsync(url, TimeSpan.FromSeconds(60), ct))
             {
                 return console.Fail($"fed serve did not answer {url}/healthz within 60 s: {serverLog}");
             }
@@ -129,68 +129,21 @@ public static class DemoLiveCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>Keys (governance, four validators, the scroll key, one per node) and the coordinator's settings.</summary>
+    /// <summary>The federation's keys, one per node under <c>nodes/</c>, and the coordinator's settings.</summary>
     private static string Write(string dir, IReadOnlyList<string> names)
     {
-        foreach (var name in new[] { "governance", "v0", "v1", "v2", "v3" })
-        {
-            using var key = Ed25519PrivateKey.Generate();
-            KeyFiles.WriteKeyPair(Path.Combine(dir, "keys", name + ".key"), key);
-        }
-
-        using (var scroll = Ed25519PrivateKey.Generate())
-        {
-            KeyFiles.WriteKeyPair(Path.Combine(dir, "data", "keys", "scroll.key"), scroll);
-        }
-
-        var registry = new List<string>();
+        var fingerprints = new List<KeyFingerprint>();
         foreach (var name in names)
         {
             using var key = Ed25519PrivateKey.Generate();
             KeyFiles.WriteKeyPair(Path.Combine(dir, "nodes", name + ".key"), key);
-            registry.Add($$"""{ "Fingerprint": "{{key.Fingerprint}}", "Capabilities": ["ingest.v1", "delta.vector.v1"] }""");
+            fingerprints.Add(key.Fingerprint);
         }
 
-        var settings = Path.Combine(dir, "appsettings.json");
-        File.WriteAllText(settings, $$"""
-            {
-              "Federation": { "DataDirectory": "data" },
+        return LocalFederation.Write(dir, Federation, 8, fingerprints, """
               "Epochs": { "Grace": "00:00:01", "CheckInterval": "00:00:00.200" },
               "Anchors": { "Interval": "00:00:05" },
-              "Federations": [
-                { "Id": "{{Federation}}", "Aggregation": "vector", "VectorDimension": 8, "RequiredCapabilities": ["ingest.v1"],
-                  "GovernanceKeyFile": "keys/governance.key",
-                  "Nodes": [ {{string.Join(",\n                             ", registry)}} ],
-                  "Validators": [ { "Id": "v0", "KeyFile": "keys/v0.key" }, { "Id": "v1", "KeyFile": "keys/v1.key" },
-                                  { "Id": "v2", "KeyFile": "keys/v2.key" }, { "Id": "v3", "KeyFile": "keys/v3.key" } ] }
-              ]
-            }
             """);
-        return settings;
-    }
-
-    private static async Task<bool> HealthyAsync(string url, FedProcess server, CancellationToken ct)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromSeconds(60) && !server.HasExited)
-        {
-            try
-            {
-                if ((await http.GetAsync($"{url}/healthz", ct)).IsSuccessStatusCode)
-                {
-                    return true;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            await Task.Delay(200, ct);
-        }
-
-        return false;
     }
 
     /// <summary>Runs one fed command to its end, its output shown indented.</summary>

@@ -73,6 +73,22 @@ public sealed record SiloSettings
 
     public TimeSpan MinimumReminderPeriod { get; init; } = DefaultMinimumReminderPeriod;
 
+    /// <summary>
+    /// Failure detection of a cluster on PostgreSQL (<c>Hosting:Membership:ProbeTimeout</c>, <c>NumMissedProbesLimit</c>,
+    /// <c>TableRefreshTimeout</c>): a silo that misses this many probes of this timeout is voted dead and its grains move.
+    /// Orleans' defaults (10 s, 3, 60 s) take about 11 s; these about 2 s (ORLEANS.md), which keeps a federation whose
+    /// silo was killed served again within 5 s.
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; init; } = DefaultProbeTimeout;
+
+    public int NumMissedProbesLimit { get; init; } = DefaultNumMissedProbesLimit;
+
+    public TimeSpan TableRefreshTimeout { get; init; } = DefaultTableRefreshTimeout;
+
+    public static readonly TimeSpan DefaultProbeTimeout = TimeSpan.FromSeconds(1);
+    public const int DefaultNumMissedProbesLimit = 2;
+    public static readonly TimeSpan DefaultTableRefreshTimeout = TimeSpan.FromSeconds(2);
+
     /// <summary>OTLP/HTTP (protobuf) endpoint, e.g. http://127.0.0.1:4318; null disables export.</summary>
     public Uri? OtlpEndpoint { get; init; }
 
@@ -161,6 +177,11 @@ public sealed record SiloSettings
             DeactivationTimeout = Positive("Collection:DeactivationTimeout", DefaultDeactivationTimeout),
             CallTimeout = Positive("Messaging:CallTimeout", DefaultCallTimeout),
             MinimumReminderPeriod = Positive("Reminders:MinimumPeriod", DefaultMinimumReminderPeriod),
+            ProbeTimeout = Positive("Membership:ProbeTimeout", DefaultProbeTimeout),
+            NumMissedProbesLimit = section.GetValue("Membership:NumMissedProbesLimit", DefaultNumMissedProbesLimit) is var probes && probes is >= 1 and <= 100
+                ? probes
+                : throw new ArgumentException($"{SectionName}:Membership:NumMissedProbesLimit must be 1 to 100 (is {section["Membership:NumMissedProbesLimit"]})"),
+            TableRefreshTimeout = Positive("Membership:TableRefreshTimeout", DefaultTableRefreshTimeout),
             OtlpEndpoint = endpoint,
             MetricsExportInterval = configuration.GetValue("Telemetry:MetricsExportInterval", DefaultMetricsExportInterval) is { } interval && interval > TimeSpan.Zero
                 ? interval
@@ -209,6 +230,12 @@ public sealed record SiloSettings
                 o.AdvertisedIPAddress = AdvertisedAddress;
                 o.SiloPort = siloPort;
                 o.GatewayPort = GatewayPort;
+            });
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = ProbeTimeout;
+                o.NumMissedProbesLimit = NumMissedProbesLimit;
+                o.TableRefreshTimeout = TableRefreshTimeout;
             });
         }
         else
