@@ -49,6 +49,9 @@ public sealed record AgentOptions(
     long? StopAfterEpochs = null,
     IReadOnlyList<string>? Capabilities = null);
 
+/// <summary>A coordinator answered 5xx: the agent tries again next round.</summary>
+public sealed class CoordinatorTroubleException(string message) : Exception(message);
+
 /// <summary>A refusal the agent cannot go on after (revoked, unknown key, a state whose certificate does not verify).</summary>
 public sealed class AgentStoppedException(string message) : Exception(message);
 
@@ -122,6 +125,10 @@ public sealed class NodeAgent : IDisposable
             catch (CycleException ex)
             {
                 Say($"local cycle failed, epoch skipped: {ex.Message}");
+            }
+            catch (CoordinatorTroubleException ex)
+            {
+                SayOnce($"the coordinator answered an error; trying again: {ex.Message}");
             }
 
             try
@@ -471,8 +478,11 @@ public sealed class NodeAgent : IDisposable
     private async Task<JsonObject> ExpectAsync(CoordinatorReply reply, string what) =>
         JsonNode.Parse(await ExpectRawAsync(reply, what)) as JsonObject ?? throw new AgentStoppedException($"{reply.Coordinator}: {what} is not a JSON object");
 
+    /// <summary>The body of a 2xx answer; a 5xx one is the coordinator's trouble, tried again next round; any other stops the agent.</summary>
     private static Task<byte[]> ExpectRawAsync(CoordinatorReply reply, string what) =>
-        reply.Ok ? Task.FromResult(reply.Body) : throw new AgentStoppedException($"{reply.Coordinator}: {what}: {reply}");
+        reply.Ok ? Task.FromResult(reply.Body)
+        : (int)reply.Status >= 500 ? throw new CoordinatorTroubleException($"{reply.Coordinator}: {what}: {reply}")
+        : throw new AgentStoppedException($"{reply.Coordinator}: {what}: {reply}");
 
     private static void Refused(string what, CoordinatorReply reply) =>
         throw new AgentStoppedException($"{what} refused by {reply.Coordinator}: {reply}");

@@ -277,6 +277,12 @@ public interface IEpochGrain : IGrainWithStringKey
     /// <summary>Starts the schedule: the quorum-plus-grace check and the durable deadline reminder.</summary>
     Task StartAsync();
 
+    /// <summary>
+    /// Does nothing but make sure the grain is active, so its quorum-plus-grace timer runs: after its silo died (or it was
+    /// collected) the grain is placed again on this call. <c>fed serve</c> calls it every second.
+    /// </summary>
+    Task KeepAsync();
+
     [ReadOnly]
     Task<IReadOnlyList<EpochReport>> HistoryAsync();
 }

@@ -38,12 +38,14 @@ public static class CoordinatorWeb
                 return Task.CompletedTask;
             }));
             builder.Services.AddSingleton<IngestGateway>();
+            builder.Services.AddHostedService<EpochKeeper>();
             return builder;
         },
         builder =>
         {
             RateLimits.Load(builder.Configuration).AddTo(builder.Services);
             var app = ((WebApplicationBuilder)builder).Build();
+            app.Use(AnswerUnavailableAsync);
             app.UseRateLimiter();
             app.MapNodeApi();
             app.MapOperatorApi();
@@ -51,6 +53,29 @@ public static class CoordinatorWeb
             app.MapOpenApi("/openapi/{documentName}.json");
             return app;
         });
+
+    /// <summary>
+    /// In a cluster, a grain whose silo just died cannot answer until membership has declared the silo dead and the grain
+    /// has moved (seconds): such a request is answered 503 <c>unavailable</c> with <c>Retry-After: 1</c>, nothing of it
+    /// decided, so the client sends it again (to this silo or another) instead of taking it for a failure.
+    /// </summary>
+    private static async Task AnswerUnavailableAsync(Microsoft.AspNetCore.Http.HttpContext context, Microsoft.AspNetCore.Http.RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (IsUnavailable(ex) && !context.Response.HasStarted)
+        {
+            context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status503ServiceUnavailable;
+            await NodeApi.Problem(Microsoft.AspNetCore.Http.StatusCodes.Status503ServiceUnavailable, "unavailable",
+                $"the federation's grains are moving to another silo ({ex.GetType().Name}); send the request again",
+                headers: new Dictionary<string, string> { ["Retry-After"] = "1" }).ExecuteAsync(context);
+        }
+    }
+
+    private static bool IsUnavailable(Exception ex) => ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException
+        || (ex.InnerException is { } inner && IsUnavailable(inner));
 
     /// <summary>Slow or half-open clients cannot tie the server up: bounded headers, bodies, time and connections.</summary>
     private static void ConfigureLimits(KestrelServerOptions kestrel)

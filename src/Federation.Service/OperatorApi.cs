@@ -160,6 +160,41 @@ public static class OperatorApi
         .WithSummary("Anchor cycles run so far, the last one's time, and each scroll's latest anchor: outcome, size, root, receipt (any role)")
         .ProducesProblem(StatusCodes.Status401Unauthorized);
 
+        // In a cluster: which silo serves this request and which hosts each of the federation's grains (a grain that is
+        // not active now is placed when it is next called: null).
+        federation.MapGet("/placement", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations, Orleans.Runtime.ILocalSiloDetails silo) =>
+        {
+            if (await AuthorizeAsync(request, federation, grains, federations, Everyone) is { } refused)
+            {
+                return refused;
+            }
+
+            var management = grains.GetGrain<IManagementGrain>(0);
+            var hosts = await management.GetHosts(onlyActive: true);
+            var placed = new JsonObject();
+            foreach (var (name, grain) in new (string, IAddressable)[]
+            {
+                ("federation", grains.GetGrain<IFederationGrain>(federation)),
+                ("epoch", grains.GetGrain<IEpochGrain>(federation)),
+                ("updates_scroll", grains.GetGrain<IScrollGrain>(Core.Scrolls.FederationScrolls.Updates(federation))),
+                ("governance_scroll", grains.GetGrain<IScrollGrain>(Core.Scrolls.FederationScrolls.Governance(federation))),
+                ("membership_scroll", grains.GetGrain<IScrollGrain>(Core.Scrolls.FederationScrolls.Membership(federation))),
+            })
+            {
+                placed[name] = (await management.GetActivationAddress(grain))?.ToParsableString();
+            }
+
+            return Results.Text(new JsonObject
+            {
+                ["federation"] = federation,
+                ["silo"] = silo.SiloAddress.ToParsableString(),
+                ["silos"] = new JsonArray([.. hosts.Keys.Select(h => h.ToParsableString()).Order(StringComparer.Ordinal).Select(h => (JsonNode?)h)]),
+                ["grains"] = placed,
+            }.ToJsonString(), "application/json");
+        })
+        .WithSummary("The cluster's active silos, the silo answering, and the silo hosting each of the federation's grains (any role)")
+        .ProducesProblem(StatusCodes.Status401Unauthorized);
+
         federation.MapPost("/anchor-now", async (string federation, HttpRequest request, IGrainFactory grains, FederationDirectory federations) =>
         {
             if (await AuthorizeAsync(request, federation, grains, federations, AccessRole.Operator) is { } refused)

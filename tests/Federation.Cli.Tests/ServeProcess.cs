@@ -35,11 +35,12 @@ internal sealed class ServeProcess : IAsyncDisposable
     }
 
     /// <param name="port">Where to listen (default: a free port); a restarted coordinator takes its predecessor's.</param>
-    public static async Task<ServeProcess> StartAsync(string settings, HttpClient http, int? port = null)
+    /// <param name="more">More arguments of fed serve, e.g. <c>--data-dir</c>.</param>
+    public static async Task<ServeProcess> StartAsync(string settings, HttpClient http, int? port = null, params string[] more)
     {
         port ??= SiloSettings.FreePort();
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "fed.dll"), "serve", "--settings", settings, "--urls", $"http://127.0.0.1:{port}" })
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "fed.dll"), "serve", "--settings", settings, "--urls", $"http://127.0.0.1:{port}" }.Concat(more))
         {
             info.ArgumentList.Add(arg);
         }

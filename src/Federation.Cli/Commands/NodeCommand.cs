@@ -93,7 +93,7 @@ public static class NodeCommand
             {
                 lock (console.Out)
                 {
-                    console.Out.WriteLine(line);
+                    console.Out.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss.fff'Z'} {line}");
                     console.Out.Flush();
                 }
             });

@@ -45,6 +45,8 @@ public sealed class EpochGrain(
         return Task.CompletedTask;
     }
 
+    public Task KeepAsync() => Task.CompletedTask;
+
     public async Task StartAsync() =>
         await this.RegisterOrUpdateReminder(DeadlineReminder, options.Deadline, options.Deadline);
 
