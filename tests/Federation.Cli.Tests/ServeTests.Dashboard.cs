@@ -1,22 +1,34 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Playwright;
 
 namespace Federation.Cli.Tests;
 
 /// <summary>
-/// The Orleans Dashboard of <c>fed serve</c>, as an operator meets it: a real process and plain HTTP. Only a cluster
-/// operator token opens it; a federation's tokens of any role are refused with the reason; nothing under
-/// <c>/dashboard</c> is served without a session or a token.
+/// The Orleans Dashboard of <c>fed serve</c>, as an operator meets it: a real process, a real browser (the system's
+/// chromium driven by Playwright) and plain HTTP. Only a cluster operator token opens it; a federation's tokens of
+/// any role are refused with the reason; nothing under <c>/dashboard</c> is served without a session or a token.
 /// </summary>
 public sealed partial class ServeTests
 {
+    /// <summary>Debian's chromium (scripts/install-prerequisites.sh installs it with FED_INSTALL_TEST_DEPS=1).</summary>
+    private const string Chromium = "/usr/bin/chromium";
+
+    private static readonly TimeSpan BrowserWait = TimeSpan.FromSeconds(30);
+
     private string ClusterToken(string label = "dashboard test")
     {
         var created = FedRunner.InProcess("token", "create", "--cluster", "--role", "operator", "--label", label, "--settings", Settings);
         Assert.True(created.ExitCode == 0, created.Err);
         Assert.Contains("(operator of the cluster) created; it is not shown again", created.Err);
         return created.Out.Trim();
+    }
+
+    private static async Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright)
+    {
+        Assert.True(File.Exists(Chromium), $"the dashboard's browser test needs chromium at {Chromium}: apt-get install -y chromium (FED_INSTALL_TEST_DEPS=1 bash scripts/install-prerequisites.sh does it)");
+        return await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
     }
 
     [Fact]
@@ -208,5 +220,101 @@ public sealed partial class ServeTests
         var refused = Assert.Throws<ArgumentException>(() => Federation.Service.Dashboard.DashboardAccessOptions.Load(settings));
         Assert.Contains("Service:Dashboard:SessionLifetime", refused.Message);
         Assert.Contains(lifetime, refused.Message);
+    }
+
+    [Fact]
+    public async Task In_a_browser_an_operator_logs_in_with_a_cluster_token_sees_the_federations_grains_and_logs_out()
+    {
+        Prepare();
+        var cluster = ClusterToken();
+        var reviewer = Token(Fed, "reviewer");
+        var federationOperator = Token(Fed, "operator");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchChromiumAsync(playwright);
+        await using var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout((float)BrowserWait.TotalMilliseconds);
+
+        async Task<IResponse> LogInAsync(string token)
+        {
+            await page.FillAsync("#token", token);
+            return await page.RunAndWaitForResponseAsync(() => page.ClickAsync("button[type=submit]"), r => r.Request.Method == "POST" && r.Url.EndsWith("/dashboard/login", StringComparison.Ordinal));
+        }
+
+        ServeProcess? server = await ServeProcess.StartAsync(Settings, _http);
+        try
+        {
+            // No session: the dashboard sends the browser to the login page.
+            await page.GotoAsync(new Uri(server.Root, "dashboard").ToString());
+            Assert.Equal(new Uri(server.Root, "dashboard/login?ReturnUrl=%2Fdashboard").ToString(), page.Url);
+            Assert.Equal("Cluster operator token", await page.InnerTextAsync("label[for=token]"));
+
+            // A federation's reviewer and operator tokens are refused, saying why; a wrong token is not valid.
+            Assert.Equal(403, (await LogInAsync(reviewer)).Status);
+            Assert.Contains($"That is a reviewer token of federation \"{Fed}\"", await page.InnerTextAsync(".error"));
+            Assert.Contains("fed token create --cluster --role operator", await page.InnerTextAsync(".error"));
+            Assert.Equal(403, (await LogInAsync(federationOperator)).Status);
+            Assert.Contains($"That is an operator token of federation \"{Fed}\"", await page.InnerTextAsync(".error"));
+            Assert.Equal(401, (await LogInAsync("fed_" + new string('x', 43))).Status);
+            Assert.Equal("That token is not valid.", await page.InnerTextAsync(".error"));
+            Assert.DoesNotContain(await context.CookiesAsync([new Uri(server.Root, "dashboard/").ToString()]), c => c.Name == "fed_dashboard");
+
+            // The cluster operator's token opens a session and the dashboard's overview renders the live cluster.
+            Assert.Equal(303, (await LogInAsync(cluster)).Status);
+            await page.WaitForURLAsync(new Uri(server.Root, "dashboard/").ToString());
+            await AssertDashboardShowsTheClusterAsync(page);
+            var session = (await context.CookiesAsync([new Uri(server.Root, "dashboard/").ToString()])).Single(c => c.Name == "fed_dashboard");
+            Assert.True(session.HttpOnly);
+            Assert.Equal(SameSiteAttribute.Strict, session.SameSite);
+            Assert.Equal("/dashboard", session.Path);
+            Assert.Equal(-1, session.Expires); // a session cookie: gone when the browser closes
+            Assert.DoesNotContain(cluster, session.Value);
+
+            // A restart (same address) keeps the session: the keys that encrypt it are under the data directory.
+            var port = server.Root.Port;
+            await server.DisposeAsync();
+            server = null;
+            server = await ServeProcess.StartAsync(Settings, _http, port);
+            await page.GotoAsync(new Uri(server.Root, "dashboard/").ToString());
+            Assert.Equal(new Uri(server.Root, "dashboard/").ToString(), page.Url);
+            await AssertDashboardShowsTheClusterAsync(page);
+
+            // Logging out ends the session: the dashboard sends the browser to the login page again.
+            await page.GotoAsync(new Uri(server.Root, "dashboard/logout").ToString());
+            Assert.Contains("You are logged in as dashboard test", await page.InnerTextAsync(".notice"));
+            await page.ClickAsync("button[type=submit]");
+            await page.WaitForURLAsync(new Uri(server.Root, "dashboard/login?signed_out=1").ToString());
+            Assert.Equal("You are logged out.", await page.InnerTextAsync(".notice"));
+            Assert.DoesNotContain(await context.CookiesAsync([new Uri(server.Root, "dashboard/").ToString()]), c => c.Name == "fed_dashboard");
+            await page.GotoAsync(new Uri(server.Root, "dashboard/").ToString());
+            Assert.StartsWith(new Uri(server.Root, "dashboard/login?ReturnUrl=").ToString(), page.Url);
+        }
+        finally
+        {
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The dashboard's pages read the live silo: the overview counts one active silo, and its Grains page lists the
+    /// federation grains, one activation per federation served (fed1 and fed2: each one's epoch started).
+    /// </summary>
+    private static async Task AssertDashboardShowsTheClusterAsync(IPage page)
+    {
+        try
+        {
+            var silos = page.Locator(".info-box-content", new() { Has = page.GetByText("Active Silos", new() { Exact = true }) }).Locator(".info-box-number");
+            await Assertions.Expect(silos).ToHaveTextAsync("1", new() { Timeout = (float)BrowserWait.TotalMilliseconds });
+            await page.Locator("a[href='#/grains']").First.ClickAsync();
+            var federations = page.Locator("tr", new() { Has = page.Locator("a[href='#/grain/Federation.Grains.Federation.FederationGrain']") }).Locator("td").Nth(2);
+            await Assertions.Expect(federations).ToHaveTextAsync("2", new() { Timeout = (float)BrowserWait.TotalMilliseconds });
+        }
+        catch (PlaywrightException ex)
+        {
+            throw new Xunit.Sdk.XunitException($"the dashboard did not show the cluster ({ex.Message}); at {page.Url} the page said: {await page.InnerTextAsync("body")}");
+        }
     }
 }
