@@ -5,8 +5,9 @@ set -euo pipefail
 
 # Ed25519 is NSec's, with the libsodium its NuGet package carries (runtimes/linux-x64/native/): nothing to install.
 packages=(zlib1g openssl)
-# The test suite also needs a PostgreSQL server (tests start throwaway clusters).
-[ "${FED_INSTALL_TEST_DEPS:-0}" = "1" ] && packages+=(postgresql-15)
+# The test suite also needs a PostgreSQL server (tests start throwaway clusters) and Debian's chromium (the
+# dashboard's browser test drives /usr/bin/chromium with Playwright; no browser is downloaded).
+[ "${FED_INSTALL_TEST_DEPS:-0}" = "1" ] && packages+=(postgresql-15 chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

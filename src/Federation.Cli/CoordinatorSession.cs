@@ -5,10 +5,11 @@ using Microsoft.Extensions.Configuration;
 
 namespace Federation.Cli;
 
-/// <summary>Options of the commands that act on a coordinator's state (review, advisory).</summary>
-public sealed class CoordinatorCliOptions
+/// <summary>Options of the commands that act on a coordinator's state (review, advisory, token).</summary>
+/// <param name="federationRequired">False for a command that may act on the cluster instead (<c>fed token --cluster</c>).</param>
+public sealed class CoordinatorCliOptions(bool federationRequired = true)
 {
-    public Option<string> Federation { get; } = new("--federation") { Description = "Federation id", Required = true };
+    public Option<string> Federation { get; } = new("--federation") { Description = "Federation id", Required = federationRequired };
 
     public Option<string> DataDir { get; } = new("--data-dir") { Description = "The coordinator's data directory (default: appsettings Federation:DataDirectory or ./data)" };
 
@@ -60,9 +61,8 @@ internal static class CoordinatorSession
     /// <param name="role"><see cref="CoordinatorRole.Reader"/> for the commands that only read: no private key, nothing written.</param>
     public static async Task<(CoordinatorHost Host, string FederationId)> OpenAsync(ParseResult parse, CoordinatorCliOptions options, CancellationToken ct, CoordinatorRole role = CoordinatorRole.Command)
     {
-        var (configuration, baseDirectory) = LoadSettings(parse.GetValue(options.Settings));
         var federationId = FederationScrolls.ValidateFederationId(parse.GetValue(options.Federation)!);
-        var host = await CoordinatorHost.StartAsync(configuration, baseDirectory, parse.GetValue(options.DataDir), role, ct);
+        var host = await OpenClusterAsync(parse, options, ct, role);
         if (!host.FederationIds.Contains(federationId))
         {
             await host.DisposeAsync();
@@ -72,5 +72,12 @@ internal static class CoordinatorSession
         }
 
         return (host, federationId);
+    }
+
+    /// <summary>The coordinator over the data directory, for a command about the cluster rather than one federation.</summary>
+    public static Task<CoordinatorHost> OpenClusterAsync(ParseResult parse, CoordinatorCliOptions options, CancellationToken ct, CoordinatorRole role = CoordinatorRole.Command)
+    {
+        var (configuration, baseDirectory) = LoadSettings(parse.GetValue(options.Settings));
+        return CoordinatorHost.StartAsync(configuration, baseDirectory, parse.GetValue(options.DataDir), role, ct);
     }
 }

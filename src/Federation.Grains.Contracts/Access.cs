@@ -21,10 +21,29 @@ public enum AccessRole
 [GenerateSerializer, Immutable, Alias("fed.access-token.v1")]
 public sealed record AccessToken([property: Id(0)] string Id, [property: Id(1)] AccessRole Role, [property: Id(2)] string Label, [property: Id(3)] DateTimeOffset CreatedAt);
 
-/// <summary>The bearer tokens of one federation (key: the federation id), stored as SHA-256 hashes in grain state.</summary>
+/// <summary>Whose tokens an <see cref="IAccessGrain"/> keeps: a federation's (its key is the federation id) or the cluster's.</summary>
+public static class AccessScopes
+{
+    /// <summary>
+    /// The key of the cluster's tokens: operator tokens that open what spans every federation (the Orleans Dashboard,
+    /// which shows every grain's state). No federation can have this id (ids are <c>[a-z0-9][a-z0-9-]*</c>).
+    /// </summary>
+    public const string Cluster = "_cluster";
+
+    /// <summary>The only role a cluster token may have: the dashboard shows everything, so only operators see it.</summary>
+    public const AccessRole ClusterRole = AccessRole.Operator;
+}
+
+/// <summary>
+/// The bearer tokens of one federation (key: the federation id), or of the cluster (key: <see cref="AccessScopes.Cluster"/>),
+/// stored as SHA-256 hashes in grain state.
+/// </summary>
 public interface IAccessGrain : IGrainWithStringKey
 {
-    /// <summary>Adds the token whose SHA-256 is <paramref name="tokenHash"/>; returns its id (the first 12 hex digits of the hash).</summary>
+    /// <summary>
+    /// Adds the token whose SHA-256 is <paramref name="tokenHash"/>; returns its id (the first 12 hex digits of the hash).
+    /// A cluster token must have <see cref="AccessScopes.ClusterRole"/> (else <see cref="ArgumentException"/>).
+    /// </summary>
     Task<AccessToken> AddAsync(Sha256Digest tokenHash, AccessRole role, string label);
 
     /// <summary>The token with this hash, or null. A hash not known is looked up again in storage (at most once a second), so a token created by another process is usable at once.</summary>

@@ -1,4 +1,5 @@
 using Federation.Grains.Services;
+using Federation.Service.Dashboard;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -10,7 +11,7 @@ namespace Federation.Service;
 /// <summary>
 /// <c>fed serve</c>'s process: an ASP.NET Core application (Kestrel, minimal APIs) around the coordinator's Orleans
 /// silo — the same silo, federations and stores as every other coordinator (<see cref="CoordinatorHost"/>), plus the
-/// HTTP API. Nothing of the working directory is read implicitly: no appsettings.json, no environment variables.
+/// HTTP API and the Orleans Dashboard under <c>/dashboard</c> for cluster operators (<see cref="DashboardAccess"/>). Nothing of the working directory is read implicitly: no appsettings.json, no environment variables.
 /// </summary>
 public static class CoordinatorWeb
 {
@@ -44,15 +45,20 @@ public static class CoordinatorWeb
         builder =>
         {
             RateLimits.Load(builder.Configuration).AddTo(builder.Services);
+            DashboardAccess.AddTo(builder.Services, DashboardAccessOptions.Load(builder.Configuration), builder.Configuration[$"{SiloSettings.SectionName}:DataDirectory"]!);
             var app = ((WebApplicationBuilder)builder).Build();
             app.Use(AnswerUnavailableAsync);
             app.UseRateLimiter();
+            app.UseAuthentication();
+            app.UseAuthorization();
             app.MapNodeApi();
             app.MapOperatorApi();
             app.MapReviewApi();
+            app.MapDashboard();
             app.MapOpenApi("/openapi/{documentName}.json");
             return app;
-        });
+        },
+        DashboardAccess.AddTo);
 
     /// <summary>
     /// In a cluster, a grain whose silo just died cannot answer until membership has declared the silo dead and the grain

@@ -17,7 +17,8 @@ namespace Federation.Service;
 /// The routes operators, reviewers and auditors call, each behind a bearer token of the federation
 /// (<c>fed token create</c>; kept as its SHA-256 by <see cref="IAccessGrain"/>): list the nodes, register nodes,
 /// revoke a node. A missing or unknown token is 401; a token of another federation is refused as the federation's
-/// data not existing (404, as for an unknown federation); a token whose role may not do this is 403.
+/// data not existing (404, as for an unknown federation); a token whose role may not do this is 403, and so is a
+/// cluster token (<see cref="AccessScopes.Cluster"/>: it opens the dashboard, not a federation's routes).
 /// </summary>
 public static class OperatorApi
 {
@@ -251,6 +252,11 @@ public static class OperatorApi
                 {
                     return (NodeApi.UnknownFederation(federation), null);
                 }
+            }
+
+            if (await grains.GetGrain<IAccessGrain>(AccessScopes.Cluster).FindAsync(hash) is not null)
+            {
+                return (NodeApi.Problem(StatusCodes.Status403Forbidden, "forbidden_scope", $"a cluster token opens the dashboard only; the routes of federation \"{federation}\" take a token of it (fed token create --federation {federation})"), null);
             }
 
             return (Unauthorized("the token is not valid"), null);

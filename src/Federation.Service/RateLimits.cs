@@ -10,17 +10,23 @@ namespace Federation.Service;
 
 /// <summary>
 /// Request rates <c>fed serve</c> admits (ASP.NET Core rate limiting, token buckets), from <c>Service:RateLimits</c>:
-/// node routes per client address, operator routes per bearer token. Over the rate a request is answered
-/// <c>429</c> problem+json (<c>rate_limited</c>) with <c>Retry-After</c> in seconds, and nothing of it is read or decided.
+/// node routes per client address, operator routes per bearer token, dashboard logins per client address. Over the
+/// rate a request is answered <c>429</c> problem+json (<c>rate_limited</c>; a page of its own where the route has a
+/// <see cref="RejectionPage"/>) with <c>Retry-After</c> in seconds, and nothing of it is read or decided.
 /// </summary>
 /// <param name="PerNodeRequestsPerSecond">Each node's own bucket, spent by signed updates that verify (<see cref="Federation.Grains.Services.INodeAdmission"/>).</param>
-public sealed record RateLimits(int NodeRequestsPerSecond, int NodeBurst, int TokenRequestsPerSecond, int TokenBurst, int PerNodeRequestsPerSecond = 50, int PerNodeBurst = 100)
+/// <param name="LoginAttemptsPerMinute">Dashboard login attempts (<c>POST /dashboard/login</c>) per client address.</param>
+public sealed record RateLimits(int NodeRequestsPerSecond, int NodeBurst, int TokenRequestsPerSecond, int TokenBurst, int PerNodeRequestsPerSecond = 50, int PerNodeBurst = 100, int LoginAttemptsPerMinute = 10, int LoginBurst = 10)
 {
     public const string SectionName = "Service:RateLimits";
     public const string NodePolicy = "nodes";
     public const string TokenPolicy = "tokens";
+    public const string LoginPolicy = "logins";
 
-    public static readonly RateLimits Default = new(NodeRequestsPerSecond: 500, NodeBurst: 1000, TokenRequestsPerSecond: 20, TokenBurst: 40, PerNodeRequestsPerSecond: 50, PerNodeBurst: 100);
+    public static readonly RateLimits Default = new(NodeRequestsPerSecond: 500, NodeBurst: 1000, TokenRequestsPerSecond: 20, TokenBurst: 40, PerNodeRequestsPerSecond: 50, PerNodeBurst: 100, LoginAttemptsPerMinute: 10, LoginBurst: 10);
+
+    /// <summary>Endpoint metadata: how a route answers a request over its rate, given the seconds to wait (instead of problem+json).</summary>
+    public sealed record RejectionPage(Func<HttpContext, int, Task> WriteAsync);
 
     /// <exception cref="ArgumentException">A setting is not a positive integer (naming it).</exception>
     public static RateLimits Load(IConfiguration configuration)
@@ -40,7 +46,9 @@ public sealed record RateLimits(int NodeRequestsPerSecond, int NodeBurst, int To
             Read(nameof(TokenRequestsPerSecond), Default.TokenRequestsPerSecond),
             Read(nameof(TokenBurst), Default.TokenBurst),
             Read(nameof(PerNodeRequestsPerSecond), Default.PerNodeRequestsPerSecond),
-            Read(nameof(PerNodeBurst), Default.PerNodeBurst));
+            Read(nameof(PerNodeBurst), Default.PerNodeBurst),
+            Read(nameof(LoginAttemptsPerMinute), Default.LoginAttemptsPerMinute),
+            Read(nameof(LoginBurst), Default.LoginBurst));
     }
 
     public void AddTo(IServiceCollection services)
@@ -79,19 +87,26 @@ public sealed record RateLimits(int NodeRequestsPerSecond, int NodeBurst, int To
         {
             var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
             context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+            if (context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<RejectionPage>() is { } page)
+            {
+                await page.WriteAsync(context.HttpContext, retryAfter);
+                return;
+            }
+
             await NodeApi.Problem(StatusCodes.Status429TooManyRequests, "rate_limited", $"too many requests; retry after {retryAfter} s").ExecuteAsync(context.HttpContext);
         };
         options.AddPolicy(NodePolicy, http => Bucket($"ip:{http.Connection.RemoteIpAddress}", NodeRequestsPerSecond, NodeBurst));
         // A token's own bucket, before the token is checked: its hash names the partition (the token itself is never kept).
         options.AddPolicy(TokenPolicy, http => Bucket($"token:{OperatorApi.HashOf(http.Request.Headers.Authorization.ToString())}", TokenRequestsPerSecond, TokenBurst));
+        options.AddPolicy(LoginPolicy, http => Bucket($"login:{http.Connection.RemoteIpAddress}", LoginAttemptsPerMinute, LoginBurst, TimeSpan.FromMinutes(1)));
     });
 
-    private static RateLimitPartition<string> Bucket(string key, int perSecond, int burst) =>
+    private static RateLimitPartition<string> Bucket(string key, int perPeriod, int burst, TimeSpan? period = null) =>
         RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = burst,
-            TokensPerPeriod = perSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = period ?? TimeSpan.FromSeconds(1),
             QueueLimit = 0,
             AutoReplenishment = true,
         });

@@ -19,7 +19,7 @@ namespace Federation.Cli.Tests;
 /// as problem+json with the scrolls' codes — then SIGTERM, a graceful exit, and a second process that still knows the
 /// update.
 /// </summary>
-public sealed class ServeTests : IDisposable
+public sealed partial class ServeTests : IDisposable
 {
     private const string Fed = "fed1";
     private readonly TempDirectory _dir = new();

@@ -24,8 +24,8 @@ public sealed class AccessTokenEntry
 }
 
 /// <summary>
-/// The bearer tokens of one federation (key: the federation id). A token is shown once when created and kept only as
-/// its SHA-256; the HTTP API hashes the presented token and asks here.
+/// The bearer tokens of one federation (key: the federation id) or of the cluster (key: <see cref="AccessScopes.Cluster"/>).
+/// A token is shown once when created and kept only as its SHA-256; the HTTP API hashes the presented token and asks here.
 /// </summary>
 [GrainType("access")]
 public sealed class AccessGrain(
@@ -41,12 +41,21 @@ public sealed class AccessGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        federations.Get(this.GetPrimaryKeyString()); // tenants are explicit: an unknown federation fails the call
+        if (!IsCluster)
+        {
+            federations.Get(this.GetPrimaryKeyString()); // tenants are explicit: an unknown federation fails the call
+        }
+
         return Task.CompletedTask;
     }
 
     public async Task<AccessToken> AddAsync(Sha256Digest tokenHash, AccessRole role, string label)
     {
+        if (IsCluster && role != AccessScopes.ClusterRole)
+        {
+            throw new ArgumentException($"a cluster token is an {AccessScopes.ClusterRole.ToString().ToLowerInvariant()} token, not {role.ToString().ToLowerInvariant()}");
+        }
+
         var hash = tokenHash.ToString();
         if (state.State.Tokens.Any(t => t.Hash == hash))
         {
@@ -55,7 +64,7 @@ public sealed class AccessGrain(
 
         if (state.State.Tokens.Count >= MaxTokens)
         {
-            throw new ArgumentException($"federation \"{this.GetPrimaryKeyString()}\" already holds {MaxTokens} tokens");
+            throw new ArgumentException(IsCluster ? $"the cluster already holds {MaxTokens} tokens" : $"federation \"{this.GetPrimaryKeyString()}\" already holds {MaxTokens} tokens");
         }
 
         var entry = new AccessTokenEntry { Id = hash["sha256:".Length..][..12], Hash = hash, Role = role, Label = label, CreatedAt = time.GetUtcNow() };
@@ -80,6 +89,8 @@ public sealed class AccessGrain(
 
     public Task<IReadOnlyList<AccessToken>> ListAsync() =>
         Task.FromResult<IReadOnlyList<AccessToken>>(state.State.Tokens.Select(View).ToList());
+
+    private bool IsCluster => this.GetPrimaryKeyString() == AccessScopes.Cluster;
 
     private static AccessToken View(AccessTokenEntry entry) => new(entry.Id, entry.Role, entry.Label, entry.CreatedAt);
 }

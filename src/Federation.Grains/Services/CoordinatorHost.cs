@@ -70,9 +70,10 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>
     /// How the process around the silo is built: the generic host (<see cref="GenericHost"/>, for commands and tests) or a
     /// web application (<c>fed serve</c>: the same silo beside the HTTP API). <paramref name="Create"/> makes the builder;
-    /// <paramref name="Build"/> builds it once the silo and the federation services are added.
+    /// <paramref name="Build"/> builds it once the silo and the federation services are added; <paramref name="ConfigureSilo"/>
+    /// adds what only this shape's silo has (the web application's: the dashboard's grain service and call statistics).
     /// </summary>
-    public sealed record HostShape(Func<IHostApplicationBuilder> Create, Func<IHostApplicationBuilder, IHost> Build);
+    public sealed record HostShape(Func<IHostApplicationBuilder> Create, Func<IHostApplicationBuilder, IHost> Build, Action<ISiloBuilder>? ConfigureSilo = null);
 
     /// <summary>A generic host with nothing of its own: no appsettings.json of the working directory, no environment variables.</summary>
     public static readonly HostShape GenericHost = new(
@@ -170,6 +171,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         {
             silo.Apply(orleans, reminders: role == CoordinatorRole.Coordinator, readOnlyState: reader);
             orleans.AddFederationGrains(federations, ledgers, validators, governanceLog, epochs, anchors);
+            shape.ConfigureSilo?.Invoke(orleans);
             configureSilo?.Invoke(orleans);
         });
         if (role == CoordinatorRole.Coordinator)
