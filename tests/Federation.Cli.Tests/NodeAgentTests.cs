@@ -308,7 +308,7 @@ public sealed class NodeAgentTests : IDisposable
         var output = Path.Combine(_dir.Path, "live");
         var run = FedRunner.Process(null, "demo", "live", "--nodes", "3", "--epochs", "2", "--out", output);
         Assert.True(run.ExitCode == 0, run.Out + run.Err);
-        Assert.Contains("n1: epoch 2 committed (3 included; certificate of 3 votes verified)", run.Out);
+        Assert.Matches(@"n1: \S+Z epoch 2 committed \(3 included; certificate of 3 votes verified\)", run.Out);
         Assert.Contains("live.updates: OK", run.Out);
         Assert.Contains("live.governance: OK", run.Out);
         Assert.Contains("live demo OK", run.Out);
