@@ -42,7 +42,7 @@ public sealed class CoordinatorClient : IDisposable
 
     /// <param name="say">Where the client's one-line reports go (offline, back online, rate limited).</param>
     /// <param name="requestTimeout">How long one attempt may take before the coordinator counts as not answering.</param>
-    public CoordinatorClient(IReadOnlyList<Uri> coordinators, Action<string> say, TimeSpan requestTimeout, int maxRetries = 8)
+    public CoordinatorClient(IReadOnlyList<Uri> coordinators, Action<string> say, TimeSpan requestTimeout, int maxRetries = 4)
     {
         if (coordinators.Count == 0)
         {
@@ -61,7 +61,7 @@ public sealed class CoordinatorClient : IDisposable
                 MaxRetryAttempts = maxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 Delay = TimeSpan.FromMilliseconds(250),
-                MaxDelay = TimeSpan.FromSeconds(10),
+                MaxDelay = TimeSpan.FromSeconds(5),
                 OnRetry = args =>
                 {
                     if (args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests)

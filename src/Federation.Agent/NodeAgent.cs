@@ -90,7 +90,7 @@ public sealed class NodeAgent : IDisposable
         _key = key;
         _signer = new Ed25519Signer(key);
         _say = say;
-        _client = new CoordinatorClient(options.Coordinators, say, TimeSpan.FromSeconds(15));
+        _client = new CoordinatorClient(options.Coordinators, say, TimeSpan.FromSeconds(10));
         _cache = AgentCache.Open(options.CacheDirectory, options.Federation, key.Fingerprint);
         _validators = new ValidatorSet([.. options.Trust.Validators.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => (v.Key, v.Value))]);
         _updates = FederationScrolls.Updates(options.Federation);

@@ -55,6 +55,9 @@ internal sealed partial class FedProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>kill -9: the process ends at once.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
     /// <summary>SIGTERM: a graceful stop.</summary>
     public void Terminate()
     {

@@ -11,8 +11,9 @@ namespace Federation.Cli;
 internal static class LocalFederation
 {
     /// <param name="settings">More top-level settings members (JSON text ending in a comma), e.g. epoch timing.</param>
+    /// <param name="scrolls">The <c>Federation:Scrolls</c> members (default: the file store's defaults).</param>
     /// <returns>The settings file.</returns>
-    public static string Write(string directory, string federation, int dimension, IEnumerable<KeyFingerprint> nodes, string settings)
+    public static string Write(string directory, string federation, int dimension, IEnumerable<KeyFingerprint> nodes, string settings, string scrolls = "")
     {
         foreach (var name in new[] { "governance", "v0", "v1", "v2", "v3" })
         {
@@ -29,7 +30,7 @@ internal static class LocalFederation
         var path = Path.Combine(directory, "appsettings.json");
         File.WriteAllText(path, $$"""
             {
-              "Federation": { "DataDirectory": "data" },
+              "Federation": { "DataDirectory": "data", "Scrolls": { {{scrolls}} } },
               {{settings}}
               "Federations": [
                 { "Id": "{{federation}}", "Aggregation": "vector", "VectorDimension": {{dimension}}, "RequiredCapabilities": ["ingest.v1"],

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 namespace Federation.Cli.Tests;
 
 /// <summary><c>fed bench http-ingest --quick --json</c> runs against a real <c>fed serve</c> and reports its figures beside the raw verify rate.</summary>
+[Collection(RealProcesses.Name)]
 public sealed class BenchHttpIngestTests
 {
     [Fact]

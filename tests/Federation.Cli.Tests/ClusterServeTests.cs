@@ -12,6 +12,7 @@ namespace Federation.Cli.Tests;
 /// scroll is killed with kill -9 while the agents submit: nothing acknowledged is lost, the agents fail over, the
 /// epochs go on committing.
 /// </summary>
+[Collection(RealProcesses.Name)]
 public sealed class ClusterServeTests : IAsyncLifetime
 {
     private const string Fed = "fed1";
@@ -54,7 +55,8 @@ public sealed class ClusterServeTests : IAsyncLifetime
               "ConnectionStrings": { "Federation": "{{_database}}" },
               "Federation": { "Scrolls": { "Store": "postgres", "SigningKey": "keys/scroll.key" } },
               "Hosting": { "Clustering": "postgres", "StorageProvider": "postgres", "ReminderProvider": "postgres",
-                           "PostgresConnectionString": "{{_database}}", "ClusterId": "fed-cluster-test" },
+                           "PostgresConnectionString": "{{_database}}", "ClusterId": "fed-cluster-test",
+                           "Messaging": { "CallTimeout": "00:00:10" } },
               "Epochs": { "Grace": "00:00:01", "CheckInterval": "00:00:00.200" },
               "Anchors": { "Interval": "00:00:00" },
               "Federations": [

@@ -47,10 +47,10 @@ public static class FedRunner
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
+        if (!process.WaitForExit(180_000))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("fed did not exit within 60 s: " + string.Join(' ', args));
+            throw new TimeoutException("fed did not exit within 180 s: " + string.Join(' ', args));
         }
 
         return new Result(process.ExitCode, output.Result, error.Result);

@@ -12,6 +12,7 @@ namespace Federation.Cli.Tests;
 /// loopback, speaking the protocol over real HTTP — epochs that run on their own, faulty agents caught, a revoked one
 /// refused, a flooding one backing off, and a coordinator killed with kill -9 and restarted under its agents.
 /// </summary>
+[Collection(RealProcesses.Name)]
 public sealed class NodeAgentTests : IDisposable
 {
     private const string Fed = "fed1";

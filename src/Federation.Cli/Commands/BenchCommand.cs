@@ -19,6 +19,7 @@ public static class BenchCommand
         new EpochBenchSuite(),
         new SimulateBenchSuite(),
         new HttpIngestBenchSuite(),
+        new FailoverBenchSuite(),
     ];
 
     public static Command Build(CliConsole console)

@@ -1,0 +1,11 @@
+namespace Federation.Cli.Tests;
+
+/// <summary>
+/// The tests that run a coordinator and its agents (or a benchmark) as several real processes: one at a time, so on a
+/// two-core machine they do not starve each other (their timeouts are for one such test, not for four at once).
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class RealProcesses
+{
+    public const string Name = "real processes";
+}
