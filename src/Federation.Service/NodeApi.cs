@@ -231,9 +231,21 @@ public static class NodeApi
             return UnknownFederation(federation);
         }
 
+        // The signed messages are JSON: any other declared type is a client speaking something else, refused unread.
+        if (!IsJson(request.ContentType))
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
+                $"the body must be the signed message as application/json, not {(string.IsNullOrEmpty(request.ContentType) ? "a body without Content-Type" : request.ContentType)}");
+        }
+
         var (body, problem) = await ReadBodyAsync(request);
         return problem ?? await handle(body!);
     }
+
+    private static bool IsJson(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        && (media.Charset.Length == 0 || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The body, whole, when it is at most <see cref="MaxBodyBytes"/>; otherwise a 413 problem (nothing more is read).</summary>
     internal static async Task<(byte[]? Body, IResult? Problem)> ReadBodyAsync(HttpRequest request)

@@ -320,4 +320,32 @@ public sealed class NodeAgentTests : IDisposable
         Assert.Equal(ExitCodes.UnusableInput, again.ExitCode);
         Assert.Contains("exists and is not empty", again.Err);
     }
+
+    [Fact]
+    public async Task An_external_cycle_reads_the_state_on_stdin_and_its_delta_is_what_the_federation_aggregates_a_broken_one_skips_the_epoch()
+    {
+        Prepare(["n1", "n2"]);
+        var good = _dir.File("cycle.sh");
+        File.WriteAllText(good, $"cat > '{_dir.File("stdin.json")}'\necho '{{\"kind\":\"vector\",\"values\":[0.5,0.25,0.125,1]}}'\n");
+        var bad = _dir.File("bad.sh");
+        File.WriteAllText(bad, "cat > /dev/null\necho '{\"kind\":\"vector\",\"values\":[1,2]}'\n");
+        await using var server = await ServeProcess.StartAsync(Settings, _http);
+        await using var agent = Agent(server, "n1", "--cycle", $"sh '{good}'", "--epochs", "1");
+        Assert.Equal(0, await agent.WaitForExitAsync(TimeSpan.FromSeconds(90)));
+
+        // The program got the policy and the state the epoch builds on; the committed aggregate is its delta.
+        var input = JsonNode.Parse(File.ReadAllText(_dir.File("stdin.json")))!;
+        Assert.Equal(1, input["epoch"]!.GetValue<long>());
+        Assert.Equal(4, input["vector_dimension"]!.GetValue<int>());
+        Assert.Equal(Fingerprint("n1").ToString(), input["node"]!.GetValue<string>());
+        var committed = await GetAsync(server, $"v1/federations/{Fed}/epochs/1");
+        Assert.Equal(1, committed["included"]!.GetValue<int>());
+        Assert.Equal([0.5, 0.25, 0.125, 1.0], committed["commit_receipt"]!["body"]!["aggregate"]!["values"]!.AsArray().Select(v => v!.GetValue<double>()));
+
+        // A cycle whose delta does not fit the policy skips the epoch with the reason; the agent goes on.
+        await using var broken = Agent(server, "n2", "--cycle", $"sh '{bad}'");
+        Assert.True(await broken.WaitForAsync("local cycle failed, epoch skipped", TimeSpan.FromSeconds(30)), broken.Output);
+        Assert.Contains("wrote no usable delta", broken.Output);
+        Assert.False(broken.HasExited);
+    }
 }

@@ -167,6 +167,15 @@ public sealed partial class ServeTests : IDisposable
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversized.Status);
             Assert.Equal("oversized_message", oversized.Json!["code"]!.GetValue<string>());
 
+            // Another content type is refused unread, whatever the body.
+            using (var text = new HttpRequestMessage(HttpMethod.Post, new Uri(server.Root, $"v1/federations/{Fed}/updates")) { Content = new ByteArrayContent(accepted) })
+            {
+                text.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain");
+                using var wrongType = await _http.SendAsync(text);
+                Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
+                Assert.Contains("\"unsupported_media_type\"", await wrongType.Content.ReadAsStringAsync());
+            }
+
             var malformed = await PostAsync(server, $"v1/federations/{Fed}/updates", "{not json"u8.ToArray());
             Assert.Equal(HttpStatusCode.BadRequest, malformed.Status);
             Assert.Equal("malformed_message", malformed.Json!["code"]!.GetValue<string>());
