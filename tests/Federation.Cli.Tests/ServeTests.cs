@@ -19,6 +19,7 @@ namespace Federation.Cli.Tests;
 /// as problem+json with the scrolls' codes — then SIGTERM, a graceful exit, and a second process that still knows the
 /// update.
 /// </summary>
+[Collection(RealProcesses.Name)]
 public sealed partial class ServeTests : IDisposable
 {
     private const string Fed = "fed1";
@@ -521,7 +522,7 @@ public sealed partial class ServeTests : IDisposable
 
         // ...and then it is over (one a second refills it): of ten at once, some are answered 429 rate_limited with
         // Retry-After, nothing of them decided.
-        var burst = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => _http.PostAsync(new Uri(server.Root, $"v1/federations/{Fed}/updates"), new ByteArrayContent(signed))));
+        var burst = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => _http.PostAsync(new Uri(server.Root, $"v1/federations/{Fed}/updates"), new ByteArrayContent(signed) { Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") } })));
         var limited = burst.FirstOrDefault(a => a.StatusCode == HttpStatusCode.TooManyRequests);
         Assert.NotNull(limited);
         Assert.Equal(TimeSpan.FromSeconds(1), limited.Headers.RetryAfter!.Delta);
