@@ -130,6 +130,15 @@ public sealed class TrustTests : IDisposable
         Assert.Contains("is not the trusted key", resigned.Err);
         Assert.Contains("signature does not verify", resigned.Err);
 
+        // A trust file for nodes (no plan key) cannot vouch for a plan: the verdict says so.
+        var forNodes = JsonNode.Parse(File.ReadAllText(trust))!.AsObject();
+        forNodes.Remove("plan_key");
+        var nodesTrust = Out("nodes-trust.json");
+        File.WriteAllText(nodesTrust, forNodes.ToJsonString());
+        var noPlanKey = Fed("verify", "--phase", "M5", "--artifacts", good, "--trust", nodesTrust);
+        Assert.Equal(1, noPlanKey.Exit);
+        Assert.Contains("the trust file names no plan_key", noPlanKey.Err);
+
         // Another federation's artifacts (other scroll, governance and validator keys) are refused key by key.
         var other = Fed("verify", "--phase", "M5", "--artifacts", Byzantine("b", "2"), "--trust", trust);
         Assert.Equal(1, other.Exit);
