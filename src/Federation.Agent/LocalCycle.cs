@@ -38,11 +38,8 @@ public interface ILocalCycle
 /// epoch and the base state (SHA-256 → values in [−0.05, 0.05)), so honest nodes stay close to each other and every
 /// run from the same keys and states gives the same deltas. Canon federations get three entries whose revision is the epoch.
 /// </summary>
-public sealed class SyntheticCycle(double offset = 0) : ILocalCycle
+public sealed class SyntheticCycle : ILocalCycle
 {
-    /// <summary>Added to every value: a node started with <c>--fault divergent</c> uses 100, far from every honest node.</summary>
-    public double Offset { get; } = offset;
-
     public Task<UpdateDelta> RunAsync(CycleInput input, CancellationToken ct)
     {
         var seed = Encoding.UTF8.GetBytes($"{input.Node}|{input.Epoch}|{input.BaseStateHash}");
@@ -51,7 +48,7 @@ public sealed class SyntheticCycle(double offset = 0) : ILocalCycle
             var entries = new Dictionary<string, CanonEntry>(StringComparer.Ordinal);
             for (var i = 0; i < 3; i++)
             {
-                entries[$"sig-{i}"] = new CanonEntry(input.Epoch, Math.Clamp(0.8 + Step(seed, i) + Offset, 0, 1), $"patch-{input.Epoch}-{i}");
+                entries[$"sig-{i}"] = new CanonEntry(input.Epoch, Math.Clamp(0.8 + Step(seed, i), 0, 1), $"patch-{input.Epoch}-{i}");
             }
 
             return Task.FromResult(UpdateDelta.Canon(entries));
@@ -62,7 +59,7 @@ public sealed class SyntheticCycle(double offset = 0) : ILocalCycle
         for (var i = 0; i < values.Length; i++)
         {
             var basis = previous is not null && i < previous.Count ? previous[i]!.GetValue<double>() : 0;
-            values[i] = Math.Round(basis + Step(seed, i) + Offset, 9);
+            values[i] = Math.Round(basis + Step(seed, i), 9);
         }
 
         return Task.FromResult(UpdateDelta.Vector(values));

@@ -16,6 +16,15 @@ namespace Federation.Cli.Commands;
 /// </summary>
 public static class NodeCommand
 {
+    /// <summary>The names <c>--fault</c> takes.</summary>
+    private static readonly Dictionary<string, AgentFault> Faults = new(StringComparer.Ordinal)
+    {
+        ["equivocate"] = AgentFault.Equivocate,
+        ["lie-head"] = AgentFault.LieHead,
+        ["divergent"] = AgentFault.Divergent,
+        ["flood"] = AgentFault.Flood,
+    };
+
     public static Command Build(CliConsole console)
     {
         var node = new Command("node", "Run a node agent, write the trust file nodes need, register nodes with a coordinator");
@@ -63,18 +72,12 @@ public static class NodeCommand
             var fault = AgentFault.None;
             foreach (var name in (parse.GetValue(faults) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                fault |= name switch
+                if (!Faults.TryGetValue(name, out var one))
                 {
-                    "equivocate" => AgentFault.Equivocate,
-                    "lie-head" => AgentFault.LieHead,
-                    "divergent" => AgentFault.Divergent,
-                    "flood" => AgentFault.Flood,
-                    _ => AgentFault.None,
-                };
-                if (name is not ("equivocate" or "lie-head" or "divergent" or "flood"))
-                {
-                    return console.Unusable($"--fault: \"{name}\" is not a fault (equivocate, lie-head, divergent, flood)");
+                    return console.Unusable($"--fault: \"{name}\" is not a fault ({string.Join(", ", Faults.Keys)})");
                 }
+
+                fault |= one;
             }
 
             if (parse.GetValue(poll) is not (> 0 and <= 3600) || parse.GetValue(offline) is not (> 0 and <= 86400) || parse.GetValue(cycleTimeout) is not (> 0 and <= 86400))
